@@ -1,0 +1,390 @@
+package hwmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
+
+// Attributes of a temperature channel, as bits.
+const (
+	attrInput = 1 << iota
+	attrLabel
+	attrFault
+	attrMax
+	attrCrit
+	attrEmergency
+	attrCritHyst
+)
+
+var attrSuffix = map[string]uint8{
+	"input":     attrInput,
+	"label":     attrLabel,
+	"fault":     attrFault,
+	"max":       attrMax,
+	"crit":      attrCrit,
+	"emergency": attrEmergency,
+	"crit_hyst": attrCritHyst,
+}
+
+// channel is one tempN with the attributes the driver exposes for it.
+type channel struct {
+	n     int
+	attrs uint8
+}
+
+// Chips lists every hwmon chip with its temperature sensors. Chips are read
+// concurrently; when ctx is done, Chips returns at once with what has been
+// read, and the reads still owed are counted as errors (see gather.Run). A
+// chip that could not be inspected is returned named after its class entry
+// (hwmon3), with Err set. The error is non-nil only when the class directory
+// itself cannot be listed; a system without hwmon has no chips and no error.
+func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
+	classDir := filepath.Join(fs.sys, "class", "hwmon")
+	dirBuf := make([]byte, 8192)
+	entries, err := sysread.ReadDirNames(classDir, dirBuf)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hwmon: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return naturalLess(entries[i], entries[j]) })
+
+	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
+		devices: filepath.Join(fs.sys, "devices") + "/", suspended: map[string]bool{}}
+	jobs := make([]gather.Job, 0, len(entries))
+	for _, e := range entries {
+		chip, channels := in.inspect(classDir, e)
+		job := gather.Job{Chip: chip}
+		if chip.Err == nil && !chip.Asleep {
+			job.Expect = len(channels)
+			job.Read = fs.readChannels(chip.Path, channels)
+		}
+		jobs = append(jobs, job)
+	}
+	chips := gather.Run(ctx, jobs)
+	for i := range chips {
+		uniqueSensorNames(chips[i].Sensors)
+	}
+	uniqueChipNames(chips)
+	sort.SliceStable(chips, func(i, j int) bool { return chips[i].Name < chips[j].Name })
+	return chips, nil
+}
+
+// inspector holds the buffers and the per-beat memo of runtime power status
+// used while inspecting chips one after another.
+type inspector struct {
+	fs                      FS
+	dirBuf, linkBuf, valBuf []byte
+	devices                 string          // <sysfs>/devices/
+	suspended               map[string]bool // device dir -> runtime_status is "suspended"
+}
+
+// inspect names the chip behind class entry e and lists its channels. It
+// reads the links and the name attribute, nothing that a driver computes.
+func (in *inspector) inspect(classDir, e string) (thermal.Chip, []channel) {
+	chip := thermal.Chip{Source: thermal.SourceHwmon, Name: e, Path: filepath.Join(classDir, e)}
+	fail := func(err error) (thermal.Chip, []channel) {
+		chip.Err = err
+		chip.Errors = 1
+		return chip, nil
+	}
+	dir := chip.Path
+	if target, err := sysread.Readlink(dir, in.linkBuf); err == nil {
+		dir = resolve(classDir, target)
+	} else if !errors.Is(err, syscall.EINVAL) { // EINVAL: a real directory (old kernels)
+		return fail(err)
+	}
+	names, err := sysread.ReadDirNames(dir, in.dirBuf)
+	if err != nil {
+		return fail(err)
+	}
+	device := ""
+	if target, err := sysread.Readlink(filepath.Join(dir, "device"), in.linkBuf); err == nil {
+		device = resolve(dir, target)
+	}
+	// Drivers registered with the old hwmon_device_register() keep their
+	// attributes on the device itself; libsensors looks there when the class
+	// device has no name.
+	if !contains(names, "name") && device != "" {
+		devNames, err := sysread.ReadDirNames(device, in.dirBuf)
+		if err == nil && contains(devNames, "name") {
+			dir, names = device, devNames
+		}
+	}
+	chip.Path = dir
+	chip.Device = device
+	b, err := in.fs.read(filepath.Join(dir, "name"), in.valBuf)
+	if err != nil {
+		return fail(err)
+	}
+	chip.Driver = string(sysread.Trim(b))
+	if chip.Driver == "" {
+		return fail(fmt.Errorf("%s: empty name attribute", dir))
+	}
+	if chip.Driver == "nvme" {
+		chip.Source = thermal.SourceNVMe
+	}
+	bus := in.bus(device)
+	chip.Bus = bus.bus
+	chip.Name = chipName(chip.Driver, bus)
+	chip.Asleep = in.asleep(device)
+	return chip, channels(names)
+}
+
+// bus walks from the hwmon device up through class devices until
+// classify recognises a bus, as libsensors' find_bus_type() does. A chip
+// without a device, or whose chain ends without a known bus, is virtual.
+func (in *inspector) bus(device string) busAddr {
+	for cur := device; cur != ""; {
+		sub, err := sysread.Readlink(filepath.Join(cur, "subsystem"), in.linkBuf)
+		if b, ok := classify(filepath.Base(cur), filepath.Base(sub), err == nil); ok {
+			if b.bus == BusI2C && in.isaAdapter(b.nr) {
+				b = busAddr{BusISA, 0, b.addr}
+			}
+			return b
+		}
+		next, err := sysread.Readlink(filepath.Join(cur, "device"), in.linkBuf)
+		if err != nil {
+			break
+		}
+		cur = resolve(cur, next)
+	}
+	return busAddr{bus: BusVirtual}
+}
+
+// isaAdapter reports whether i2c adapter nr is an ISA bridge, which
+// libsensors names as bus isa.
+func (in *inspector) isaAdapter(nr int) bool {
+	p := filepath.Join(in.fs.sys, "class", "i2c-adapter", "i2c-"+strconv.Itoa(nr), "device", "name")
+	b, err := in.fs.read(p, in.valBuf)
+	return err == nil && strings.HasPrefix(string(b), "ISA ")
+}
+
+// asleep reports whether device or any parent up to <sysfs>/devices is
+// runtime-suspended. Each directory is read at most once per beat.
+func (in *inspector) asleep(device string) bool {
+	for d := device; strings.HasPrefix(d, in.devices); d = filepath.Dir(d) {
+		s, ok := in.suspended[d]
+		if !ok {
+			b, err := in.fs.read(filepath.Join(d, "power", "runtime_status"), in.valBuf)
+			s = err == nil && string(sysread.Trim(b)) == "suspended"
+			in.suspended[d] = s
+		}
+		if s {
+			return true
+		}
+	}
+	return false
+}
+
+// channels collects the temperature channels from a chip's attribute names.
+func channels(names []string) []channel {
+	byN := map[int]uint8{}
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, "temp")
+		if !ok {
+			continue
+		}
+		num, suffix, ok := strings.Cut(rest, "_")
+		if !ok {
+			continue
+		}
+		bit, known := attrSuffix[suffix]
+		n, err := strconv.Atoi(num)
+		if !known || err != nil || n < 1 {
+			continue
+		}
+		byN[n] |= bit
+	}
+	out := make([]channel, 0, len(byN))
+	for n, attrs := range byN {
+		if attrs&attrInput != 0 {
+			out = append(out, channel{n, attrs})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].n < out[j].n })
+	return out
+}
+
+// readChannels returns the gather.Job read function for a chip: for each
+// channel its label, fault flag, input and limits, one read each.
+func (fs FS) readChannels(dir string, chans []channel) func(add func(thermal.Sensor)) {
+	return func(add func(thermal.Sensor)) {
+		buf := make([]byte, 256)
+		for _, ch := range chans {
+			add(fs.readChannel(dir, ch, buf))
+		}
+	}
+}
+
+func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
+	attr := "temp" + strconv.Itoa(ch.n)
+	s := thermal.Sensor{Name: attr, Attr: attr}
+	path := func(suffix string) string { return dir + "/" + attr + "_" + suffix }
+	if ch.attrs&attrLabel != 0 {
+		b, err := fs.read(path("label"), buf)
+		if err != nil {
+			// Without its label the sensor would be reported under another
+			// name; drop it for this beat instead.
+			s.Err = err
+			return s
+		}
+		if l := string(sysread.Trim(b)); l != "" {
+			s.Label, s.Name = l, l
+		}
+	}
+	if ch.attrs&attrFault != 0 {
+		b, err := fs.read(path("fault"), buf)
+		if err != nil {
+			s.AuxErrors++
+		} else if v, err := sysread.ParseInt(b); err == nil && v != 0 {
+			s.Err = fmt.Errorf("%s: %w", path("fault"), thermal.ErrFault)
+			return s
+		}
+	}
+	v, err := fs.readMilli(path("input"), buf)
+	if err == nil {
+		err = fs.rng.Check(v)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path("input"), err)
+		}
+	}
+	if err != nil {
+		s.Err = err
+		return s
+	}
+	s.Milli = v
+	for _, l := range []struct {
+		bit    uint8
+		suffix string
+		dst    **int64
+	}{
+		{attrMax, "max", &s.Max},
+		{attrCrit, "crit", &s.Crit},
+		{attrEmergency, "emergency", &s.Emergency},
+		{attrCritHyst, "crit_hyst", &s.CritHyst},
+	} {
+		if ch.attrs&l.bit == 0 {
+			continue
+		}
+		v, err := fs.readMilli(path(l.suffix), buf)
+		if err != nil {
+			s.AuxErrors++
+			continue
+		}
+		*l.dst = fs.rng.Limit(v)
+	}
+	return s
+}
+
+func (fs FS) readMilli(path string, buf []byte) (int64, error) {
+	b, err := fs.read(path, buf)
+	if err != nil {
+		return 0, err
+	}
+	v, err := sysread.ParseInt(b)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// uniqueSensorNames makes sensor names unique within a chip: a repeated name
+// becomes "<name> (tempN)".
+func uniqueSensorNames(sensors []thermal.Sensor) {
+	seen := make(map[string]bool, len(sensors))
+	for i := range sensors {
+		s := &sensors[i]
+		if seen[s.Name] {
+			s.Name = s.Name + " (" + s.Attr + ")"
+		}
+		seen[s.Name] = true
+	}
+}
+
+// uniqueChipNames tells apart chips that lm-sensors names alike (several
+// ACPI thermal zones are all acpitz-acpi-0): in the order of their device
+// paths, the second becomes name#2, the third name#3.
+func uniqueChipNames(chips []thermal.Chip) {
+	groups := map[string][]int{}
+	for i, c := range chips {
+		groups[c.Name] = append(groups[c.Name], i)
+	}
+	for _, idx := range groups {
+		if len(idx) < 2 {
+			continue
+		}
+		sort.Slice(idx, func(a, b int) bool {
+			ca, cb := chips[idx[a]], chips[idx[b]]
+			if ca.Device != cb.Device {
+				return naturalLess(ca.Device, cb.Device)
+			}
+			return naturalLess(ca.Path, cb.Path)
+		})
+		for k, i := range idx[1:] {
+			chips[i].Name = fmt.Sprintf("%s#%d", chips[i].Name, k+2)
+		}
+	}
+}
+
+// resolve returns the path a relative symlink target names from dir.
+// sysfs links are relative and point into /sys/devices, whose directories
+// are not links, so this is exact without asking the kernel.
+func resolve(dir, target string) string {
+	if filepath.IsAbs(target) {
+		return filepath.Clean(target)
+	}
+	return filepath.Join(dir, target)
+}
+
+func contains(names []string, s string) bool {
+	for _, n := range names {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
+
+// naturalLess orders hwmon2 before hwmon10.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,27 @@
+package hwmon
+
+import (
+	"errors"
+	"path/filepath"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
+
+// FS reads hwmon chips from a sysfs tree.
+type FS struct {
+	sys string
+	rng thermal.Range
+	// read is the kernel boundary: one open+read+close of an attribute.
+	// Tests replace it to make a read fail or hang.
+	read func(path string, buf []byte) ([]byte, error)
+}
+
+// NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally
+// /sys; a fixture tree in tests). Readings outside rng are dropped.
+func NewFS(mountPoint string, rng thermal.Range) (FS, error) {
+	if mountPoint == "" {
+		return FS{}, errors.New("hwmon: no sysfs mount point given")
+	}
+	return FS{sys: filepath.Clean(mountPoint), rng: rng, read: sysread.ReadFile}, nil
+}

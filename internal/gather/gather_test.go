@@ -1,0 +1,65 @@
+package gather
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal"
+)
+
+func TestRunReturnsWhatArrivedWhenAReadHangs(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	jobs := []Job{
+		{Chip: thermal.Chip{Name: "fast"}, Expect: 2, Read: func(add func(thermal.Sensor)) {
+			add(thermal.Sensor{Name: "a", Milli: 1000})
+			add(thermal.Sensor{Name: "b", Err: thermal.ErrFault})
+		}},
+		{Chip: thermal.Chip{Name: "stuck", Path: "/sys/class/hwmon/hwmon9"}, Expect: 3, Read: func(add func(thermal.Sensor)) {
+			add(thermal.Sensor{Name: "first", Milli: 2000})
+			<-hang // a read that never returns
+			add(thermal.Sensor{Name: "late"})
+		}},
+		{Chip: thermal.Chip{Name: "asleep", Asleep: true}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	chips := Run(ctx, jobs)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Run took %v, it must not wait for a stuck read", d)
+	}
+	if len(chips) != 3 {
+		t.Fatalf("got %d chips, want 3", len(chips))
+	}
+	if c := chips[0]; len(c.Sensors) != 2 || c.Errors != 1 || c.Err != nil {
+		t.Errorf("fast chip = %+v, want 2 sensors, 1 error, no chip error", c)
+	}
+	c := chips[1]
+	if len(c.Sensors) != 1 || c.Sensors[0].Name != "first" {
+		t.Errorf("stuck chip sensors = %+v, want the one read before the hang", c.Sensors)
+	}
+	if c.Errors != 2 || !errors.Is(c.Err, thermal.ErrTimeout) {
+		t.Errorf("stuck chip Errors=%d Err=%v, want 2 owed reads and ErrTimeout", c.Errors, c.Err)
+	}
+	if c := chips[2]; !c.Asleep || c.Errors != 0 || c.Err != nil {
+		t.Errorf("asleep chip = %+v, want untouched", c)
+	}
+}
+
+func TestRunWaitsForAllWhenInTime(t *testing.T) {
+	jobs := make([]Job, 20)
+	for i := range jobs {
+		jobs[i] = Job{Expect: 1, Read: func(add func(thermal.Sensor)) {
+			time.Sleep(time.Millisecond)
+			add(thermal.Sensor{Name: "t"})
+		}}
+	}
+	for _, c := range Run(context.Background(), jobs) {
+		if len(c.Sensors) != 1 || c.Err != nil {
+			t.Fatalf("chip = %+v, want its sensor", c)
+		}
+	}
+}

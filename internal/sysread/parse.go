@@ -1,0 +1,57 @@
+package sysread
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ErrEmpty is returned by ParseInt for an attribute that read as nothing.
+var ErrEmpty = errors.New("empty value")
+
+// Trim returns b without surrounding ASCII whitespace (sysfs values end in a
+// newline).
+func Trim(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == 0 }
+
+// ParseInt parses a decimal sysfs integer such as "45000\n" (hwmon and
+// thermal values are millidegrees Celsius). It does not allocate on success.
+func ParseInt(b []byte) (int64, error) {
+	b = Trim(b)
+	if len(b) == 0 {
+		return 0, ErrEmpty
+	}
+	neg := false
+	i := 0
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		i = 1
+		if len(b) == 1 {
+			return 0, fmt.Errorf("invalid integer %q", b)
+		}
+	}
+	var v int64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("invalid integer %q", b)
+		}
+		if v > (1<<63-1-9)/10 {
+			return 0, fmt.Errorf("integer out of range %q: %w", b, strconv.ErrRange)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
+}

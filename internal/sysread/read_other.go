@@ -1,0 +1,24 @@
+//go:build !linux
+
+package sysread
+
+import (
+	"io"
+	"os"
+)
+
+// ReadFile reads the attribute at path into buf with one read. Outside Linux
+// there is no sysfs; this exists so that the module builds and fixture-based
+// tests run on any OS.
+func ReadFile(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	n, err := f.Read(buf)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return buf[:n], nil
+}

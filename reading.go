@@ -1,0 +1,115 @@
+package thermal
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Source labels, as they appear in the source="…" label of every series.
+const (
+	SourceHwmon = "hwmon"
+	SourceNVMe  = "nvme"
+	SourceZone  = "thermal_zone"
+)
+
+// Errors that explain why a sensor carries no reading. Read failures are the
+// *os.PathError of the failed read instead; compare with errors.Is.
+var (
+	// ErrFault: the chip flags the sensor as faulty (tempN_fault = 1), for
+	// example an open or shorted thermal diode.
+	ErrFault = errors.New("sensor reports a fault")
+	// ErrOutOfRange: the value is outside the sane range (see Range).
+	ErrOutOfRange = errors.New("value outside the sane range")
+	// ErrTimeout: the read did not complete before the beat's deadline.
+	ErrTimeout = errors.New("read did not complete in time")
+)
+
+// Chip is one hardware monitoring device: a hwmon chip, an NVMe controller or
+// a thermal zone.
+type Chip struct {
+	Source string // SourceHwmon, SourceNVMe or SourceZone
+	// Name is the lm-sensors chip name (coretemp-isa-0000, nvme-pci-0100,
+	// acpitz-acpi-0) or thermal_zoneN; unique within its source.
+	Name   string
+	Driver string // the driver's own name: hwmon "name" attribute, zone type
+	Bus    string // lm-sensors bus type: isa, pci, i2c, spi, acpi, hid, mdio, scsi, virtual; "" for zones
+	Path   string // the sysfs directory the values were read from
+	Device string // the resolved device directory; "" for a virtual chip
+	// Asleep is set when the device (or a parent) is runtime-suspended. An
+	// asleep chip is not read, so that monitoring never wakes it.
+	Asleep  bool
+	Sensors []Sensor
+	// Err is a chip-level failure: the chip could not be listed, or some of
+	// its reads had not completed by the deadline.
+	Err error
+	// Errors counts the reads in this beat that failed or whose value was
+	// rejected (fault, out of range, timeout). A dropped sensor counts once.
+	Errors int
+}
+
+// Sensor is one temperature channel of a chip.
+type Sensor struct {
+	// Name is the kernel label (tempN_label, a zone's type, "Composite"),
+	// else the attribute name; unique within the chip.
+	Name  string
+	Attr  string // attribute prefix: temp1, temp (zone), composite, sensor1
+	Label string // the kernel's label as read; "" when there is none
+	// Milli is the reading in millidegrees Celsius. It is meaningful only
+	// when Err is nil.
+	Milli int64
+	// Err says why there is no reading (read failure, ErrFault,
+	// ErrOutOfRange, ErrTimeout).
+	Err error
+	// The hardware's own limits in millidegrees Celsius; nil when absent or
+	// a placeholder (see Range.Limit).
+	Max       *int64 // tempN_max, NVMe WCTEMP
+	Crit      *int64 // tempN_crit, NVMe CCTEMP, a zone's critical trip point
+	Emergency *int64 // tempN_emergency
+	CritHyst  *int64 // tempN_crit_hyst
+	Trips     []Trip // thermal zone trip points
+	// AuxErrors counts failed reads of the fault flag or of limits. The
+	// reading itself stands; the failures are counted on the chip.
+	AuxErrors int
+}
+
+// Trip is one trip point of a thermal zone.
+type Trip struct {
+	Index int
+	Type  string // critical, hot, passive, active
+	Milli int64  // millidegrees Celsius
+}
+
+// Celsius converts millidegrees Celsius to degrees Celsius.
+func Celsius(milli int64) float64 { return float64(milli) / 1000 }
+
+// Celsius is the reading in degrees Celsius.
+func (s Sensor) Celsius() float64 { return Celsius(s.Milli) }
+
+// Range is the span of temperatures, in millidegrees Celsius, that a sensor
+// can plausibly report. Readings outside it are dropped; limits outside it
+// are treated as absent.
+type Range struct {
+	Min, Max int64
+}
+
+// DefaultRange is −40 … 150 °C.
+var DefaultRange = Range{Min: -40000, Max: 150000}
+
+// Check returns nil when milli is inside r, else an error wrapping
+// ErrOutOfRange that names the value.
+func (r Range) Check(milli int64) error {
+	if milli < r.Min || milli > r.Max {
+		return fmt.Errorf("%w: %g °C is outside %g … %g °C", ErrOutOfRange, Celsius(milli), Celsius(r.Min), Celsius(r.Max))
+	}
+	return nil
+}
+
+// Limit returns a pointer to milli, or nil when milli is a placeholder that
+// means "no limit": absolute zero (−273.15 °C) or below, 65261.85 °C or above
+// (what NVMe reports for sensors without thresholds), or outside r.
+func (r Range) Limit(milli int64) *int64 {
+	if milli <= -273150 || milli >= 65261850 || r.Check(milli) != nil {
+		return nil
+	}
+	return &milli
+}
