@@ -254,7 +254,7 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 			return s
 		}
 	}
-	v, err := fs.readMilli(path("input"), buf)
+	v, err := sysread.ReadInt(fs.read, path("input"), buf)
 	if err == nil {
 		err = fs.rng.Check(v)
 		if err != nil {
@@ -279,7 +279,7 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 		if ch.attrs&l.bit == 0 {
 			continue
 		}
-		v, err := fs.readMilli(path(l.suffix), buf)
+		v, err := sysread.ReadInt(fs.read, path(l.suffix), buf)
 		if err != nil {
 			s.AuxErrors++
 			continue
@@ -287,18 +287,6 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 		*l.dst = fs.rng.Limit(v)
 	}
 	return s
-}
-
-func (fs FS) readMilli(path string, buf []byte) (int64, error) {
-	b, err := fs.read(path, buf)
-	if err != nil {
-		return 0, err
-	}
-	v, err := sysread.ParseInt(b)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return v, nil
 }
 
 // uniqueSensorNames makes sensor names unique within a chip: a repeated name

@@ -14,7 +14,7 @@ type FS struct {
 	rng thermal.Range
 	// read is the kernel boundary: one open+read+close of an attribute.
 	// Tests replace it to make a read fail or hang.
-	read func(path string, buf []byte) ([]byte, error)
+	read sysread.ReadFunc
 }
 
 // NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally

@@ -55,3 +55,21 @@ func ParseInt(b []byte) (int64, error) {
 	}
 	return v, nil
 }
+
+// ReadFunc is the signature of ReadFile: the seam through which readers
+// touch the kernel, so that tests can make a read fail or hang.
+type ReadFunc func(path string, buf []byte) ([]byte, error)
+
+// ReadInt reads the attribute at path with read and parses it with ParseInt.
+// A parse error names the path.
+func ReadInt(read ReadFunc, path string, buf []byte) (int64, error) {
+	b, err := read(path, buf)
+	if err != nil {
+		return 0, err
+	}
+	v, err := ParseInt(b)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}

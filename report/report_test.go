@@ -1,0 +1,125 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func ptr(v int64) *int64 { return &v }
+
+func sampleBeat() Beat {
+	return Beat{
+		Time: time.Unix(1763731200, 250e6),
+		Chips: []thermal.Chip{
+			{Source: thermal.SourceHwmon, Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{
+				{Name: "Package id 0", Milli: 45000, Max: ptr(88000), Crit: ptr(98000)},
+				{Name: "Core 0", Milli: 43000},
+			}},
+			{Source: thermal.SourceHwmon, Name: "nct6798-isa-0290", Errors: 2, Sensors: []thermal.Sensor{
+				{Name: "AUXTIN1", Err: thermal.ErrOutOfRange},
+				{Name: "AUXTIN2", Milli: 0}, // a real zero stays a zero
+				{Name: "PCH_CHIP_TEMP", Err: errors.New("read: input/output error")},
+			}},
+			{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{
+				{Name: "Composite", Milli: 38850, Max: ptr(81850), Crit: ptr(84850)},
+			}},
+			{Source: thermal.SourceHwmon, Name: "amdgpu-pci-0a00", Asleep: true},
+			{Source: thermal.SourceHwmon, Name: "weird\xffchip", Sensors: []thermal.Sensor{{Name: "label \"quoted\"\n", Milli: -5500}}},
+			{Source: thermal.SourceZone, Name: "thermal_zone0", Sensors: []thermal.Sensor{
+				{Name: "acpitz", Milli: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{0, "critical", 119000}, {1, "hot", 100000}}},
+			}},
+		},
+		Durations: map[string]time.Duration{"hwmon": 1500 * time.Microsecond, "thermal_zone": 250 * time.Microsecond},
+	}
+}
+
+func TestWriteGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, sampleBeat()); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "sample.prom")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != string(want) {
+		t.Errorf("exposition differs from %s (run go test ./report -update):\n%s", golden, lineDiff(string(want), got))
+	}
+}
+
+func TestWriteRejectsDuplicateSeries(t *testing.T) {
+	b := Beat{Time: time.Unix(1, 0), Chips: []thermal.Chip{
+		{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a", Milli: 1}, {Name: "a", Milli: 2}}},
+	}}
+	if err := Write(&bytes.Buffer{}, b); err == nil {
+		t.Fatal("Write accepted two series with the same labels")
+	}
+}
+
+func TestWriteFileIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, FileName)
+	if err := os.WriteFile(old, []byte("# previous beat\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A beat that cannot be rendered leaves the previous file alone.
+	bad := Beat{Chips: []thermal.Chip{{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a"}, {Name: "a"}}}}}
+	if _, err := WriteFile(dir, bad); err == nil {
+		t.Fatal("WriteFile accepted a beat with duplicate series")
+	}
+	if b, _ := os.ReadFile(old); string(b) != "# previous beat\n" {
+		t.Fatalf("previous textfile changed to %q", b)
+	}
+	path, err := WriteFile(dir, sampleBeat())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, want 0644 so node_exporter can read it", st.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries after the write, want only %s", len(entries), FileName)
+	}
+	if _, err := WriteFile(filepath.Join(dir, "missing"), sampleBeat()); err == nil {
+		t.Error("WriteFile into a missing directory succeeded")
+	}
+}
+
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var out strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			out.WriteString("-" + a + "\n+" + b + "\n")
+		}
+	}
+	return out.String()
+}

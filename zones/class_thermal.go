@@ -1,0 +1,152 @@
+package zones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
+
+// FS reads thermal zones from a sysfs tree.
+type FS struct {
+	sys  string
+	rng  thermal.Range
+	read sysread.ReadFunc
+}
+
+// NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally
+// /sys). Readings outside rng are dropped.
+func NewFS(mountPoint string, rng thermal.Range) (FS, error) {
+	if mountPoint == "" {
+		return FS{}, errors.New("zones: no sysfs mount point given")
+	}
+	return FS{sys: filepath.Clean(mountPoint), rng: rng, read: sysread.ReadFile}, nil
+}
+
+// Zones returns one chip per thermal zone, read concurrently under ctx (see
+// gather.Run). The error is non-nil only when the class directory cannot be
+// listed; a system without thermal zones has none and no error.
+func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
+	classDir := filepath.Join(fs.sys, "class", "thermal")
+	buf := make([]byte, 8192)
+	entries, err := sysread.ReadDirNames(classDir, buf)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zones: %w", err)
+	}
+	type zone struct {
+		n    int
+		name string
+	}
+	var zs []zone
+	for _, e := range entries {
+		if rest, ok := strings.CutPrefix(e, "thermal_zone"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
+				zs = append(zs, zone{n, e})
+			}
+		}
+	}
+	sort.Slice(zs, func(i, j int) bool { return zs[i].n < zs[j].n })
+	jobs := make([]gather.Job, 0, len(zs))
+	for _, z := range zs {
+		dir := filepath.Join(classDir, z.name)
+		chip := thermal.Chip{Source: thermal.SourceZone, Name: z.name, Path: dir}
+		names, err := sysread.ReadDirNames(dir, buf)
+		if err != nil {
+			chip.Err, chip.Errors = err, 1
+			jobs = append(jobs, gather.Job{Chip: chip})
+			continue
+		}
+		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(dir, trips(names))})
+	}
+	chips := gather.Run(ctx, jobs)
+	for i := range chips {
+		if len(chips[i].Sensors) == 1 && chips[i].Sensors[0].Label != "" {
+			chips[i].Driver = chips[i].Sensors[0].Label
+		}
+	}
+	return chips, nil
+}
+
+// trips returns the indexes of the zone's trip points, in order.
+func trips(names []string) []int {
+	var out []int
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, "trip_point_")
+		if !ok {
+			continue
+		}
+		num, ok := strings.CutSuffix(rest, "_temp")
+		if !ok {
+			continue
+		}
+		if k, err := strconv.Atoi(num); err == nil && k >= 0 {
+			out = append(out, k)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func (fs FS) readZone(dir string, tripIdx []int) func(add func(thermal.Sensor)) {
+	return func(add func(thermal.Sensor)) {
+		buf := make([]byte, 256)
+		add(fs.readSensor(dir, tripIdx, buf))
+	}
+}
+
+func (fs FS) readSensor(dir string, tripIdx []int, buf []byte) thermal.Sensor {
+	s := thermal.Sensor{Name: "temp", Attr: "temp"}
+	b, err := fs.read(dir+"/type", buf)
+	if err != nil {
+		s.Err = err
+		return s
+	}
+	if t := string(sysread.Trim(b)); t != "" {
+		s.Name, s.Label = t, t
+	}
+	v, err := sysread.ReadInt(fs.read, dir+"/temp", buf)
+	if err == nil {
+		if err = fs.rng.Check(v); err != nil {
+			err = fmt.Errorf("%s/temp: %w", dir, err)
+		}
+	}
+	if err != nil {
+		s.Err = err
+		return s
+	}
+	s.Milli = v
+	for _, k := range tripIdx {
+		prefix := dir + "/trip_point_" + strconv.Itoa(k)
+		v, err := sysread.ReadInt(fs.read, prefix+"_temp", buf)
+		if err != nil {
+			s.AuxErrors++
+			continue
+		}
+		b, err := fs.read(prefix+"_type", buf)
+		if err != nil {
+			s.AuxErrors++
+			continue
+		}
+		lim := fs.rng.Limit(v)
+		if lim == nil {
+			continue
+		}
+		t := thermal.Trip{Index: k, Type: string(sysread.Trim(b)), Milli: v}
+		s.Trips = append(s.Trips, t)
+		if t.Type == "critical" && s.Crit == nil {
+			s.Crit = lim
+		}
+	}
+	return s
+}
