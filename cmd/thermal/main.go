@@ -1,0 +1,78 @@
+// Command thermal is a thermal heartbeat for Linux hosts: each beat reads
+// every temperature sensor natively (hwmon, thermal zones) and writes a
+// Prometheus textfile for node_exporter's textfile collector.
+//
+//	thermal beat    read all sensors, write <textfile-dir>/thermal.prom
+//	thermal probe   list chips and sensors like sensors(1); --json for programs
+//	thermal version print the version
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+// env is what a command needs from the outside world; tests supply their own.
+type env struct {
+	stdout, stderr io.Writer
+	now            func() time.Time
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now}))
+}
+
+const usage = `usage: thermal <command> [flags]
+
+commands:
+  beat     read every temperature sensor and write the Prometheus textfile
+  probe    list chips and sensors with readings, limits and status
+  version  print the version
+
+Run 'thermal <command> -h' for the flags of a command.
+`
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the job could not be done (textfile not written)
+	exitUsage = 2 // bad command line or configuration
+)
+
+func run(args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "beat":
+		return beat(args[1:], e)
+	case "probe":
+		return probe(args[1:], e)
+	case "version", "--version", "-version":
+		fmt.Fprintf(e.stdout, "thermal %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "thermal: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

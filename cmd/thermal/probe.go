@@ -1,0 +1,192 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/report"
+)
+
+func probe(args []string, e env) int {
+	fs := flag.NewFlagSet("thermal probe", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var src sourceFlags
+	src.register(fs)
+	asJSON := fs.Bool("json", false, "print the inventory as JSON")
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "thermal probe: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if err := src.validate(); err != nil {
+		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
+		return exitUsage
+	}
+	b, errs := collect(src, e.now)
+	for _, err := range errs {
+		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
+	}
+	inv := inventory(b)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(inv); err != nil {
+			return exitFail
+		}
+		return exitOK
+	}
+	printTable(e.stdout, inv)
+	return exitOK
+}
+
+// probeChip and probeSensor are the --json shape: stable field names,
+// degrees Celsius, null where there is no value.
+type probeChip struct {
+	Source  string        `json:"source"`
+	Chip    string        `json:"chip"`
+	Driver  string        `json:"driver"`
+	Bus     string        `json:"bus,omitempty"`
+	Path    string        `json:"path"`
+	Device  string        `json:"device,omitempty"`
+	Status  string        `json:"status"` // ok, asleep, error
+	Error   string        `json:"error,omitempty"`
+	Errors  int           `json:"read_errors"`
+	Sensors []probeSensor `json:"sensors"`
+}
+
+type probeSensor struct {
+	Name      string      `json:"sensor"`
+	Attr      string      `json:"attr"`
+	Label     string      `json:"label,omitempty"`
+	Celsius   *float64    `json:"celsius"`
+	Max       *float64    `json:"max,omitempty"`
+	Crit      *float64    `json:"crit,omitempty"`
+	Emergency *float64    `json:"emergency,omitempty"`
+	CritHyst  *float64    `json:"crit_hyst,omitempty"`
+	Trips     []probeTrip `json:"trips,omitempty"`
+	Status    string      `json:"status"` // ok, fault, out_of_range, timeout, error
+	Error     string      `json:"error,omitempty"`
+}
+
+type probeTrip struct {
+	Index   int     `json:"trip"`
+	Type    string  `json:"type"`
+	Celsius float64 `json:"celsius"`
+}
+
+func inventory(b report.Beat) []probeChip {
+	out := make([]probeChip, 0, len(b.Chips))
+	for _, c := range b.Chips {
+		pc := probeChip{Source: c.Source, Chip: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path,
+			Device: c.Device, Status: "ok", Errors: c.Errors, Sensors: []probeSensor{}}
+		switch {
+		case c.Asleep:
+			pc.Status = "asleep"
+		case c.Err != nil:
+			pc.Status = "error"
+			pc.Error = c.Err.Error()
+		}
+		for _, s := range c.Sensors {
+			ps := probeSensor{Name: s.Name, Attr: s.Attr, Label: s.Label, Status: sensorStatus(s.Err),
+				Max: celsius(s.Max), Crit: celsius(s.Crit), Emergency: celsius(s.Emergency), CritHyst: celsius(s.CritHyst)}
+			if s.Err != nil {
+				ps.Error = s.Err.Error()
+			} else {
+				v := s.Celsius()
+				ps.Celsius = &v
+			}
+			for _, t := range s.Trips {
+				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
+			}
+			pc.Sensors = append(pc.Sensors, ps)
+		}
+		out = append(out, pc)
+	}
+	return out
+}
+
+func sensorStatus(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, thermal.ErrFault):
+		return "fault"
+	case errors.Is(err, thermal.ErrOutOfRange):
+		return "out_of_range"
+	case errors.Is(err, thermal.ErrTimeout):
+		return "timeout"
+	}
+	return "error"
+}
+
+func celsius(m *int64) *float64 {
+	if m == nil {
+		return nil
+	}
+	v := thermal.Celsius(*m)
+	return &v
+}
+
+// printTable prints the inventory for a person, one row per sensor.
+func printTable(w io.Writer, inv []probeChip) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tMAX\tCRIT\tEMERGENCY\tSTATUS")
+	sensors, problems := 0, 0
+	for _, c := range inv {
+		switch c.Status {
+		case "asleep":
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t\t\t\tasleep (runtime-suspended; not read, so not woken)\n", c.Source, c.Chip)
+			continue
+		case "error":
+			problems++
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t\t\t\terror: %s\n", c.Source, c.Chip, c.Error)
+		}
+		for _, s := range c.Sensors {
+			sensors++
+			status := s.Status
+			if s.Status != "ok" {
+				problems++
+				status += ": " + shortError(s.Error)
+			}
+			crit := f1(s.Crit)
+			if len(s.Trips) > 0 {
+				var trips []string
+				for _, t := range s.Trips {
+					trips = append(trips, t.Type+" "+strconv.FormatFloat(t.Celsius, 'f', -1, 64))
+				}
+				status += " (trips: " + strings.Join(trips, ", ") + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Source, c.Chip, s.Name, f1(s.Celsius), f1(s.Max), crit, f1(s.Emergency), status)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
+}
+
+// shortError keeps the part of an error message after the sysfs path.
+func shortError(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg[:i], "/") {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+func f1(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
