@@ -2,31 +2,251 @@ package hwmon
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
-func fixtureChips(t *testing.T, tree string) []thermal.Chip {
+func newFS(t *testing.T, root string) FS {
 	t.Helper()
-	root := sysfstest.UnpackFile(t, "../testdata/sysfs/"+tree)
 	fs, err := NewFS(root, thermal.DefaultRange)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fs
+}
+
+func chipsOf(t *testing.T, fs FS) map[string]thermal.Chip {
+	t.Helper()
 	chips, err := fs.Chips(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return chips
+	m := map[string]thermal.Chip{}
+	for _, c := range chips {
+		if _, dup := m[c.Name]; dup {
+			t.Fatalf("chip name %q appears twice", c.Name)
+		}
+		m[c.Name] = c
+	}
+	return m
 }
 
-func TestDumpIntel(t *testing.T) {
-	for _, c := range fixtureChips(t, "intel-server.tree") {
-		t.Logf("%s %s bus=%s asleep=%v errs=%d err=%v dev=%s", c.Source, c.Name, c.Bus, c.Asleep, c.Errors, c.Err, c.Device)
-		for _, s := range c.Sensors {
-			t.Logf("   %q %d err=%v max=%v crit=%v", s.Name, s.Milli, s.Err, s.Max, s.Crit)
+func sensor(t *testing.T, c thermal.Chip, name string) thermal.Sensor {
+	t.Helper()
+	for _, s := range c.Sensors {
+		if s.Name == name {
+			return s
 		}
+	}
+	t.Fatalf("chip %s has no sensor %q (has %+v)", c.Name, name, c.Sensors)
+	return thermal.Sensor{}
+}
+
+func TestFixtureBehaviours(t *testing.T) {
+	intel := chipsOf(t, newFS(t, sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree")))
+	amd := chipsOf(t, newFS(t, sysfstest.UnpackFile(t, "../testdata/sysfs/amd-workstation.tree")))
+	exotic := chipsOf(t, newFS(t, sysfstest.UnpackFile(t, "../testdata/sysfs/exotic.tree")))
+
+	t.Run("bogus super-I/O values: out of range dropped, in-range kept as read", func(t *testing.T) {
+		c := intel["nct6798-isa-0290"]
+		if s := sensor(t, c, "AUXTIN1"); !errors.Is(s.Err, thermal.ErrOutOfRange) {
+			t.Errorf("AUXTIN1 (-62 °C) err = %v, want ErrOutOfRange", s.Err)
+		}
+		if s := sensor(t, c, "AUXTIN0"); s.Err != nil || s.Milli != 127000 {
+			t.Errorf("AUXTIN0 = %+v, want 127 °C as read", s)
+		}
+		if s := sensor(t, c, "AUXTIN2"); s.Err != nil || s.Milli != 0 {
+			t.Errorf("AUXTIN2 = %+v, want a real 0 °C reading", s)
+		}
+		if s := sensor(t, c, "PCH_CHIP_TEMP"); s.Err == nil {
+			t.Errorf("unreadable PCH_CHIP_TEMP has no error: %+v", s)
+		}
+		if c.Errors != 2 {
+			t.Errorf("nct6798 Errors = %d, want 2 (out of range + unreadable)", c.Errors)
+		}
+	})
+	t.Run("faulted diode dropped and counted", func(t *testing.T) {
+		c := intel["tmp421-i2c-0-4c"]
+		if s := sensor(t, c, "temp2"); !errors.Is(s.Err, thermal.ErrFault) {
+			t.Errorf("temp2 err = %v, want ErrFault", s.Err)
+		}
+		if s := sensor(t, c, "temp1"); s.Err != nil || s.Milli != 40000 {
+			t.Errorf("temp1 = %+v, want 40 °C (fault = 0)", s)
+		}
+		if c.Errors != 1 {
+			t.Errorf("Errors = %d, want 1", c.Errors)
+		}
+	})
+	t.Run("nvme chips in both layouts carry source nvme and the PCI function's name", func(t *testing.T) {
+		for _, name := range []string{"nvme-pci-0100", "nvme-pci-0200"} {
+			if c, ok := intel[name]; !ok || c.Source != thermal.SourceNVMe {
+				t.Errorf("%s = %+v, want source nvme", name, c)
+			}
+		}
+		s := sensor(t, intel["nvme-pci-0100"], "Sensor 1")
+		if s.Max != nil {
+			t.Errorf("Sensor 1 max = %d, want none: 65261.85 °C is NVMe's placeholder", *s.Max)
+		}
+	})
+	t.Run("amdgpu limits, placeholder crit_hyst dropped", func(t *testing.T) {
+		s := sensor(t, amd["amdgpu-pci-0300"], "junction")
+		if s.Crit == nil || *s.Crit != 110000 || s.Emergency == nil || *s.Emergency != 115000 || s.CritHyst != nil {
+			t.Errorf("junction limits = crit %v emergency %v crit_hyst %v", s.Crit, s.Emergency, s.CritHyst)
+		}
+	})
+	t.Run("suspended GPU is not read", func(t *testing.T) {
+		for _, c := range []thermal.Chip{amd["amdgpu-pci-0a00"], exotic["nouveau-pci-0200"]} {
+			if !c.Asleep || len(c.Sensors) != 0 || c.Errors != 0 {
+				t.Errorf("%s = %+v, want asleep with nothing read", c.Name, c)
+			}
+		}
+	})
+	t.Run("two acpitz zones get distinct names in device order", func(t *testing.T) {
+		a, b := exotic["acpitz-acpi-0"], exotic["acpitz-acpi-0#2"]
+		if !strings.HasSuffix(a.Device, "thermal_zone0") || !strings.HasSuffix(b.Device, "thermal_zone1") {
+			t.Errorf("acpitz-acpi-0 on %s, #2 on %s; want zone 0 then zone 1", a.Device, b.Device)
+		}
+	})
+	t.Run("legacy driver with attributes on the device", func(t *testing.T) {
+		c := exotic["lm90-i2c-2-4c"]
+		if len(c.Sensors) != 2 || !strings.HasSuffix(c.Path, "2-004c") {
+			t.Errorf("lm90 = %+v, want two sensors read from the device directory", c)
+		}
+	})
+	t.Run("chip without device link is virtual", func(t *testing.T) {
+		if c := exotic["cpu_thermal-virtual-0"]; c.Bus != BusVirtual || c.Device != "" {
+			t.Errorf("cpu_thermal = %+v", c)
+		}
+	})
+}
+
+const tinyTree = `
+cd /devices/platform/coretemp.0
+l subsystem -> /bus/platform
+hwmon hwmon0 /devices/platform/coretemp.0
+f name coretemp
+f temp1_label Package id 0
+f temp1_input 45000
+f temp2_label Core 0
+f temp2_input 43000
+f temp3_label Core 0
+f temp3_input 44000
+cd /devices/platform/nct6775.656
+l subsystem -> /bus/platform
+hwmon hwmon1 /devices/platform/nct6775.656
+f name nct6798
+f temp1_label SYSTIN
+f temp1_input 35000
+f temp1_max 80000
+f temp2_label CPUTIN
+f temp2_input 38000
+`
+
+func TestDuplicateLabelsAreMadeUnique(t *testing.T) {
+	c := chipsOf(t, newFS(t, sysfstest.UnpackString(t, tinyTree)))["coretemp-isa-0000"]
+	var names []string
+	for _, s := range c.Sensors {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "Package id 0,Core 0,Core 0 (temp3)" {
+		t.Errorf("names = %s", got)
+	}
+}
+
+// TestReadFailures drives the kernel boundary: each case makes reads of one
+// attribute fail the way drivers do.
+func TestReadFailures(t *testing.T) {
+	root := sysfstest.UnpackString(t, tinyTree)
+	for _, tc := range []struct {
+		desc       string
+		failSuffix string
+		err        error
+		check      func(t *testing.T, c thermal.Chip)
+	}{
+		{"EAGAIN input is one failed read, not a spin", "hwmon1/temp2_input", syscall.EAGAIN, func(t *testing.T, c thermal.Chip) {
+			s := sensor(t, c, "CPUTIN")
+			if !errors.Is(s.Err, syscall.EAGAIN) || c.Errors != 1 {
+				t.Errorf("CPUTIN err %v, chip errors %d", s.Err, c.Errors)
+			}
+		}},
+		{"EIO on a label drops the sensor rather than renaming it", "hwmon1/temp1_label", syscall.EIO, func(t *testing.T, c thermal.Chip) {
+			if len(c.Sensors) != 2 || !errors.Is(c.Sensors[0].Err, syscall.EIO) {
+				t.Errorf("sensors = %+v", c.Sensors)
+			}
+			if c.Errors != 1 {
+				t.Errorf("Errors = %d, want 1", c.Errors)
+			}
+		}},
+		{"a failed limit read keeps the reading and counts", "hwmon1/temp1_max", syscall.ENXIO, func(t *testing.T, c thermal.Chip) {
+			s := sensor(t, c, "SYSTIN")
+			if s.Err != nil || s.Milli != 35000 || s.Max != nil || c.Errors != 1 {
+				t.Errorf("SYSTIN = %+v, chip errors %d", s, c.Errors)
+			}
+		}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			fs := newFS(t, root)
+			calls := 0
+			fs.read = func(path string, buf []byte) ([]byte, error) {
+				if strings.HasSuffix(path, tc.failSuffix) {
+					calls++
+					return nil, tc.err
+				}
+				return sysread.ReadFile(path, buf)
+			}
+			tc.check(t, chipsOf(t, fs)["nct6798-isa-0290"])
+			if calls != 1 {
+				t.Errorf("failing attribute read %d times, want exactly once", calls)
+			}
+		})
+	}
+}
+
+func TestStuckReadDoesNotStopTheBeat(t *testing.T) {
+	fs := newFS(t, sysfstest.UnpackString(t, tinyTree))
+	release := make(chan struct{})
+	defer close(release)
+	fs.read = func(path string, buf []byte) ([]byte, error) {
+		if strings.HasSuffix(path, "hwmon1/temp2_input") {
+			<-release // a driver stuck on a wedged bus
+		}
+		return sysread.ReadFile(path, buf)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	chips, err := fs.Chips(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]thermal.Chip{}
+	for _, c := range chips {
+		byName[c.Name] = c
+	}
+	if c := byName["coretemp-isa-0000"]; len(c.Sensors) != 3 || c.Err != nil {
+		t.Errorf("coretemp = %+v, want all three sensors", c)
+	}
+	c := byName["nct6798-isa-0290"]
+	if len(c.Sensors) != 1 || c.Sensors[0].Name != "SYSTIN" || !errors.Is(c.Err, thermal.ErrTimeout) || c.Errors != 1 {
+		t.Errorf("stuck nct6798 = %+v, want SYSTIN read, CPUTIN owed and counted", c)
+	}
+}
+
+func TestNoHwmonClassIsNoError(t *testing.T) {
+	chips, err := newFS(t, t.TempDir()).Chips(context.Background())
+	if err != nil || len(chips) != 0 {
+		t.Errorf("Chips() = %v, %v; want nothing and no error", chips, err)
+	}
+}
+
+func TestNaturalLess(t *testing.T) {
+	if !naturalLess("hwmon2", "hwmon10") || naturalLess("hwmon10", "hwmon2") || !naturalLess("a", "b") {
+		t.Error("naturalLess disorders hwmon names")
 	}
 }
