@@ -1,0 +1,417 @@
+package main
+
+// Integration tests: real lm-sensors, node_exporter and promtool from
+// Debian's packages (make deps installs them). They skip under -short; they
+// skip when a tool is missing unless THERMAL_INTEGRATION=require (set by
+// make test and CI), where a missing tool is a failure.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+)
+
+func needIntegration(t *testing.T, tools ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test; skipped with -short")
+	}
+	skip := t.Skipf
+	if os.Getenv("THERMAL_INTEGRATION") == "require" {
+		skip = t.Fatalf
+	}
+	for _, tool := range tools {
+		if tool == "root" {
+			if os.Geteuid() != 0 {
+				skip("needs root (a mount namespace to lay the fixture over /sys)")
+			}
+			continue
+		}
+		if _, err := exec.LookPath(tool); err != nil {
+			skip("%s not installed (make deps installs it)", tool)
+		}
+	}
+}
+
+// lmChip is one chip of `sensors -j`; a chip name can appear more than once.
+type lmChip struct {
+	name     string
+	features []lmFeature
+}
+
+type lmFeature struct {
+	name string
+	subs map[string]float64
+}
+
+// parseSensorsJSON reads `sensors -j` output with a streaming decoder, so
+// that two chips of the same name (several acpitz-acpi-0) both survive.
+func parseSensorsJSON(b []byte) ([]lmChip, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	expect := func(want json.Delim) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok != want {
+			return fmt.Errorf("got %v, want %v", tok, want)
+		}
+		return nil
+	}
+	if err := expect('{'); err != nil {
+		return nil, err
+	}
+	var chips []lmChip
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		chip := lmChip{name: tok.(string)}
+		if err := expect('{'); err != nil {
+			return nil, err
+		}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			key := tok.(string)
+			if key == "Adapter" {
+				if _, err := dec.Token(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			f := lmFeature{name: key, subs: map[string]float64{}}
+			if err := dec.Decode(&f.subs); err != nil {
+				return nil, fmt.Errorf("chip %s feature %s: %w", chip.name, key, err)
+			}
+			chip.features = append(chip.features, f)
+		}
+		if err := expect('}'); err != nil {
+			return nil, err
+		}
+		chips = append(chips, chip)
+	}
+	return chips, nil
+}
+
+// sensorsOverTree runs Debian's sensors -j with the fixture's class, devices
+// and bus directories bind-mounted over /sys in a private mount namespace,
+// and no sensors.conf, so that labels are the kernel's.
+func sensorsOverTree(t *testing.T, root string) []lmChip {
+	t.Helper()
+	script := `set -e
+for d in class devices bus; do mount --bind "$ROOT/$d" "/sys/$d"; done
+exec sensors -c /dev/null -j`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "ROOT="+root)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sensors -j over the fixture: %v\n%s", err, stderr.String())
+	}
+	chips, err := parseSensorsJSON(out)
+	if err != nil {
+		t.Fatalf("parsing sensors -j: %v\n%s", err, out)
+	}
+	if len(chips) == 0 {
+		t.Fatal("sensors -j listed no chips: the bind mounts did not take")
+	}
+	return chips
+}
+
+func parseExposition(t *testing.T, text string) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("parsing exposition: %v\n%s", err, text)
+	}
+	return mfs
+}
+
+func labelsOf(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+var tempInput = regexp.MustCompile(`^temp(\d+)_input$`)
+
+// TestIntegrationLMSensorsOracle checks, for every fixture tree, that every
+// temperature `sensors -j` lists appears in `thermal beat --dry-run` with the
+// same chip name, sensor name and value, unless a documented rule drops it
+// (and then that the rule really applies), and that thermal reports no
+// hwmon temperature lm-sensors does not know.
+func TestIntegrationLMSensorsOracle(t *testing.T) {
+	needIntegration(t, "root", "sensors", "unshare", "mount")
+	dupSuffix := regexp.MustCompile(`#\d+$`)
+	for _, tree := range fixtures(t) {
+		t.Run(treeName(tree), func(t *testing.T) {
+			root := sysfstest.UnpackFile(t, tree)
+			theirs := sensorsOverTree(t, root)
+
+			code, text, stderr := runThermal(t, "beat", "--dry-run", "--sysfs", root)
+			if code != exitOK {
+				t.Fatalf("beat exit %d: %s", code, stderr)
+			}
+			reported := map[string]float64{} // chip \x00 sensor -> °C, hwmon and nvme sources
+			for _, m := range parseExposition(t, text)["node_thermal_celsius"].GetMetric() {
+				l := labelsOf(m)
+				if l["source"] == thermal.SourceHwmon || l["source"] == thermal.SourceNVMe {
+					reported[l["chip"]+"\x00"+l["sensor"]] = m.GetGauge().GetValue()
+				}
+			}
+			code, js, _ := runThermal(t, "probe", "--json", "--sysfs", root)
+			if code != exitOK {
+				t.Fatal("probe failed")
+			}
+			var inv []probeChip
+			if err := json.Unmarshal([]byte(js), &inv); err != nil {
+				t.Fatal(err)
+			}
+			// Our chips by lm-sensors name; the #N suffix of a name collision
+			// is ours, lm-sensors lists the name again.
+			ours := map[string][]probeChip{}
+			for _, c := range inv {
+				if c.Source != thermal.SourceZone {
+					base := dupSuffix.ReplaceAllString(c.Chip, "")
+					ours[base] = append(ours[base], c)
+				}
+			}
+			byName := map[string][]lmChip{}
+			for _, c := range theirs {
+				byName[c.name] = append(byName[c.name], c)
+			}
+			matched := 0
+			for name, lcs := range byName {
+				ocs := ours[name]
+				if len(ocs) != len(lcs) {
+					t.Errorf("lm-sensors lists chip %s %d times, thermal %d times", name, len(lcs), len(ocs))
+					continue
+				}
+				// Pair same-named chips by their readings (sensors lists them
+				// in readdir order, thermal in device order).
+				used := make([]bool, len(ocs))
+				for _, lc := range lcs {
+					var errs []string
+					found := false
+					for i, oc := range ocs {
+						if used[i] {
+							continue
+						}
+						errs = compareChip(lc, oc, reported)
+						if len(errs) == 0 {
+							used[i], found = true, true
+							break
+						}
+					}
+					if !found {
+						t.Errorf("chip %s: %s", name, strings.Join(errs, "; "))
+					}
+				}
+				for _, oc := range ocs {
+					for _, s := range oc.Sensors {
+						if s.Status == "ok" {
+							matched++
+						}
+					}
+				}
+			}
+			for name := range ours {
+				if _, ok := byName[name]; !ok {
+					t.Errorf("thermal reports chip %s, which lm-sensors does not list", name)
+				}
+			}
+			if matched != len(reported) {
+				t.Errorf("thermal reports %d hwmon/nvme temperatures, lm-sensors accounts for %d", len(reported), matched)
+			}
+		})
+	}
+}
+
+// compareChip checks one thermal chip against one lm-sensors chip.
+func compareChip(lc lmChip, oc probeChip, reported map[string]float64) []string {
+	var errs []string
+	if oc.Status == "asleep" {
+		// Rule: a runtime-suspended device is not read. lm-sensors reads it.
+		return nil
+	}
+	byAttr := map[string]probeSensor{}
+	for _, s := range oc.Sensors {
+		byAttr[s.Attr] = s
+	}
+	seen := map[string]bool{}
+	for _, f := range lc.features {
+		for sub, v := range f.subs {
+			m := tempInput.FindStringSubmatch(sub)
+			if m == nil {
+				continue
+			}
+			attr := "temp" + m[1]
+			seen[attr] = true
+			s, ok := byAttr[attr]
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Sprintf("%s (%s = %.3f) missing from thermal", f.name, sub, v))
+			case s.Name != f.name:
+				errs = append(errs, fmt.Sprintf("%s is named %q by thermal, %q by lm-sensors", attr, s.Name, f.name))
+			case s.Status == "ok":
+				got, ok := reported[oc.Chip+"\x00"+s.Name]
+				if !ok || math.Abs(got-v) > 0.0005 {
+					errs = append(errs, fmt.Sprintf("%s: dry-run has %v (present %v), lm-sensors %.3f", f.name, got, ok, v))
+				}
+			case s.Status == "fault":
+				if f.subs["temp"+m[1]+"_fault"] != 1 {
+					errs = append(errs, fmt.Sprintf("%s dropped as faulted but lm-sensors shows no fault", f.name))
+				}
+			case s.Status == "out_of_range":
+				if v >= -40 && v <= 150 {
+					errs = append(errs, fmt.Sprintf("%s dropped as out of range but lm-sensors reads %.3f", f.name, v))
+				}
+			default:
+				errs = append(errs, fmt.Sprintf("%s: thermal could not read it (%s), lm-sensors reads %.3f", f.name, s.Error, v))
+			}
+		}
+	}
+	for _, s := range oc.Sensors {
+		if s.Status == "ok" && !seen[s.Attr] {
+			errs = append(errs, fmt.Sprintf("thermal reports %s (%s), lm-sensors does not", s.Name, s.Attr))
+		}
+	}
+	return errs
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestIntegrationNodeExporter serves the beat's textfile through Debian's
+// prometheus-node-exporter and checks that the scrape carries exactly the
+// dry run's node_thermal_* series, without a textfile error.
+func TestIntegrationNodeExporter(t *testing.T) {
+	needIntegration(t, "prometheus-node-exporter")
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	dir := t.TempDir()
+	if code, _, stderr := runThermal(t, "beat", "--sysfs", root, "--textfile-dir", dir, "--state-dir", t.TempDir()); code != exitOK {
+		t.Fatalf("beat exit %d: %s", code, stderr)
+	}
+	_, dry, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root)
+
+	addr := freePort(t)
+	cmd := exec.Command("prometheus-node-exporter",
+		"--web.listen-address="+addr,
+		"--collector.disable-defaults",
+		"--collector.textfile",
+		"--collector.textfile.directory="+dir)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var body string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				body = string(b)
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node_exporter did not serve /metrics: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	scraped := parseExposition(t, body)
+	if v := scraped["node_textfile_scrape_error"].GetMetric(); len(v) != 1 || v[0].GetGauge().GetValue() != 0 {
+		t.Fatalf("node_textfile_scrape_error = %v, want 0\n%s", v, logs.String())
+	}
+	want := seriesSet(parseExposition(t, dry))
+	got := seriesSet(scraped)
+	if len(want) < 40 {
+		t.Fatalf("dry run has only %d node_thermal series", len(want))
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("scrape: %s = %v (present %v), dry run %v", k, g, ok, v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("scrape has %s, the dry run does not", k)
+		}
+	}
+}
+
+// seriesSet flattens the node_thermal_* families into "name{labels}" -> value.
+func seriesSet(mfs map[string]*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for name, mf := range mfs {
+		if !strings.HasPrefix(name, "node_thermal_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var ls []string
+			for k, v := range labelsOf(m) {
+				ls = append(ls, k+"="+v)
+			}
+			sort.Strings(ls)
+			out[name+"{"+strings.Join(ls, ",")+"}"] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+// TestIntegrationPromtool runs `promtool check metrics` on the dry run of
+// every fixture tree: names, HELP, units and types pass Prometheus' linter.
+func TestIntegrationPromtool(t *testing.T) {
+	needIntegration(t, "promtool")
+	for _, tree := range fixtures(t) {
+		t.Run(treeName(tree), func(t *testing.T) {
+			root := sysfstest.UnpackFile(t, tree)
+			_, dry, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root)
+			cmd := exec.Command("promtool", "check", "metrics")
+			cmd.Stdin = strings.NewReader(dry)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("promtool check metrics: %v\n%s", err, out)
+			}
+		})
+	}
+}
