@@ -143,7 +143,7 @@ func scanDec(s string) (int, string, bool) {
 	}
 	start, v := i, 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		if v < 1<<31 {
+		if v < 1<<27 { // stop growing before int32 overflows; such names do not occur
 			v = v*10 + int(s[i]-'0')
 		}
 		i++
@@ -171,7 +171,7 @@ func scanHex(s string) (int, string, bool) {
 	}
 	start, v := i, 0
 	for i < len(s) && isHex(s[i]) {
-		if v < 1<<31 {
+		if v < 1<<27 { // stop growing before int32 overflows; such names do not occur
 			v = v*16 + hexVal(s[i])
 		}
 		i++

@@ -36,7 +36,7 @@ func sampleBeat() Beat {
 			{Source: thermal.SourceHwmon, Name: "amdgpu-pci-0a00", Asleep: true},
 			{Source: thermal.SourceHwmon, Name: "weird\xffchip", Sensors: []thermal.Sensor{{Name: "label \"quoted\"\n", Milli: -5500}}},
 			{Source: thermal.SourceZone, Name: "thermal_zone0", Sensors: []thermal.Sensor{
-				{Name: "acpitz", Milli: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{0, "critical", 119000}, {1, "hot", 100000}}},
+				{Name: "acpitz", Milli: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{Index: 0, Type: "critical", Milli: 119000}, {Index: 1, Type: "hot", Milli: 100000}}},
 			}},
 		},
 		Durations: map[string]time.Duration{"hwmon": 1500 * time.Microsecond, "thermal_zone": 250 * time.Microsecond},

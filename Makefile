@@ -1,0 +1,73 @@
+# thermal — build, test, lint, bench, install.
+#
+#   make test    everything CI runs: Debian packages, lint, unit and integration tests
+#   make unit    fast hermetic tests only (go test -short)
+#   make build   bin/thermal, static (CGO_ENABLED=0)
+
+GO      ?= go
+PREFIX  ?= /usr/local
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+# Pinned so that lint results do not change under our feet.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Oracles and consumers the integration tests run: lm-sensors (sensors -j),
+# node_exporter (serves the textfile), prometheus (promtool), util-linux
+# (unshare, mount), systemd (systemd-analyze for the units).
+APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd
+# -race needs cgo; use it where a C compiler exists.
+RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
+
+GO_SOURCES := $(shell git ls-files '*.go' 2>/dev/null) go.mod go.sum
+
+.PHONY: all build test unit integration lint bench install deps run clean
+
+all: build
+
+build: bin/thermal
+
+bin/thermal: $(GO_SOURCES)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/thermal
+
+# Installs the Debian packages the integration tests need, only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing </dev/null; \
+	fi
+
+test: deps lint build
+	THERMAL_INTEGRATION=require $(GO) test $(RACE) -count=1 ./...
+
+unit:
+	$(GO) test -short ./...
+
+integration: deps
+	THERMAL_INTEGRATION=require $(GO) test -count=1 -run Integration ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	GOARCH=386 $(GO) vet ./...
+	GOOS=darwin $(GO) build ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs the main job against this machine's sensors, printing the textfile.
+run: build
+	bin/thermal beat --dry-run
+
+install: build
+	install -D -m 0755 bin/thermal $(DESTDIR)$(PREFIX)/bin/thermal
+	install -D -m 0644 systemd/thermal-heartbeat.service $(DESTDIR)/etc/systemd/system/thermal-heartbeat.service
+	install -D -m 0644 systemd/thermal-heartbeat.timer $(DESTDIR)/etc/systemd/system/thermal-heartbeat.timer
+
+clean:
+	rm -rf bin
