@@ -145,3 +145,20 @@ func UnpackString(tb testing.TB, fixture string) string {
 	}
 	return root
 }
+
+// Generate returns a fixture with n temperature sensors spread over
+// platform chips of 16 labelled channels each (with max and crit limits), for
+// benchmarks that need trees of a given size.
+func Generate(n int) string {
+	var b strings.Builder
+	b.WriteString("cd /bus/platform\n")
+	for chip := 0; chip*16 < n; chip++ {
+		dev := fmt.Sprintf("/devices/platform/coretemp.%d", chip)
+		fmt.Fprintf(&b, "cd %s\nl subsystem -> /bus/platform\nhwmon hwmon%d %s\nf name coretemp\n", dev, chip, dev)
+		for ch := 1; ch <= 16 && chip*16+ch <= n; ch++ {
+			fmt.Fprintf(&b, "f temp%d_label Core %d\nf temp%d_input %d\nf temp%d_max 88000\nf temp%d_crit 98000\n",
+				ch, ch-1, ch, 40000+ch*250, ch, ch)
+		}
+	}
+	return b.String()
+}
