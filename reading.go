@@ -45,6 +45,34 @@ type Chip struct {
 	// Errors counts the reads in this beat that failed or whose value was
 	// rejected (fault, out of range, timeout). A dropped sensor counts once.
 	Errors int
+	// NVMe describes the controller behind an NVMe chip; nil otherwise.
+	NVMe *NVMe
+}
+
+// NVMe describes an NVMe controller and, when read through the admin ioctl,
+// the thermal counters of its SMART / Health log.
+type NVMe struct {
+	Controller string // nvme0
+	Model      string
+	Serial     string
+	Firmware   string
+	// ReadVia is "ioctl" or "hwmon"; Fallback says why the ioctl was not
+	// used (e.g. it needs CAP_SYS_ADMIN).
+	ReadVia  string
+	Fallback string
+	// WCTEMP and CCTEMP are the drive's own warning and critical composite
+	// temperature thresholds in millidegrees Celsius; nil when not reported.
+	WCTEMP, CCTEMP *int64
+	SMART          *NVMeSMART // nil when read through hwmon
+}
+
+// NVMeSMART holds the thermal counters of the SMART / Health log.
+type NVMeSMART struct {
+	TemperatureWarning  bool      // critical warning bit 1
+	WarningTempMinutes  uint32    // minutes at or above WCTEMP
+	CriticalTempMinutes uint32    // minutes at or above CCTEMP
+	ThermalTransitions  [2]uint32 // thermal management temperature 1/2 transitions
+	ThermalSeconds      [2]uint32 // seconds spent in thermal management 1/2
 }
 
 // Sensor is one temperature channel of a chip.

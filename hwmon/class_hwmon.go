@@ -66,6 +66,9 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 	jobs := make([]gather.Job, 0, len(entries))
 	for _, e := range entries {
 		chip, channels := in.inspect(classDir, e)
+		if fs.skip != nil && chip.Err == nil && fs.skip(chip) {
+			continue
+		}
 		job := gather.Job{Chip: chip}
 		if chip.Err == nil && !chip.Asleep {
 			job.Expect = len(channels)
@@ -375,4 +378,14 @@ func digits(s string) int {
 		i++
 	}
 	return i
+}
+
+// ChipName returns the lm-sensors name a chip whose driver is called prefix
+// would have on device (a directory under <sysfs>/devices; "" for none), and
+// its bus type. The NVMe reader uses it to name controllers exactly as the
+// kernel's nvme hwmon chip is named.
+func (fs FS) ChipName(prefix, device string) (name, bus string) {
+	in := inspector{fs: fs, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256)}
+	b := in.bus(device)
+	return chipName(prefix, b), b.bus
 }

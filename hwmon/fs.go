@@ -15,6 +15,17 @@ type FS struct {
 	// read is the kernel boundary: one open+read+close of an attribute.
 	// Tests replace it to make a read fail or hang.
 	read sysread.ReadFunc
+	// skip, when set, leaves out chips it returns true for, before any of
+	// their values is read.
+	skip func(thermal.Chip) bool
+}
+
+// WithSkip returns a copy of fs that leaves out the chips skip returns true
+// for, without reading any of their values. The beat uses it to leave the
+// kernel's nvme chip alone for controllers it reads through the ioctl.
+func (fs FS) WithSkip(skip func(thermal.Chip) bool) FS {
+	fs.skip = skip
+	return fs
 }
 
 // NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally

@@ -1,0 +1,89 @@
+package nvme
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Admin command opcodes and parameters used here.
+const (
+	OpGetLogPage = 0x02
+	OpIdentify   = 0x06
+
+	LogSMART      = 0x02
+	SMARTLogSize  = 512
+	IdentifySize  = 4096
+	cnsController = 0x01
+	nsidAll       = 0xFFFFFFFF // the controller as a whole; nsid 0 is rejected (status 0x400B)
+)
+
+// Command is one admin command with its data buffer (controller to host).
+type Command struct {
+	Opcode uint8
+	NSID   uint32
+	CDW10  uint32
+	Data   []byte
+}
+
+// Transport issues admin commands to one controller. The Linux
+// implementation is a Device; tests use fakes.
+type Transport interface {
+	AdminCommand(cmd *Command) error
+}
+
+// SMARTLogCommand returns the Get Log Page command for the SMART / Health
+// log of the whole controller: 512 bytes, so NUMDL = 512/4 − 1 = 0x7F.
+func SMARTLogCommand(buf []byte) *Command {
+	return &Command{Opcode: OpGetLogPage, NSID: nsidAll, CDW10: uint32(SMARTLogSize/4-1)<<16 | LogSMART, Data: buf[:SMARTLogSize]}
+}
+
+// IdentifyControllerCommand returns the Identify command for the
+// controller data structure (CNS 01h, 4096 bytes).
+func IdentifyControllerCommand(buf []byte) *Command {
+	return &Command{Opcode: OpIdentify, CDW10: cnsController, Data: buf[:IdentifySize]}
+}
+
+// Error is a failed admin command: either the kernel refused the ioctl
+// (Errno) or the controller completed it with a non-zero NVMe status.
+//
+// errors.Is(err, os.ErrPermission) holds for EACCES and EPERM (reading the
+// SMART log needs CAP_SYS_ADMIN), and errors.Is(err, os.ErrNotExist) for
+// ENOENT and ENODEV (no device node, or the controller went away).
+type Error struct {
+	Op     string        // "open", "ioctl"
+	Path   string        // the device node
+	Errno  syscall.Errno // 0 when the controller returned a status
+	Status uint16        // NVMe status (status code type and code), 0 when Errno is set
+}
+
+func (e *Error) Error() string {
+	if e.Errno != 0 {
+		return fmt.Sprintf("nvme: %s %s: %v", e.Op, e.Path, e.Errno)
+	}
+	return fmt.Sprintf("nvme: %s %s: NVMe status %#x", e.Op, e.Path, e.Status)
+}
+
+// Unwrap returns the errno, if any.
+func (e *Error) Unwrap() error {
+	if e.Errno == 0 {
+		return nil
+	}
+	return e.Errno
+}
+
+// Is maps the errno to the os package's error classes.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case os.ErrPermission:
+		return e.Errno == syscall.EACCES || e.Errno == syscall.EPERM
+	case os.ErrNotExist:
+		return e.Errno == syscall.ENOENT || e.Errno == syscall.ENODEV
+	}
+	return false
+}
+
+// ErrShort is returned by the parsers for a buffer smaller than the
+// structure they parse.
+var ErrShort = errors.New("nvme: buffer too short")

@@ -1,0 +1,223 @@
+package nvme
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+)
+
+// smartPage builds a SMART log page as QEMU's emulated controller returns it.
+func smartPage(warn uint8, compositeK uint16, sensors ...uint16) []byte {
+	b := make([]byte, SMARTLogSize)
+	b[0] = warn
+	binary.LittleEndian.PutUint16(b[1:], compositeK)
+	binary.LittleEndian.PutUint32(b[192:], 7)  // warning temp minutes
+	binary.LittleEndian.PutUint32(b[196:], 2)  // critical temp minutes
+	binary.LittleEndian.PutUint32(b[216:], 11) // TMT1 transitions
+	binary.LittleEndian.PutUint32(b[228:], 90) // TMT2 seconds
+	for i, k := range sensors {
+		binary.LittleEndian.PutUint16(b[200+2*i:], k)
+	}
+	return b
+}
+
+func identifyPage(model, serial, fw string, wctemp, cctemp uint16) []byte {
+	b := make([]byte, IdentifySize)
+	copy(b[4:24], serial+"                    ")
+	copy(b[24:64], model+"                                        ")
+	copy(b[64:72], fw+"        ")
+	binary.LittleEndian.PutUint16(b[266:], wctemp)
+	binary.LittleEndian.PutUint16(b[268:], cctemp)
+	return b
+}
+
+func TestParseSMARTLog(t *testing.T) {
+	l, err := ParseSMARTLog(smartPage(0x02, 323, 310, 0, 330))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Composite != 323 || !l.TemperatureWarning() || l.Sensors[0] != 310 || l.Sensors[1] != 0 || l.Sensors[2] != 330 {
+		t.Errorf("parsed %+v", l)
+	}
+	if l.WarningTempMinutes != 7 || l.CriticalTempMinutes != 2 || l.ThermalTransitions[0] != 11 || l.ThermalSeconds[1] != 90 {
+		t.Errorf("counters %+v", l)
+	}
+	if KelvinToMilli(323) != 49850 {
+		t.Errorf("323 K = %d m°C, want 49850 as the kernel reports", KelvinToMilli(323))
+	}
+	if _, err := ParseSMARTLog(make([]byte, 511)); !errors.Is(err, ErrShort) {
+		t.Errorf("short page: %v", err)
+	}
+}
+
+func TestParseIdentifyController(t *testing.T) {
+	id, err := ParseIdentifyController(identifyPage("QEMU NVMe Ctrl", "deadbeef", "7.2.22", 343, 373))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := IdentifyController{Serial: "deadbeef", Model: "QEMU NVMe Ctrl", Firmware: "7.2.22", WCTEMP: 343, CCTEMP: 373}
+	if id != want {
+		t.Errorf("got %+v, want %+v", id, want)
+	}
+}
+
+func FuzzParseSMARTLog(f *testing.F) {
+	f.Add(smartPage(0, 323))
+	f.Add(make([]byte, 10))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := ParseSMARTLog(b)
+		if err != nil {
+			if len(b) >= SMARTLogSize {
+				t.Fatalf("full page rejected: %v", err)
+			}
+			return
+		}
+		if l.Composite != binary.LittleEndian.Uint16(b[1:3]) {
+			t.Fatal("composite not from bytes 1-2")
+		}
+	})
+}
+
+func FuzzParseIdentifyController(f *testing.F) {
+	f.Add(identifyPage("m", "s", "f", 1, 2))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := ParseIdentifyController(b); err != nil && len(b) >= IdentifySize {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestErrorIs(t *testing.T) {
+	for _, tc := range []struct {
+		err          *Error
+		perm, noexst bool
+	}{
+		{&Error{Op: "ioctl", Errno: syscall.EACCES}, true, false},
+		{&Error{Op: "ioctl", Errno: syscall.EPERM}, true, false},
+		{&Error{Op: "open", Errno: syscall.ENOENT}, false, true},
+		{&Error{Op: "open", Errno: syscall.ENODEV}, false, true},
+		{&Error{Op: "ioctl", Status: 0x400B}, false, false},
+	} {
+		if errors.Is(tc.err, os.ErrPermission) != tc.perm || errors.Is(tc.err, os.ErrNotExist) != tc.noexst {
+			t.Errorf("%v: Is(ErrPermission)=%v Is(ErrNotExist)=%v", tc.err, errors.Is(tc.err, os.ErrPermission), errors.Is(tc.err, os.ErrNotExist))
+		}
+	}
+}
+
+// fakeController answers admin commands like QEMU's emulated NVMe.
+type fakeController struct {
+	smart, identify []byte
+	refuse          error
+	commands        *int
+}
+
+func (f fakeController) AdminCommand(cmd *Command) error {
+	*f.commands++
+	if f.refuse != nil {
+		return f.refuse
+	}
+	switch {
+	case cmd.Opcode == OpGetLogPage && cmd.NSID == 0xFFFFFFFF && cmd.CDW10 == 0x007F0002:
+		copy(cmd.Data, f.smart)
+	case cmd.Opcode == OpIdentify && cmd.CDW10 == 1:
+		copy(cmd.Data, f.identify)
+	default:
+		return &Error{Op: "ioctl", Status: 0x4002}
+	}
+	return nil
+}
+
+func (fakeController) Close() error { return nil }
+
+func qemuFS(t *testing.T, refuse error, commands *int) (FS, []Controller) {
+	t.Helper()
+	fs, err := NewFS(sysfstest.UnpackFile(t, "../testdata/sysfs/qemu-6.1.tree"), "/dev", thermal.DefaultRange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.open = func(path string) (transportCloser, error) {
+		if path != "/dev/nvme0" {
+			t.Errorf("opened %s", path)
+		}
+		return fakeController{smart: smartPage(0, 323), identify: identifyPage("QEMU NVMe Ctrl", "deadbeef", "7.2.22", 343, 373),
+			refuse: refuse, commands: commands}, nil
+	}
+	ctrls, err := fs.Controllers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, ctrls
+}
+
+func TestControllersFromSysfs(t *testing.T) {
+	var n int
+	_, ctrls := qemuFS(t, nil, &n)
+	if len(ctrls) != 1 {
+		t.Fatalf("got %d controllers", len(ctrls))
+	}
+	c := ctrls[0]
+	if c.Name != "nvme0" || c.Chip != "nvme-pci-0010" || c.Model != "QEMU NVMe Ctrl" || c.Serial != "deadbeef" || c.State != "live" || c.Transport != "pcie" {
+		t.Errorf("controller = %+v", c)
+	}
+}
+
+func TestReadSteadyStateIsOneAdminCommand(t *testing.T) {
+	var n int
+	fs, ctrls := qemuFS(t, nil, &n)
+	first := fs.Read(context.Background(), ctrls, nil)
+	if n != 2 {
+		t.Errorf("first read issued %d admin commands, want 2 (identify + SMART)", n)
+	}
+	lim, ok := first.Learned[ctrls[0].Key()]
+	if !ok || lim != (Limits{343, 373}) {
+		t.Fatalf("learned %+v", first.Learned)
+	}
+	n = 0
+	res := fs.Read(context.Background(), ctrls, first.Learned)
+	if n != 1 {
+		t.Errorf("steady-state read issued %d admin commands, want 1", n)
+	}
+	if len(res.Chips) != 1 || len(res.Fallback) != 0 || len(res.Learned) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	c := res.Chips[0]
+	s := c.Sensors[0]
+	if c.Name != "nvme-pci-0010" || c.Source != thermal.SourceNVMe || s.Name != "Composite" || s.Milli != 49850 {
+		t.Errorf("chip %+v", c)
+	}
+	if *s.Max != 69850 || *s.Crit != 99850 || *c.NVMe.WCTEMP != 69850 || c.NVMe.ReadVia != "ioctl" {
+		t.Errorf("limits max=%v crit=%v nvme=%+v", *s.Max, *s.Crit, c.NVMe)
+	}
+	if c.NVMe.SMART == nil || c.NVMe.SMART.WarningTempMinutes != 7 {
+		t.Errorf("SMART counters %+v", c.NVMe.SMART)
+	}
+}
+
+func TestReadRefusedFallsBackToHwmon(t *testing.T) {
+	var n int
+	fs, ctrls := qemuFS(t, &Error{Op: "ioctl", Path: "/dev/nvme0", Errno: syscall.EACCES}, &n)
+	res := fs.Read(context.Background(), ctrls, map[string]Limits{ctrls[0].Key(): {343, 373}})
+	if len(res.Chips) != 0 {
+		t.Errorf("refused controller produced chips %+v", res.Chips)
+	}
+	if why := res.Fallback["nvme-pci-0010"]; why == "" || !strings.Contains(why, "CAP_SYS_ADMIN") {
+		t.Errorf("fallback reason %q, want it to name CAP_SYS_ADMIN", why)
+	}
+}
+
+func TestNotLiveControllerIsNotRead(t *testing.T) {
+	var n int
+	fs, ctrls := qemuFS(t, nil, &n)
+	ctrls[0].State = "resetting"
+	res := fs.Read(context.Background(), ctrls, nil)
+	if n != 0 || len(res.Chips) != 1 || res.Chips[0].Err == nil || res.Chips[0].Errors != 1 {
+		t.Errorf("resetting controller: %d commands, result %+v", n, res)
+	}
+}
