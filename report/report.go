@@ -43,6 +43,18 @@ var (
 		"1 when the chip's device was runtime-suspended and so was not read (monitoring never wakes a device), else 0.", labelsChip, nil)
 	descDuration = prometheus.NewDesc("node_thermal_collect_duration_seconds",
 		"Time taken to read a source in this beat, in seconds.", []string{"source"}, nil)
+	descNVMeInfo = prometheus.NewDesc("node_thermal_nvme_info",
+		"An NVMe controller: model, serial and firmware from sysfs; always 1.", append(labelsChip[:2:2], "model", "serial", "firmware"), nil)
+	descNVMeTempWarning = prometheus.NewDesc("node_thermal_nvme_temperature_warning",
+		"1 while the SMART log's critical warning bit 1 is set: a temperature is past an over- or under-temperature threshold.", labelsChip, nil)
+	descNVMeWarnTime = prometheus.NewDesc("node_thermal_nvme_warning_temperature_time_seconds_total",
+		"Time the composite temperature has spent at or above the drive's warning threshold (WCTEMP), from the SMART log (minute resolution).", labelsChip, nil)
+	descNVMeCritTime = prometheus.NewDesc("node_thermal_nvme_critical_temperature_time_seconds_total",
+		"Time the composite temperature has spent at or above the drive's critical threshold (CCTEMP), from the SMART log (minute resolution).", labelsChip, nil)
+	descNVMeTransitions = prometheus.NewDesc("node_thermal_nvme_thermal_management_transitions_total",
+		"Times the controller entered thermal management temperature 1 or 2 (light or heavy throttling).", append(labelsChip[:2:2], "level"), nil)
+	descNVMeTMTime = prometheus.NewDesc("node_thermal_nvme_thermal_management_seconds_total",
+		"Time the controller has spent in thermal management temperature 1 or 2 (throttling).", append(labelsChip[:2:2], "level"), nil)
 	descHeartbeat = prometheus.NewDesc("node_thermal_heartbeat_seconds",
 		"Unix time at which this beat collected its readings, in seconds.", nil, nil)
 )
@@ -51,18 +63,21 @@ var (
 type collector struct{ b Beat }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCelsius, descLimit, descTrip, descErrors, descSuspended, descDuration, descHeartbeat} {
+	for _, d := range []*prometheus.Desc{descCelsius, descLimit, descTrip, descErrors, descSuspended, descDuration, descHeartbeat,
+		descNVMeInfo, descNVMeTempWarning, descNVMeWarnTime, descNVMeCritTime, descNVMeTransitions, descNVMeTMTime} {
 		ch <- d
 	}
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+	metric := func(t prometheus.ValueType, d *prometheus.Desc, v float64, labels ...string) {
 		for i, l := range labels {
 			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
 		}
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
 	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) { metric(prometheus.GaugeValue, d, v, labels...) }
+	counter := func(d *prometheus.Desc, v float64, labels ...string) { metric(prometheus.CounterValue, d, v, labels...) }
 	for _, chip := range c.b.Chips {
 		gauge(descErrors, float64(chip.Errors), chip.Source, chip.Name)
 		suspended := 0.0
@@ -70,6 +85,22 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			suspended = 1
 		}
 		gauge(descSuspended, suspended, chip.Source, chip.Name)
+		if n := chip.NVMe; n != nil {
+			gauge(descNVMeInfo, 1, chip.Source, chip.Name, n.Model, n.Serial, n.Firmware)
+			if sm := n.SMART; sm != nil {
+				warn := 0.0
+				if sm.TemperatureWarning {
+					warn = 1
+				}
+				gauge(descNVMeTempWarning, warn, chip.Source, chip.Name)
+				counter(descNVMeWarnTime, float64(sm.WarningTempMinutes)*60, chip.Source, chip.Name)
+				counter(descNVMeCritTime, float64(sm.CriticalTempMinutes)*60, chip.Source, chip.Name)
+				for i, level := range []string{"1", "2"} {
+					counter(descNVMeTransitions, float64(sm.ThermalTransitions[i]), chip.Source, chip.Name, level)
+					counter(descNVMeTMTime, float64(sm.ThermalSeconds[i]), chip.Source, chip.Name, level)
+				}
+			}
+		}
 		for _, s := range chip.Sensors {
 			if s.Err != nil {
 				continue

@@ -32,7 +32,10 @@ func sampleBeat() Beat {
 			}},
 			{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{
 				{Name: "Composite", Milli: 38850, Max: ptr(81850), Crit: ptr(84850)},
-			}},
+			}, NVMe: &thermal.NVMe{Controller: "nvme0", Model: "Samsung SSD 990 PRO 2TB", Serial: "S7DNNJ0W123456", Firmware: "4B2QJXD7", ReadVia: "ioctl",
+				SMART: &thermal.NVMeSMART{TemperatureWarning: true, WarningTempMinutes: 3, CriticalTempMinutes: 1, ThermalTransitions: [2]uint32{5, 1}, ThermalSeconds: [2]uint32{120, 7}}}},
+			{Source: thermal.SourceNVMe, Name: "nvme-pci-0200", Sensors: []thermal.Sensor{{Name: "Composite", Milli: 41850}},
+				NVMe: &thermal.NVMe{Controller: "nvme1", Model: "WD_BLACK SN850X", Serial: "2304", Firmware: "620361WD", ReadVia: "hwmon", Fallback: "needs CAP_SYS_ADMIN"}},
 			{Source: thermal.SourceHwmon, Name: "amdgpu-pci-0a00", Asleep: true},
 			{Source: thermal.SourceHwmon, Name: "weird\xffchip", Sensors: []thermal.Sensor{{Name: "label \"quoted\"\n", Milli: -5500}}},
 			{Source: thermal.SourceZone, Name: "thermal_zone0", Sensors: []thermal.Sensor{

@@ -5,9 +5,17 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
+	"github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/report"
+	"github.com/thermal-heartbeat/thermal/state"
 )
+
+// nvmeLimitsFile caches each drive's WCTEMP/CCTEMP in the state directory, so
+// that a steady-state beat sends one admin command per controller.
+const nvmeLimitsFile = "nvme-limits.json"
+
 
 func beat(args []string, e env) int {
 	fs := flag.NewFlagSet("thermal beat", flag.ContinueOnError)
@@ -15,7 +23,7 @@ func beat(args []string, e env) int {
 	var src sourceFlags
 	src.register(fs)
 	textfileDir := fs.String("textfile-dir", "/var/lib/node-exporter/textfile", "directory of node_exporter's textfile collector; the beat writes thermal.prom there")
-	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats (the unit's StateDirectory)")
+	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats: the NVMe limits cache (the unit's StateDirectory)")
 	dryRun := fs.Bool("dry-run", false, "print the exposition to stdout and touch nothing else")
 	verbose := fs.Bool("v", false, "log every sensor that was dropped and why")
 	fs.Usage = func() {
@@ -38,8 +46,14 @@ func beat(args []string, e env) int {
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b, errs := collect(src, e.now)
-	for _, err := range errs {
+	limitsPath := filepath.Join(*stateDir, nvmeLimitsFile)
+	known, err := state.Load[map[string]nvme.Limits](limitsPath)
+	if err != nil {
+		log.Warn("starting with an empty NVMe limits cache", "err", err)
+	}
+	c := collect(src, e.now, known)
+	b := c.beat
+	for _, err := range c.errs {
 		log.Warn("source could not be read", "err", err)
 	}
 	if *verbose {
@@ -59,6 +73,17 @@ func beat(args []string, e env) int {
 	if _, err := report.WriteFile(*textfileDir, b); err != nil {
 		fmt.Fprintf(e.stderr, "thermal beat: %v\n", err)
 		return exitFail
+	}
+	if len(c.learned) > 0 {
+		if known == nil {
+			known = map[string]nvme.Limits{}
+		}
+		for k, v := range c.learned {
+			known[k] = v
+		}
+		if err := state.Save(limitsPath, known); err != nil {
+			log.Warn("NVMe limits not cached; the next beat identifies the drives again", "err", err)
+		}
 	}
 	return exitOK
 }

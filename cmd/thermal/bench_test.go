@@ -17,10 +17,10 @@ func BenchmarkBeat(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 5000} {
 		b.Run(fmt.Sprintf("sensors=%d", n), func(b *testing.B) {
 			root := sysfstest.UnpackString(b, sysfstest.Generate(n))
-			src := sourceFlags{sysfs: root, timeout: time.Minute}
+			src := sourceFlags{sysfs: root, dev: root, timeout: time.Minute}
 			b.ReportAllocs()
 			for b.Loop() {
-				beat, _ := collect(src, time.Now)
+				beat := collect(src, time.Now, nil).beat
 				if err := report.Write(io.Discard, beat); err != nil {
 					b.Fatal(err)
 				}

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/hwmon"
+	"github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/report"
 	"github.com/thermal-heartbeat/thermal/zones"
 )
@@ -22,7 +24,7 @@ type sourceFlags struct {
 
 func (s *sourceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.sysfs, "sysfs", "/sys", "sysfs mount point to read (a captured or fixture tree in tests)")
-	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes")
+	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …)")
 	fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for reading the sensors; what has not arrived by then is counted as an error and left out")
 }
 
@@ -30,55 +32,100 @@ func (s *sourceFlags) validate() error {
 	if s.timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, got %v", s.timeout)
 	}
-	if s.sysfs == "" {
-		return fmt.Errorf("--sysfs must not be empty")
+	if s.sysfs == "" || s.dev == "" {
+		return fmt.Errorf("--sysfs and --dev must not be empty")
 	}
 	return nil
 }
 
-// collect reads every source concurrently under one deadline. Problems that
-// stop a whole source (its class directory cannot be listed) come back as
-// errors; everything else is on the chips.
-func collect(s sourceFlags, now func() time.Time) (report.Beat, []error) {
+// collected is what one collection produced.
+type collected struct {
+	beat report.Beat
+	// learned holds NVMe limits identified in this collection, for the
+	// state directory's cache.
+	learned map[string]nvme.Limits
+	// errs are problems that stopped a whole source (its class directory
+	// could not be listed); everything else is on the chips.
+	errs []error
+}
+
+// collect reads every source under one deadline. Thermal zones are read
+// alongside; NVMe controllers are read first through the admin ioctl, and
+// then hwmon, which leaves out the kernel's nvme chip of every controller
+// the ioctl read (no duplicate series, no extra admin commands) and reads
+// the others, labelled the same way.
+func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Limits) collected {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	beat := report.Beat{Time: now(), Durations: map[string]time.Duration{}}
-	type result struct {
-		source string
-		chips  []thermal.Chip
-		err    error
-		took   time.Duration
-	}
-	readers := map[string]func() ([]thermal.Chip, error){}
-	if fs, err := hwmon.NewFS(s.sysfs, thermal.DefaultRange); err == nil {
-		readers[thermal.SourceHwmon] = func() ([]thermal.Chip, error) { return fs.Chips(ctx) }
-	}
-	if fs, err := zones.NewFS(s.sysfs, thermal.DefaultRange); err == nil {
-		readers[thermal.SourceZone] = func() ([]thermal.Chip, error) { return fs.Zones(ctx) }
-	}
-	results := make(chan result, len(readers))
-	for source, read := range readers {
-		go func() {
-			start := now()
-			chips, err := read()
-			results <- result{source, chips, err, now().Sub(start)}
-		}()
-	}
-	var errs []error
-	for range readers {
-		r := <-results
-		beat.Chips = append(beat.Chips, r.chips...)
-		beat.Durations[r.source] = r.took
-		if r.err != nil {
-			errs = append(errs, r.err)
+	out := collected{beat: report.Beat{Time: now(), Durations: map[string]time.Duration{}}}
+	var mu sync.Mutex
+	add := func(source string, start time.Time, chips []thermal.Chip, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.beat.Chips = append(out.beat.Chips, chips...)
+		out.beat.Durations[source] = now().Sub(start)
+		if err != nil {
+			out.errs = append(out.errs, err)
 		}
 	}
-	sort.SliceStable(beat.Chips, func(i, j int) bool {
-		a, b := beat.Chips[i], beat.Chips[j]
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		start := now()
+		fs, err := zones.NewFS(s.sysfs, thermal.DefaultRange)
+		if err != nil {
+			add(thermal.SourceZone, start, nil, err)
+			return
+		}
+		chips, err := fs.Zones(ctx)
+		add(thermal.SourceZone, start, chips, err)
+	}()
+	go func() {
+		defer wg.Done()
+		start := now()
+		nfs, err := nvme.NewFS(s.sysfs, s.dev, thermal.DefaultRange)
+		if err != nil {
+			add(thermal.SourceNVMe, start, nil, err)
+			return
+		}
+		ctrls, err := nfs.Controllers()
+		res := nfs.Read(ctx, ctrls, knownLimits)
+		out.learned = res.Learned
+		add(thermal.SourceNVMe, start, res.Chips, err)
+
+		start = now()
+		byIoctl := map[string]bool{}
+		for _, c := range res.Chips {
+			byIoctl[c.Name] = true
+		}
+		hfs, err := hwmon.NewFS(s.sysfs, thermal.DefaultRange)
+		if err != nil {
+			add(thermal.SourceHwmon, start, nil, err)
+			return
+		}
+		hfs = hfs.WithSkip(func(c thermal.Chip) bool { return c.Source == thermal.SourceNVMe && byIoctl[c.Name] })
+		chips, err := hfs.Chips(ctx)
+		byChip := map[string]nvme.Controller{}
+		for _, c := range ctrls {
+			byChip[c.Chip] = c
+		}
+		for i := range chips {
+			c := &chips[i]
+			if ctrl, ok := byChip[c.Name]; ok && c.Source == thermal.SourceNVMe {
+				c.NVMe = &thermal.NVMe{Controller: ctrl.Name, Model: ctrl.Model, Serial: ctrl.Serial, Firmware: ctrl.Firmware,
+					ReadVia: "hwmon", Fallback: res.Fallback[c.Name]}
+			}
+		}
+		add(thermal.SourceHwmon, start, chips, err)
+	}()
+	wg.Wait()
+	sort.SliceStable(out.beat.Chips, func(i, j int) bool {
+		a, b := out.beat.Chips[i], out.beat.Chips[j]
 		if a.Source != b.Source {
 			return a.Source < b.Source
 		}
 		return a.Name < b.Name
 	})
-	return beat, errs
+	return out
 }

@@ -35,8 +35,9 @@ func probe(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
 		return exitUsage
 	}
-	b, errs := collect(src, e.now)
-	for _, err := range errs {
+	c := collect(src, e.now, nil)
+	b := c.beat
+	for _, err := range c.errs {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
 	}
 	inv := inventory(b)
@@ -64,7 +65,20 @@ type probeChip struct {
 	Status  string        `json:"status"` // ok, asleep, error
 	Error   string        `json:"error,omitempty"`
 	Errors  int           `json:"read_errors"`
+	NVMe    *probeNVMe    `json:"nvme,omitempty"`
 	Sensors []probeSensor `json:"sensors"`
+}
+
+type probeNVMe struct {
+	Controller  string   `json:"controller"`
+	Model       string   `json:"model"`
+	Serial      string   `json:"serial"`
+	Firmware    string   `json:"firmware"`
+	ReadVia     string   `json:"read_via"` // ioctl or hwmon
+	Fallback    string   `json:"fallback,omitempty"`
+	WCTEMP      *float64 `json:"wctemp,omitempty"`
+	CCTEMP      *float64 `json:"cctemp,omitempty"`
+	TempWarning *bool    `json:"temperature_warning,omitempty"`
 }
 
 type probeSensor struct {
@@ -92,6 +106,18 @@ func inventory(b report.Beat) []probeChip {
 	for _, c := range b.Chips {
 		pc := probeChip{Source: c.Source, Chip: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path,
 			Device: c.Device, Status: "ok", Errors: c.Errors, Sensors: []probeSensor{}}
+		if n := c.NVMe; n != nil {
+			pc.NVMe = &probeNVMe{Controller: n.Controller, Model: n.Model, Serial: n.Serial, Firmware: n.Firmware,
+				ReadVia: n.ReadVia, Fallback: n.Fallback, WCTEMP: celsius(n.WCTEMP), CCTEMP: celsius(n.CCTEMP)}
+			if len(c.Sensors) > 0 && pc.NVMe.WCTEMP == nil && pc.NVMe.CCTEMP == nil {
+				// Read through hwmon: the Composite limits are WCTEMP/CCTEMP.
+				pc.NVMe.WCTEMP, pc.NVMe.CCTEMP = celsius(c.Sensors[0].Max), celsius(c.Sensors[0].Crit)
+			}
+			if n.SMART != nil {
+				w := n.SMART.TemperatureWarning
+				pc.NVMe.TempWarning = &w
+			}
+		}
 		switch {
 		case c.Asleep:
 			pc.Status = "asleep"
@@ -173,7 +199,35 @@ func printTable(w io.Writer, inv []probeChip) {
 		}
 	}
 	tw.Flush()
+	printDrives(w, inv)
 	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
+}
+
+// printDrives lists the NVMe controllers with their own limits and how they
+// were read.
+func printDrives(w io.Writer, inv []probeChip) {
+	first := true
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range inv {
+		n := c.NVMe
+		if n == nil {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			fmt.Fprintln(tw, "NVME	CHIP	MODEL	SERIAL	FIRMWARE	WCTEMP	CCTEMP	READ VIA")
+			first = false
+		}
+		via := n.ReadVia
+		if n.Fallback != "" {
+			via += ": " + n.Fallback
+		}
+		if n.TempWarning != nil && *n.TempWarning {
+			via += " (SMART temperature warning set)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Controller, c.Chip, n.Model, n.Serial, n.Firmware, f1(n.WCTEMP), f1(n.CCTEMP), via)
+	}
+	tw.Flush()
 }
 
 // shortError keeps the part of an error message after the sysfs path.
