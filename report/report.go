@@ -77,7 +77,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) { metric(prometheus.GaugeValue, d, v, labels...) }
-	counter := func(d *prometheus.Desc, v float64, labels ...string) { metric(prometheus.CounterValue, d, v, labels...) }
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		metric(prometheus.CounterValue, d, v, labels...)
+	}
 	for _, chip := range c.b.Chips {
 		gauge(descErrors, float64(chip.Errors), chip.Source, chip.Name)
 		suspended := 0.0

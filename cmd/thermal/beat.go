@@ -16,7 +16,6 @@ import (
 // that a steady-state beat sends one admin command per controller.
 const nvmeLimitsFile = "nvme-limits.json"
 
-
 func beat(args []string, e env) int {
 	fs := flag.NewFlagSet("thermal beat", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
