@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/oracle"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 )
 
@@ -51,74 +52,10 @@ func needIntegration(t *testing.T, tools ...string) {
 	}
 }
 
-// lmChip is one chip of `sensors -j`; a chip name can appear more than once.
-type lmChip struct {
-	name     string
-	features []lmFeature
-}
-
-type lmFeature struct {
-	name string
-	subs map[string]float64
-}
-
-// parseSensorsJSON reads `sensors -j` output with a streaming decoder, so
-// that two chips of the same name (several acpitz-acpi-0) both survive.
-func parseSensorsJSON(b []byte) ([]lmChip, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	expect := func(want json.Delim) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if tok != want {
-			return fmt.Errorf("got %v, want %v", tok, want)
-		}
-		return nil
-	}
-	if err := expect('{'); err != nil {
-		return nil, err
-	}
-	var chips []lmChip
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		chip := lmChip{name: tok.(string)}
-		if err := expect('{'); err != nil {
-			return nil, err
-		}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			key := tok.(string)
-			if key == "Adapter" {
-				if _, err := dec.Token(); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			f := lmFeature{name: key, subs: map[string]float64{}}
-			if err := dec.Decode(&f.subs); err != nil {
-				return nil, fmt.Errorf("chip %s feature %s: %w", chip.name, key, err)
-			}
-			chip.features = append(chip.features, f)
-		}
-		if err := expect('}'); err != nil {
-			return nil, err
-		}
-		chips = append(chips, chip)
-	}
-	return chips, nil
-}
-
 // sensorsOverTree runs Debian's sensors -j with the fixture's class, devices
 // and bus directories bind-mounted over /sys in a private mount namespace,
 // and no sensors.conf, so that labels are the kernel's.
-func sensorsOverTree(t *testing.T, root string) []lmChip {
+func sensorsOverTree(t *testing.T, root string) []oracle.Chip {
 	t.Helper()
 	script := `set -e
 for d in class devices bus; do mount --bind "$ROOT/$d" "/sys/$d"; done
@@ -131,7 +68,7 @@ exec sensors -c /dev/null -j`
 	if err != nil {
 		t.Fatalf("sensors -j over the fixture: %v\n%s", err, stderr.String())
 	}
-	chips, err := parseSensorsJSON(out)
+	chips, err := oracle.ParseSensorsJSON(out)
 	if err != nil {
 		t.Fatalf("parsing sensors -j: %v\n%s", err, out)
 	}
@@ -202,9 +139,9 @@ func TestIntegrationLMSensorsOracle(t *testing.T) {
 					ours[base] = append(ours[base], c)
 				}
 			}
-			byName := map[string][]lmChip{}
+			byName := map[string][]oracle.Chip{}
 			for _, c := range theirs {
-				byName[c.name] = append(byName[c.name], c)
+				byName[c.Name] = append(byName[c.Name], c)
 			}
 			matched := 0
 			for name, lcs := range byName {
@@ -254,7 +191,7 @@ func TestIntegrationLMSensorsOracle(t *testing.T) {
 }
 
 // compareChip checks one thermal chip against one lm-sensors chip.
-func compareChip(lc lmChip, oc probeChip, reported map[string]float64) []string {
+func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []string {
 	var errs []string
 	if oc.Status == "asleep" {
 		// Rule: a runtime-suspended device is not read. lm-sensors reads it.
@@ -265,8 +202,8 @@ func compareChip(lc lmChip, oc probeChip, reported map[string]float64) []string 
 		byAttr[s.Attr] = s
 	}
 	seen := map[string]bool{}
-	for _, f := range lc.features {
-		for sub, v := range f.subs {
+	for _, f := range lc.Features {
+		for sub, v := range f.Subs {
 			m := tempInput.FindStringSubmatch(sub)
 			if m == nil {
 				continue
@@ -276,24 +213,24 @@ func compareChip(lc lmChip, oc probeChip, reported map[string]float64) []string 
 			s, ok := byAttr[attr]
 			switch {
 			case !ok:
-				errs = append(errs, fmt.Sprintf("%s (%s = %.3f) missing from thermal", f.name, sub, v))
-			case s.Name != f.name:
-				errs = append(errs, fmt.Sprintf("%s is named %q by thermal, %q by lm-sensors", attr, s.Name, f.name))
+				errs = append(errs, fmt.Sprintf("%s (%s = %.3f) missing from thermal", f.Name, sub, v))
+			case s.Name != f.Name:
+				errs = append(errs, fmt.Sprintf("%s is named %q by thermal, %q by lm-sensors", attr, s.Name, f.Name))
 			case s.Status == "ok":
 				got, ok := reported[oc.Chip+"\x00"+s.Name]
 				if !ok || math.Abs(got-v) > 0.0005 {
-					errs = append(errs, fmt.Sprintf("%s: dry-run has %v (present %v), lm-sensors %.3f", f.name, got, ok, v))
+					errs = append(errs, fmt.Sprintf("%s: dry-run has %v (present %v), lm-sensors %.3f", f.Name, got, ok, v))
 				}
 			case s.Status == "fault":
-				if f.subs["temp"+m[1]+"_fault"] != 1 {
-					errs = append(errs, fmt.Sprintf("%s dropped as faulted but lm-sensors shows no fault", f.name))
+				if f.Subs["temp"+m[1]+"_fault"] != 1 {
+					errs = append(errs, fmt.Sprintf("%s dropped as faulted but lm-sensors shows no fault", f.Name))
 				}
 			case s.Status == "out_of_range":
 				if v >= -40 && v <= 150 {
-					errs = append(errs, fmt.Sprintf("%s dropped as out of range but lm-sensors reads %.3f", f.name, v))
+					errs = append(errs, fmt.Sprintf("%s dropped as out of range but lm-sensors reads %.3f", f.Name, v))
 				}
 			default:
-				errs = append(errs, fmt.Sprintf("%s: thermal could not read it (%s), lm-sensors reads %.3f", f.name, s.Error, v))
+				errs = append(errs, fmt.Sprintf("%s: thermal could not read it (%s), lm-sensors reads %.3f", f.Name, s.Error, v))
 			}
 		}
 	}
