@@ -12,14 +12,18 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Oracles and consumers the integration tests run: lm-sensors (sensors -j),
 # node_exporter (serves the textfile), prometheus (promtool), util-linux
-# (unshare, mount), systemd (systemd-analyze for the units).
-APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd
+# (unshare, mount), systemd (systemd-analyze for the units); and for the QEMU
+# suite: qemu-system-x86, busybox-static, acpica-tools (iasl), nvme-cli,
+# strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
+# kernel package itself (apt-get download) into .cache/e2e.
+APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
+	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip
 # -race needs cgo; use it where a C compiler exists.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 
 GO_SOURCES := $(shell git ls-files '*.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: all build test unit integration lint bench install deps run clean
+.PHONY: all build test unit integration e2e lint bench install deps run clean
 
 all: build
 
@@ -48,6 +52,10 @@ unit:
 integration: deps
 	THERMAL_INTEGRATION=require $(GO) test -count=1 -run Integration ./...
 
+# The real-kernel suite alone: a Debian kernel under QEMU/TCG (no KVM needed).
+e2e: deps
+	THERMAL_INTEGRATION=require $(GO) test -count=1 -v ./e2e
+
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -70,4 +78,4 @@ install: build
 	install -D -m 0644 systemd/thermal-heartbeat.timer $(DESTDIR)/etc/systemd/system/thermal-heartbeat.timer
 
 clean:
-	rm -rf bin
+	rm -rf bin .cache

@@ -56,8 +56,9 @@ type NVMe struct {
 	Model      string
 	Serial     string
 	Firmware   string
-	// ReadVia is "ioctl" or "hwmon"; Fallback says why the ioctl was not
-	// used (e.g. it needs CAP_SYS_ADMIN).
+	// ReadVia is "ioctl" or "hwmon" ("" when the controller was asleep and
+	// not read); Fallback says why the ioctl was not used (e.g. it needs
+	// CAP_SYS_ADMIN).
 	ReadVia  string
 	Fallback string
 	// WCTEMP and CCTEMP are the drive's own warning and critical composite

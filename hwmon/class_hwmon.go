@@ -62,7 +62,7 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 	sort.Slice(entries, func(i, j int) bool { return naturalLess(entries[i], entries[j]) })
 
 	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
-		devices: filepath.Join(fs.sys, "devices") + "/", suspended: map[string]bool{}}
+		devices: filepath.Join(fs.sys, "devices") + "/", power: map[string]pmState{}}
 	jobs := make([]gather.Job, 0, len(entries))
 	for _, e := range entries {
 		chip, channels := in.inspect(classDir, e)
@@ -90,8 +90,8 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 type inspector struct {
 	fs                      FS
 	dirBuf, linkBuf, valBuf []byte
-	devices                 string          // <sysfs>/devices/
-	suspended               map[string]bool // device dir -> runtime_status is "suspended"
+	devices                 string             // <sysfs>/devices/
+	power                   map[string]pmState // device dir -> its runtime power state, read once per beat
 }
 
 // inspect names the chip behind class entry e and lists its channels. It
@@ -175,21 +175,66 @@ func (in *inspector) isaAdapter(nr int) bool {
 	return err == nil && strings.HasPrefix(string(b), "ISA ")
 }
 
-// asleep reports whether device or any parent up to <sysfs>/devices is
-// runtime-suspended. Each directory is read at most once per beat.
+// Runtime power state of one device, as far as monitoring is concerned.
+type pmState uint8
+
+const (
+	pmUnknown pmState = iota // no runtime PM of its own: its parent decides
+	pmAwake
+	pmAsleep
+)
+
+// asleep reports whether device is runtime-suspended, so that reading it
+// would wake it. Walking up from device, the first device with runtime PM of
+// its own decides: an active device is awake whatever its parents say, a
+// suspended one is asleep. A device whose status is "unsupported" (class
+// devices such as nvme0, most i2c clients) defers to its parent. Each
+// directory is read at most once per beat.
 func (in *inspector) asleep(device string) bool {
 	for d := device; strings.HasPrefix(d, in.devices); d = filepath.Dir(d) {
-		s, ok := in.suspended[d]
+		st, ok := in.power[d]
 		if !ok {
-			b, err := in.fs.read(filepath.Join(d, "power", "runtime_status"), in.valBuf)
-			s = err == nil && string(sysread.Trim(b)) == "suspended"
-			in.suspended[d] = s
+			st = in.powerState(d)
+			in.power[d] = st
 		}
-		if s {
+		switch st {
+		case pmAwake:
+			return false
+		case pmAsleep:
 			return true
 		}
 	}
 	return false
+}
+
+func (in *inspector) powerState(dir string) pmState {
+	b, err := in.fs.read(dir+"/power/runtime_status", in.valBuf)
+	if err != nil {
+		return pmUnknown
+	}
+	switch string(sysread.Trim(b)) {
+	case "active", "resuming":
+		return pmAwake
+	case "suspended", "suspending":
+		// A device without runtime PM callbacks (an i2c adapter, say) is
+		// "suspended" whenever idle and has no power/control: its status
+		// says nothing about the hardware, and its children may be awake
+		// (the kernel marks such adapters ignore_children). Found on the
+		// real kernel in the QEMU suite.
+		if _, err := in.fs.read(dir+"/power/control", in.valBuf); err != nil {
+			return pmUnknown
+		}
+		return pmAsleep
+	}
+	return pmUnknown
+}
+
+// Suspended reports whether the device at dir (under <sysfs>/devices) is
+// runtime-suspended, by the rule Chips applies to hwmon chips. The NVMe
+// reader uses it so that the ioctl never wakes a sleeping controller.
+func (fs FS) Suspended(dir string) bool {
+	in := inspector{fs: fs, valBuf: make([]byte, 256), devices: filepath.Join(fs.sys, "devices") + "/", power: map[string]pmState{}}
+	return in.asleep(dir)
 }
 
 // channels collects the temperature channels from a chip's attribute names.

@@ -108,6 +108,20 @@ func TestFixtureBehaviours(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a suspended i2c adapter without runtime PM callbacks does not put its clients to sleep", func(t *testing.T) {
+		// The real 6.1 kernel in the QEMU suite: i2c-N reads "suspended",
+		// has no power/control, and lm75 behind it is awake.
+		for _, c := range []thermal.Chip{intel["spd5118-i2c-0-50"], intel["tmp421-i2c-0-4c"]} {
+			if c.Asleep || len(c.Sensors) == 0 {
+				t.Errorf("%s = %+v, want it read", c.Name, c)
+			}
+		}
+	})
+	t.Run("an nvme class device without runtime PM sleeps with its PCI function", func(t *testing.T) {
+		if c := exotic["nvme-pci-0400"]; !c.Asleep || len(c.Sensors) != 0 {
+			t.Errorf("nvme-pci-0400 = %+v, want asleep", c)
+		}
+	})
 	t.Run("two acpitz zones get distinct names in device order", func(t *testing.T) {
 		a, b := exotic["acpitz-acpi-0"], exotic["acpitz-acpi-0#2"]
 		if !strings.HasSuffix(a.Device, "thermal_zone0") || !strings.HasSuffix(b.Device, "thermal_zone1") {

@@ -65,6 +65,9 @@ type Controller struct {
 	State     string // live, resetting, connecting, deleting, dead, …
 	Transport string // pcie, tcp, rdma, fc, loop
 	Address   string
+	// Asleep is set when the controller's device is runtime-suspended: it
+	// is not sent a command, which would wake it.
+	Asleep bool
 }
 
 // Key identifies a drive for the limits cache: a replaced drive, or new
@@ -104,6 +107,7 @@ func (fs FS) Controllers() ([]Controller, error) {
 			}
 		}
 		c.Chip, c.Bus = fs.names.ChipName("nvme", c.Path)
+		c.Asleep = fs.names.Suspended(c.Path)
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -124,7 +128,7 @@ type Limits struct {
 // Result is what one read of all controllers produced.
 type Result struct {
 	// Chips holds one chip per controller read through the ioctl, and one
-	// per controller that is not live or whose read did not finish in time
+	// per controller that is asleep, not live, or whose read did not finish in time
 	// (with Err set; the hwmon chip of such a controller would block or
 	// fail the same way, so it is not read either).
 	Chips []thermal.Chip
@@ -154,6 +158,12 @@ func (fs FS) Read(ctx context.Context, ctrls []Controller, known map[string]Limi
 		chip := thermal.Chip{Source: thermal.SourceNVMe, Name: c.Chip, Driver: "nvme", Bus: c.Bus,
 			Path: filepath.Join(fs.dev, c.Name), Device: c.Path,
 			NVMe: &thermal.NVMe{Controller: c.Name, Model: c.Model, Serial: c.Serial, Firmware: c.Firmware, ReadVia: "ioctl"}}
+		if c.Asleep {
+			chip.Asleep = true
+			chip.NVMe.ReadVia = ""
+			jobs[i] = gather.Job{Chip: chip}
+			continue
+		}
 		if c.State != "" && c.State != "live" {
 			chip.Err = fmt.Errorf("nvme: controller %s is %s, not live", c.Name, c.State)
 			chip.Errors = 1

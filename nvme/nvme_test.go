@@ -212,6 +212,16 @@ func TestReadRefusedFallsBackToHwmon(t *testing.T) {
 	}
 }
 
+func TestSleepingControllerIsNotWoken(t *testing.T) {
+	var n int
+	fs, ctrls := qemuFS(t, nil, &n)
+	ctrls[0].Asleep = true
+	res := fs.Read(context.Background(), ctrls, nil)
+	if n != 0 || len(res.Chips) != 1 || !res.Chips[0].Asleep || res.Chips[0].Errors != 0 {
+		t.Errorf("asleep controller: %d commands, result %+v", n, res)
+	}
+}
+
 func TestNotLiveControllerIsNotRead(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)

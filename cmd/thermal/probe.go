@@ -219,6 +219,9 @@ func printDrives(w io.Writer, inv []probeChip) {
 			first = false
 		}
 		via := n.ReadVia
+		if c.Status == "asleep" {
+			via = "not read: asleep"
+		}
 		if n.Fallback != "" {
 			via += ": " + n.Fallback
 		}

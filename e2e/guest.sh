@@ -1,0 +1,62 @@
+#!/bin/sh
+# Guest side of the end-to-end suite; runs as /test.sh under the busybox
+# init. Every result is printed between "@@BEGIN name" and "@@END name rc=N"
+# on the serial console, with the command's stderr after it as
+# "@@STDERR name: …" lines; the host test parses them.
+section() {
+	name=$1; shift
+	echo "@@BEGIN $name"
+	"$@" 2>/tmp/stderr
+	rc=$?
+	echo "@@END $name rc=$rc"
+	sed "s/^/@@STDERR $name: /" /tmp/stderr
+}
+as_nobody() { su -s /bin/sh -c "$*" nobody; }
+
+# i2c-stub: an SMBus adapter whose chips at 0x48, 0x49, 0x4c are plain
+# register files; real lm75, tmp102 and tmp421 drivers bind to them.
+insmod /lib/modules/i2c-stub.ko chip_addr=0x48,0x49,0x4c
+STUB=
+for a in /sys/bus/i2c/devices/i2c-*; do
+	[ "$(cat "$a/name")" = "SMBus stub driver" ] && STUB=${a##*/i2c-}
+done
+# SMBus words are little-endian on the wire, LM75 registers big-endian.
+i2cset -y "$STUB" 0x48 0x00 0x8019 w   # lm75 temperature 25.5 C
+i2cset -y "$STUB" 0x48 0x02 0x004b w   # lm75 hysteresis 75 C
+i2cset -y "$STUB" 0x48 0x03 0x0050 w   # lm75 overtemperature 80 C
+i2cset -y "$STUB" 0x49 0x00 0x000f w   # tmp102 30 C
+i2cset -y "$STUB" 0x49 0x01 0xa060 w   # tmp102 configuration (power-on value)
+i2cset -y "$STUB" 0x4c 0x00 0x28 b     # tmp421 local 40 C
+i2cset -y "$STUB" 0x4c 0x01 0x2d b     # tmp421 remote 45 C
+for chip in "lm75 0x48" "tmp102 0x49" "tmp421 0x4c"; do
+	echo "$chip" > "/sys/bus/i2c/devices/i2c-$STUB/new_device"
+done
+sleep 0.3
+mkdir -p /tmp/textfile /tmp/state
+
+section kernel uname -r
+section sensors sensors -c /dev/null -j
+section smart-log nvme smart-log /dev/nvme0 -o json
+section id-ctrl nvme id-ctrl /dev/nvme0 -o json
+section zones sh -c 'for z in /sys/class/thermal/thermal_zone*; do echo "${z##*/} $(cat $z/temp)"; done'
+# Two beats under strace: the first identifies the drive and caches its
+# limits in the state directory, the second is a steady-state beat.
+section strace-beat1 sh -c 'strace -f -e trace=ioctl -o /tmp/strace1 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace1'
+section strace-beat2 sh -c 'strace -f -e trace=ioctl -o /tmp/strace2 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace2'
+section textfile cat /tmp/textfile/thermal.prom
+section dry-run /bin/thermal beat --dry-run --state-dir /tmp/state
+section probe /bin/thermal probe --json
+section user-dry-run as_nobody /bin/thermal beat --dry-run --state-dir /tmp/nobody-state
+section user-probe as_nobody /bin/thermal probe --json
+
+# Run-time changes: the lm75 from here, the zone and the NVMe critical
+# warning from the host, which writes the zone temperature last.
+i2cset -f -y "$STUB" 0x48 0x00 0x003c w   # lm75 60 C
+echo "@@HOST change"
+i=0
+while [ "$(cat /sys/class/thermal/thermal_zone0/temp)" != 80000 ] && [ $i -lt 600 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+sleep 2   # the lm75 driver caches its reading for 1.5 s
+section after-change /bin/thermal beat --dry-run --state-dir /tmp/state
+exit 0
