@@ -1,0 +1,380 @@
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultPath is where the configuration lives. When it does not exist the
+// embedded defaults apply; an explicitly given path must exist.
+const DefaultPath = "/etc/thermal-heartbeat/thermal.toml"
+
+//go:embed defaults.toml
+var defaults []byte
+
+// Defaults for a rule's timing, and for thresholds taken from the hardware.
+const (
+	DefaultFor        = time.Minute
+	DefaultHysteresis = 2.0
+	DefaultRepeat     = time.Hour
+)
+
+// Config is a parsed, validated configuration.
+type Config struct {
+	// Path is the file it came from; "" for the embedded defaults.
+	Path    string
+	Rules   []Rule
+	Ignores []Match
+	Labels  []Label
+	Sentry  Sentry
+}
+
+// Match selects sensors by globs (path.Match syntax) on the source, the
+// lm-sensors chip name and the sensor name; an empty glob matches anything.
+type Match struct {
+	Source, Chip, Sensor string
+	Line                 int // where the table starts in the file
+}
+
+// Matches reports whether the match selects the sensor. A sensor renamed by
+// a [[label]] is matched under both its kernel name and its new name.
+func (m Match) Matches(source, chip string, sensors ...string) bool {
+	glob := func(p, s string) bool {
+		ok, _ := path.Match(p, s) // patterns are validated at load
+		return p == "" || ok
+	}
+	if !glob(m.Source, source) || !glob(m.Chip, chip) {
+		return false
+	}
+	for _, s := range sensors {
+		if glob(m.Sensor, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rule sets thresholds for the sensors it matches; the first matching rule
+// wins.
+type Rule struct {
+	Match
+	Warning, Critical *float64 // °C
+	For               time.Duration
+	Hysteresis        float64 // °C
+	Repeat            time.Duration
+}
+
+// Label renames matching sensors in every output.
+type Label struct {
+	Match
+	As string
+}
+
+// Sentry is the [sentry] table.
+type Sentry struct {
+	Monitor     string // cron monitor slug; {hostname} is replaced
+	Environment string
+}
+
+// raw mirrors the file for decoding.
+type raw struct {
+	Rule []struct {
+		Source, Chip, Sensor string
+		Warning, Critical    *float64
+		For                  *string
+		Hysteresis           *float64
+		Repeat               *string
+	}
+	Ignore []struct{ Source, Chip, Sensor string }
+	Label  []struct{ Source, Chip, Sensor, As string }
+	Sentry struct{ Monitor, Environment string }
+}
+
+// Default returns the embedded defaults.
+func Default() *Config {
+	c, err := Parse("", defaults)
+	if err != nil {
+		panic("embedded defaults: " + err.Error())
+	}
+	return c
+}
+
+// Load reads the configuration at path. When path is "" the default path is
+// used, and its absence means the embedded defaults; a path given
+// explicitly must exist.
+func Load(path string) (*Config, error) {
+	explicit := path != ""
+	if !explicit {
+		path = DefaultPath
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return Default(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and validates a configuration; name is used in errors
+// ("name:line: …").
+func Parse(name string, data []byte) (*Config, error) {
+	display := name
+	if display == "" {
+		display = "defaults"
+	}
+	fail := func(line int, format string, args ...any) error {
+		if line > 0 {
+			return fmt.Errorf("%s:%d: %s", display, line, fmt.Sprintf(format, args...))
+		}
+		return fmt.Errorf("%s: %s", display, fmt.Sprintf(format, args...))
+	}
+	var r raw
+	md, err := toml.Decode(string(data), &r)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fail(pe.Position.Line, "%s", pe.Message)
+		}
+		// Type mismatches come as "toml: line N (last key "k"): message".
+		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, fail(line, "%s: %s", m[2], m[3])
+		}
+		return nil, fail(0, "%v", err)
+	}
+	lines := locate(data)
+	if u := md.Undecoded(); len(u) > 0 {
+		k := u[0]
+		where := lines.key(k)
+		if len(k) == 1 {
+			return nil, fail(where, "unknown key %q (want rule, ignore, label or sentry)", k.String())
+		}
+		return nil, fail(where, "unknown key %q in [%s]", k[len(k)-1], k[0])
+	}
+	c := &Config{Path: name}
+	for i, rr := range r.Rule {
+		line := lines.table("rule", i)
+		at := func(key string) int {
+			if l := lines.tableKey("rule", i, key); l > 0 {
+				return l
+			}
+			return line
+		}
+		m, err := newMatch(rr.Source, rr.Chip, rr.Sensor, line)
+		if err != nil {
+			return nil, fail(at(err.key), "rule %d: %v", i+1, err.err)
+		}
+		rule := Rule{Match: m, Warning: rr.Warning, Critical: rr.Critical,
+			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
+		if rr.Warning == nil && rr.Critical == nil {
+			return nil, fail(line, "rule %d: set warning, critical or both", i+1)
+		}
+		for _, v := range []struct {
+			key string
+			v   *float64
+		}{{"warning", rr.Warning}, {"critical", rr.Critical}} {
+			if v.v != nil && (math.IsNaN(*v.v) || math.IsInf(*v.v, 0)) {
+				return nil, fail(at(v.key), "rule %d: %s must be a temperature in °C, not %v", i+1, v.key, *v.v)
+			}
+		}
+		if rr.Warning != nil && rr.Critical != nil && *rr.Warning >= *rr.Critical {
+			return nil, fail(at("warning"), "rule %d: warning %g °C must be below critical %g °C", i+1, *rr.Warning, *rr.Critical)
+		}
+		if rr.Hysteresis != nil {
+			if math.IsNaN(*rr.Hysteresis) || math.IsInf(*rr.Hysteresis, 0) || *rr.Hysteresis < 0 {
+				return nil, fail(at("hysteresis"), "rule %d: hysteresis must be 0 or more °C, not %v", i+1, *rr.Hysteresis)
+			}
+			rule.Hysteresis = *rr.Hysteresis
+		}
+		for _, d := range []struct {
+			key string
+			s   *string
+			dst *time.Duration
+		}{{"for", rr.For, &rule.For}, {"repeat", rr.Repeat, &rule.Repeat}} {
+			if d.s == nil {
+				continue
+			}
+			v, err := time.ParseDuration(*d.s)
+			if err != nil || v < 0 {
+				return nil, fail(at(d.key), "rule %d: %s = %q is not a duration (like \"90s\", \"5m\", \"1h\")", i+1, d.key, *d.s)
+			}
+			*d.dst = v
+		}
+		c.Rules = append(c.Rules, rule)
+	}
+	for i, ri := range r.Ignore {
+		line := lines.table("ignore", i)
+		if ri.Source == "" && ri.Chip == "" && ri.Sensor == "" {
+			return nil, fail(line, "ignore %d: set source, chip or sensor (an empty ignore would ignore everything)", i+1)
+		}
+		m, err := newMatch(ri.Source, ri.Chip, ri.Sensor, line)
+		if err != nil {
+			if l := lines.tableKey("ignore", i, err.key); l > 0 {
+				line = l
+			}
+			return nil, fail(line, "ignore %d: %v", i+1, err.err)
+		}
+		c.Ignores = append(c.Ignores, m)
+	}
+	for i, rl := range r.Label {
+		line := lines.table("label", i)
+		m, err := newMatch(rl.Source, rl.Chip, rl.Sensor, line)
+		if err != nil {
+			if l := lines.tableKey("label", i, err.key); l > 0 {
+				line = l
+			}
+			return nil, fail(line, "label %d: %v", i+1, err.err)
+		}
+		if strings.TrimSpace(rl.As) == "" {
+			return nil, fail(line, "label %d: set as = \"new name\"", i+1)
+		}
+		if rl.Sensor == "" {
+			return nil, fail(line, "label %d: set sensor: a label renames sensors", i+1)
+		}
+		c.Labels = append(c.Labels, Label{Match: m, As: rl.As})
+	}
+	c.Sentry = Sentry{Monitor: r.Sentry.Monitor, Environment: r.Sentry.Environment}
+	if c.Sentry.Monitor == "" {
+		c.Sentry.Monitor = "thermal-{hostname}"
+	}
+	if s := MonitorSlug(c.Sentry.Monitor, "host"); !slugRE.MatchString(s) {
+		return nil, fail(lines.tableKey("sentry", 0, "monitor"), "sentry.monitor %q makes the slug %q; use lowercase letters, digits, - and _", c.Sentry.Monitor, s)
+	}
+	return c, nil
+}
+
+var (
+	slugRE      = regexp.MustCompile(`^[a-z0-9_-]{1,50}$`)
+	decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+)
+
+// MonitorSlug fills {hostname} into a monitor template. Sentry slugs are
+// lowercase letters, digits, - and _; the hostname is lowercased and its
+// other characters become -.
+func MonitorSlug(template, hostname string) string {
+	h := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, hostname)
+	s := strings.ReplaceAll(template, "{hostname}", h)
+	if len(s) > 50 {
+		s = s[:50]
+	}
+	return s
+}
+
+type matchError struct {
+	key string
+	err error
+}
+
+func newMatch(source, chip, sensor string, line int) (Match, *matchError) {
+	for _, g := range []struct{ key, glob string }{{"source", source}, {"chip", chip}, {"sensor", sensor}} {
+		if _, err := path.Match(g.glob, ""); err != nil {
+			return Match{}, &matchError{g.key, fmt.Errorf("%s = %q is not a valid glob: %v", g.key, g.glob, err)}
+		}
+	}
+	return Match{Source: source, Chip: chip, Sensor: sensor, Line: line}, nil
+}
+
+// lineIndex records where tables and keys start in the file, for messages.
+// BurntSushi/toml does not expose key positions, and this configuration's
+// shape is flat (array tables of scalar keys), so a line scan suffices.
+type lineIndex struct {
+	tables map[string][]int          // "rule" -> line of each [[rule]]
+	keys   map[string]map[string]int // "rule#0" -> key -> line
+	top    map[string]int            // top-level keys
+}
+
+var (
+	arrayHeaderRE = regexp.MustCompile(`^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]`)
+	tableHeaderRE = regexp.MustCompile(`^\s*\[\s*([A-Za-z0-9_-]+)\s*\]`)
+	keyRE         = regexp.MustCompile(`^\s*"?([A-Za-z0-9_-]+)"?\s*=`)
+)
+
+func locate(data []byte) lineIndex {
+	li := lineIndex{tables: map[string][]int{}, keys: map[string]map[string]int{}, top: map[string]int{}}
+	current := ""
+	for n, line := range strings.Split(string(data), "\n") {
+		switch {
+		case arrayHeaderRE.MatchString(line):
+			t := arrayHeaderRE.FindStringSubmatch(line)[1]
+			li.tables[t] = append(li.tables[t], n+1)
+			current = t + "#" + strconv.Itoa(len(li.tables[t])-1)
+		case tableHeaderRE.MatchString(line):
+			t := tableHeaderRE.FindStringSubmatch(line)[1]
+			li.tables[t] = append(li.tables[t], n+1)
+			current = t + "#0"
+		case keyRE.MatchString(line):
+			k := keyRE.FindStringSubmatch(line)[1]
+			if current == "" {
+				li.top[k] = n + 1
+				continue
+			}
+			if li.keys[current] == nil {
+				li.keys[current] = map[string]int{}
+			}
+			if _, seen := li.keys[current][k]; !seen {
+				li.keys[current][k] = n + 1
+			}
+		}
+	}
+	return li
+}
+
+func (li lineIndex) table(name string, i int) int {
+	if i < len(li.tables[name]) {
+		return li.tables[name][i]
+	}
+	return 0
+}
+
+func (li lineIndex) tableKey(name string, i int, key string) int {
+	return li.keys[name+"#"+strconv.Itoa(i)][key]
+}
+
+// key finds the first line of an undecoded key.
+func (li lineIndex) key(k toml.Key) int {
+	if len(k) == 1 {
+		if l, ok := li.top[k[0]]; ok {
+			return l
+		}
+		return li.table(k[0], 0)
+	}
+	for i := range li.tables[k[0]] {
+		if l := li.tableKey(k[0], i, k[len(k)-1]); l > 0 {
+			return l
+		}
+	}
+	return li.table(k[0], 0)
+}
+
+// DisplayPath is the config's path for messages: the file, or "built-in
+// defaults".
+func (c *Config) DisplayPath() string {
+	if c.Path == "" {
+		return "built-in defaults"
+	}
+	if abs, err := filepath.Abs(c.Path); err == nil {
+		return abs
+	}
+	return c.Path
+}

@@ -1,0 +1,154 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal"
+)
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if len(c.Rules) != 5 || c.Sentry.Monitor != "thermal-{hostname}" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	milli := func(v int64) *int64 { return &v }
+	for _, tc := range []struct {
+		chip   thermal.Chip
+		sensor thermal.Sensor
+		want   string // level@°C from origin, …
+	}{
+		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Package id 0", Attr: "temp1", Max: milli(88000), Crit: milli(98000)},
+			"warning@85 built-in rule 1"},
+		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Core 0", Attr: "temp2", Max: milli(88000), Crit: milli(98000)},
+			"warning@88 hardware: temp2_max,critical@98 hardware: temp2_crit"},
+		{thermal.Chip{Source: "hwmon", Name: "k10temp-pci-00c3"}, thermal.Sensor{Name: "Tctl", Attr: "temp1"}, "warning@85 built-in rule 2"},
+		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Composite", Max: milli(81850), Crit: milli(84850)}, "warning@70 built-in rule 5"},
+		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Sensor 1"}, ""},
+		{thermal.Chip{Source: "thermal_zone", Name: "thermal_zone0"}, thermal.Sensor{Name: "acpitz", Crit: milli(119000)}, "critical@119 hardware: critical trip point"},
+		{thermal.Chip{Source: "hwmon", Name: "amdgpu-pci-0300"}, thermal.Sensor{Name: "edge", Attr: "temp1", Emergency: milli(105000)}, "critical@105 hardware: temp1_emergency"},
+		{thermal.Chip{Source: "hwmon", Name: "tmp102-i2c-0-49"}, thermal.Sensor{Name: "temp1", Attr: "temp1", Max: milli(0)}, ""},
+	} {
+		var got string
+		for i, th := range c.Thresholds(tc.chip, tc.sensor, tc.sensor.Name) {
+			if i > 0 {
+				got += ","
+			}
+			got += string(th.Level) + "@" + formatC(th.Celsius) + " " + th.Origin
+		}
+		if got != tc.want {
+			t.Errorf("%s %s: thresholds %q, want %q", tc.chip.Name, tc.sensor.Name, got, tc.want)
+		}
+	}
+}
+
+func formatC(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func TestParseValid(t *testing.T) {
+	c, err := Parse("thermal.toml", []byte(`
+[[rule]]
+chip = "nct6798-*"
+sensor = "SYSTIN"
+warning = 60
+critical = 75.5
+for = "90s"
+hysteresis = 3
+repeat = "30m"
+
+[[ignore]]
+chip = "nct6798-*"
+sensor = "AUXTIN*"
+
+[[label]]
+chip = "nct6798-*"
+sensor = "SYSTIN"
+as = "Motherboard"
+
+[sentry]
+monitor = "rack1-{hostname}"
+environment = "production"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Rules[0]
+	if *r.Warning != 60 || *r.Critical != 75.5 || r.For != 90*time.Second || r.Hysteresis != 3 || r.Repeat != 30*time.Minute || r.Line != 2 {
+		t.Errorf("rule = %+v", r)
+	}
+	if !c.Ignored("hwmon", "nct6798-isa-0290", "AUXTIN1") || c.Ignored("hwmon", "nct6798-isa-0290", "SYSTIN") || c.Ignored("hwmon", "nct6798-isa-0290", "") {
+		t.Error("ignore matching is off")
+	}
+	if got := c.Rename("hwmon", "nct6798-isa-0290", "SYSTIN"); got != "Motherboard" {
+		t.Errorf("Rename = %q", got)
+	}
+	if got := MonitorSlug(c.Sentry.Monitor, "Web-01.example.com"); got != "rack1-web-01-example-com" {
+		t.Errorf("slug = %q", got)
+	}
+	// A rule matches the renamed sensor too.
+	th := c.Thresholds(thermal.Chip{Source: "hwmon", Name: "nct6798-isa-0290"}, thermal.Sensor{Name: "Motherboard"}, "SYSTIN")
+	if len(th) != 2 || th[0].Origin != "rule 1 ("+c.DisplayPath()+":2)" {
+		t.Errorf("thresholds %+v", th)
+	}
+}
+
+// TestParseInvalid maps broken files to their exact messages: each names the
+// file and the line to fix.
+func TestParseInvalid(t *testing.T) {
+	for _, tc := range []struct {
+		desc, file, want string
+	}{
+		{"syntax error", "[[rule]\nchip = 1\n",
+			"bad.toml:2: expected end of table array name delimiter ']', but got '\\n' instead"},
+		{"unknown key in a rule", "[[rule]]\nchip = \"x\"\nwarning = 80.0\n\n[[rule]]\nchipp = \"y\"\nwarning = 80.0\n",
+			"bad.toml:6: unknown key \"chipp\" in [rule]"},
+		{"unknown top-level table", "[alerts]\nx = 1\n",
+			"bad.toml:1: unknown key \"alerts\" (want rule, ignore, label or sentry)"},
+		{"unknown key in sentry", "[sentry]\ndsn = \"https://x\"\n",
+			"bad.toml:2: unknown key \"dsn\" in [sentry]"},
+		{"wrong type", "[[rule]]\nwarning = \"hot\"\n",
+			"bad.toml:2: rule.warning: incompatible types: TOML value has type string; destination has type float"},
+		{"bad glob", "[[rule]]\nwarning = 80.0\n\n[[rule]]\nsensor = \"Core [\"\nwarning = 80.0\n",
+			"bad.toml:5: rule 2: sensor = \"Core [\" is not a valid glob: syntax error in pattern"},
+		{"bad duration", "[[rule]]\nwarning = 80.0\nfor = \"5 minutes\"\n",
+			"bad.toml:3: rule 1: for = \"5 minutes\" is not a duration (like \"90s\", \"5m\", \"1h\")"},
+		{"negative repeat", "[[rule]]\nwarning = 80.0\nrepeat = \"-1h\"\n",
+			"bad.toml:3: rule 1: repeat = \"-1h\" is not a duration (like \"90s\", \"5m\", \"1h\")"},
+		{"warning at critical", "[[rule]]\nchip = \"x\"\nwarning = 90.0\ncritical = 90.0\n",
+			"bad.toml:3: rule 1: warning 90 °C must be below critical 90 °C"},
+		{"NaN", "[[rule]]\nwarning = nan\n",
+			"bad.toml:2: rule 1: warning must be a temperature in °C, not NaN"},
+		{"infinite critical", "[[rule]]\ncritical = inf\n",
+			"bad.toml:2: rule 1: critical must be a temperature in °C, not +Inf"},
+		{"rule without thresholds", "\n[[rule]]\nchip = \"x\"\n",
+			"bad.toml:2: rule 1: set warning, critical or both"},
+		{"negative hysteresis", "[[rule]]\nwarning = 80.0\nhysteresis = -1.0\n",
+			"bad.toml:3: rule 1: hysteresis must be 0 or more °C, not -1"},
+		{"empty ignore", "[[ignore]]\n",
+			"bad.toml:1: ignore 1: set source, chip or sensor (an empty ignore would ignore everything)"},
+		{"label without as", "[[label]]\nsensor = \"SYSTIN\"\n",
+			"bad.toml:1: label 1: set as = \"new name\""},
+		{"bad slug", "[sentry]\nmonitor = \"Thermal Host\"\n",
+			"bad.toml:2: sentry.monitor \"Thermal Host\" makes the slug \"Thermal Host\"; use lowercase letters, digits, - and _"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			_, err := Parse("bad.toml", []byte(tc.file))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error = %v\nwant    %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
+		t.Error("an explicitly given missing file loaded")
+	}
+	path := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(path, []byte("[[rule]]\nwarning = 1.0\ncritical = 0.5\n"), 0o644)
+	if _, err := Load(path); err == nil || err.Error() != path+":2: rule 1: warning 1 °C must be below critical 0.5 °C" {
+		t.Errorf("error = %v", err)
+	}
+}

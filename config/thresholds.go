@@ -1,0 +1,108 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal"
+)
+
+// Level is a threshold level.
+type Level string
+
+// The two levels, as they appear in the level label and in Sentry.
+const (
+	Warning  Level = "warning"
+	Critical Level = "critical"
+)
+
+// Threshold is a threshold in force for one sensor, with where it came from.
+type Threshold struct {
+	Level      Level
+	Celsius    float64
+	Origin     string // "rule 2 (/etc/thermal-heartbeat/thermal.toml:14)", "hardware tempN_max", …
+	For        time.Duration
+	Hysteresis float64 // °C
+	Repeat     time.Duration
+}
+
+// Ignored reports whether the sensor (or, with sensor "", the whole chip)
+// is to be neither read nor reported.
+func (c *Config) Ignored(source, chip, sensor string) bool {
+	for _, m := range c.Ignores {
+		if sensor == "" {
+			if m.Sensor == "" && m.Matches(source, chip, "") {
+				return true
+			}
+			continue
+		}
+		if m.Matches(source, chip, sensor) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rename returns the name a sensor is reported under: the first matching
+// [[label]]'s, else its own.
+func (c *Config) Rename(source, chip, sensor string) string {
+	for _, l := range c.Labels {
+		if l.Matches(source, chip, sensor) {
+			return l.As
+		}
+	}
+	return sensor
+}
+
+// Thresholds returns the thresholds in force for a sensor, warning first:
+// those of the first matching rule, else the hardware's own limits (hwmon
+// max and crit, or emergency when there is no crit; NVMe WCTEMP and CCTEMP;
+// a zone's critical trip point). Hardware limits at or below 0 °C are taken
+// as unset (tmp102 powers up with max = 0). kernelName is the sensor's
+// name before any [[label]], name after; a rule may use either.
+func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName string) []Threshold {
+	for i, r := range c.Rules {
+		if !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
+			continue
+		}
+		origin := fmt.Sprintf("rule %d (%s:%d)", i+1, c.DisplayPath(), r.Line)
+		if c.Path == "" {
+			origin = fmt.Sprintf("built-in rule %d", i+1)
+		}
+		var out []Threshold
+		for _, t := range []struct {
+			level Level
+			v     *float64
+		}{{Warning, r.Warning}, {Critical, r.Critical}} {
+			if t.v != nil {
+				out = append(out, Threshold{Level: t.level, Celsius: *t.v, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat})
+			}
+		}
+		return out
+	}
+	hw := func(level Level, milli *int64, origin string) []Threshold {
+		if milli == nil || *milli <= 0 {
+			return nil
+		}
+		return []Threshold{{Level: level, Celsius: thermal.Celsius(*milli), Origin: origin,
+			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}}
+	}
+	var warn, crit []Threshold
+	switch chip.Source {
+	case thermal.SourceNVMe:
+		warn = hw(Warning, s.Max, "hardware: NVMe WCTEMP")
+		crit = hw(Critical, s.Crit, "hardware: NVMe CCTEMP")
+	case thermal.SourceZone:
+		crit = hw(Critical, s.Crit, "hardware: critical trip point")
+	default:
+		warn = hw(Warning, s.Max, "hardware: "+s.Attr+"_max")
+		crit = hw(Critical, s.Crit, "hardware: "+s.Attr+"_crit")
+		if crit == nil {
+			crit = hw(Critical, s.Emergency, "hardware: "+s.Attr+"_emergency")
+		}
+	}
+	if len(warn) == 1 && len(crit) == 1 && warn[0].Celsius >= crit[0].Celsius {
+		warn = nil
+	}
+	return append(warn, crit...)
+}
