@@ -110,10 +110,17 @@ func Default() *Config {
 	return c
 }
 
+// Builtin, given as the path, selects the embedded defaults whatever is in
+// /etc.
+const Builtin = "builtin"
+
 // Load reads the configuration at path. When path is "" the default path is
 // used, and its absence means the embedded defaults; a path given
-// explicitly must exist.
+// explicitly must exist. Builtin selects the embedded defaults.
 func Load(path string) (*Config, error) {
+	if path == Builtin {
+		return Default(), nil
+	}
 	explicit := path != ""
 	if !explicit {
 		path = DefaultPath

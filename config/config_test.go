@@ -22,11 +22,13 @@ func TestDefaults(t *testing.T) {
 		want   string // level@°C from origin, …
 	}{
 		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Package id 0", Attr: "temp1", Max: milli(88000), Crit: milli(98000)},
-			"warning@85 built-in rule 1"},
+			"warning@85 built-in rule 1,critical@98 hardware: temp1_crit"},
+		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Package id 0", Attr: "temp1", Crit: milli(80000)},
+			"warning@85 built-in rule 1"}, // a hardware crit below the rule's warning is left out
 		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Core 0", Attr: "temp2", Max: milli(88000), Crit: milli(98000)},
 			"warning@88 hardware: temp2_max,critical@98 hardware: temp2_crit"},
 		{thermal.Chip{Source: "hwmon", Name: "k10temp-pci-00c3"}, thermal.Sensor{Name: "Tctl", Attr: "temp1"}, "warning@85 built-in rule 2"},
-		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Composite", Max: milli(81850), Crit: milli(84850)}, "warning@70 built-in rule 5"},
+		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Composite", Max: milli(81850), Crit: milli(84850)}, "warning@70 built-in rule 5,critical@84.85 hardware: NVMe CCTEMP"},
 		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Sensor 1"}, ""},
 		{thermal.Chip{Source: "thermal_zone", Name: "thermal_zone0"}, thermal.Sensor{Name: "acpitz", Crit: milli(119000)}, "critical@119 hardware: critical trip point"},
 		{thermal.Chip{Source: "hwmon", Name: "amdgpu-pci-0300"}, thermal.Sensor{Name: "edge", Attr: "temp1", Emergency: milli(105000)}, "critical@105 hardware: temp1_emergency"},

@@ -55,12 +55,15 @@ func (c *Config) Rename(source, chip, sensor string) string {
 }
 
 // Thresholds returns the thresholds in force for a sensor, warning first:
-// those of the first matching rule, else the hardware's own limits (hwmon
-// max and crit, or emergency when there is no crit; NVMe WCTEMP and CCTEMP;
-// a zone's critical trip point). Hardware limits at or below 0 °C are taken
+// those of the first matching rule; a level that rule leaves unset, and
+// every level when no rule matches, comes from the hardware's own limits
+// (hwmon max and crit, or emergency when there is no crit; NVMe WCTEMP and
+// CCTEMP; a zone's critical trip point), as long as the warning stays below
+// the critical. Hardware limits at or below 0 °C are taken
 // as unset (tmp102 powers up with max = 0). kernelName is the sensor's
 // name before any [[label]], name after; a rule may use either.
 func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName string) []Threshold {
+	hwWarn, hwCrit := hardware(chip, s)
 	for i, r := range c.Rules {
 		if !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
 			continue
@@ -69,25 +72,49 @@ func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName stri
 		if c.Path == "" {
 			origin = fmt.Sprintf("built-in rule %d", i+1)
 		}
-		var out []Threshold
-		for _, t := range []struct {
-			level Level
-			v     *float64
-		}{{Warning, r.Warning}, {Critical, r.Critical}} {
-			if t.v != nil {
-				out = append(out, Threshold{Level: t.level, Celsius: *t.v, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat})
-			}
+		rule := func(level Level, v float64) *Threshold {
+			return &Threshold{Level: level, Celsius: v, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
 		}
-		return out
+		var warn, crit *Threshold
+		if r.Warning != nil {
+			warn = rule(Warning, *r.Warning)
+		}
+		if r.Critical != nil {
+			crit = rule(Critical, *r.Critical)
+		}
+		if warn == nil && hwWarn != nil && hwWarn.Celsius < crit.Celsius {
+			warn = hwWarn
+		}
+		if crit == nil && hwCrit != nil && hwCrit.Celsius > warn.Celsius {
+			crit = hwCrit
+		}
+		return pair(warn, crit)
 	}
-	hw := func(level Level, milli *int64, origin string) []Threshold {
+	if hwWarn != nil && hwCrit != nil && hwWarn.Celsius >= hwCrit.Celsius {
+		hwWarn = nil
+	}
+	return pair(hwWarn, hwCrit)
+}
+
+func pair(warn, crit *Threshold) []Threshold {
+	var out []Threshold
+	for _, t := range []*Threshold{warn, crit} {
+		if t != nil {
+			out = append(out, *t)
+		}
+	}
+	return out
+}
+
+// hardware returns the thresholds the hardware's own limits give.
+func hardware(chip thermal.Chip, s thermal.Sensor) (warn, crit *Threshold) {
+	hw := func(level Level, milli *int64, origin string) *Threshold {
 		if milli == nil || *milli <= 0 {
 			return nil
 		}
-		return []Threshold{{Level: level, Celsius: thermal.Celsius(*milli), Origin: origin,
-			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}}
+		return &Threshold{Level: level, Celsius: thermal.Celsius(*milli), Origin: origin,
+			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
 	}
-	var warn, crit []Threshold
 	switch chip.Source {
 	case thermal.SourceNVMe:
 		warn = hw(Warning, s.Max, "hardware: NVMe WCTEMP")
@@ -101,8 +128,5 @@ func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName stri
 			crit = hw(Critical, s.Emergency, "hardware: "+s.Attr+"_emergency")
 		}
 	}
-	if len(warn) == 1 && len(crit) == 1 && warn[0].Celsius >= crit[0].Celsius {
-		warn = nil
-	}
-	return append(warn, crit...)
+	return warn, crit
 }

@@ -66,13 +66,13 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 	jobs := make([]gather.Job, 0, len(entries))
 	for _, e := range entries {
 		chip, channels := in.inspect(classDir, e)
-		if fs.skip != nil && chip.Err == nil && fs.skip(chip) {
+		if chip.Err == nil && (fs.skip != nil && fs.skip(chip) || fs.ignore != nil && fs.ignore(chip.Source, chip.Name, "")) {
 			continue
 		}
 		job := gather.Job{Chip: chip}
 		if chip.Err == nil && !chip.Asleep {
 			job.Expect = len(channels)
-			job.Read = fs.readChannels(chip.Path, channels)
+			job.Read = fs.readChannels(chip, channels)
 		}
 		jobs = append(jobs, job)
 	}
@@ -268,16 +268,21 @@ func channels(names []string) []channel {
 
 // readChannels returns the gather.Job read function for a chip: for each
 // channel its label, fault flag, input and limits, one read each.
-func (fs FS) readChannels(dir string, chans []channel) func(add func(thermal.Sensor)) {
+func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(thermal.Sensor)) {
 	return func(add func(thermal.Sensor)) {
 		buf := make([]byte, 256)
 		for _, ch := range chans {
-			add(fs.readChannel(dir, ch, buf))
+			if s, ok := fs.readChannel(chip, ch, buf); ok {
+				add(s)
+			}
 		}
 	}
 }
 
-func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
+// readChannel reads one channel; ok is false for a sensor the configuration
+// ignores, whose value is then never read.
+func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.Sensor, ok bool) {
+	dir := chip.Path
 	attr := "temp" + strconv.Itoa(ch.n)
 	s := thermal.Sensor{Name: attr, Attr: attr}
 	path := func(suffix string) string { return dir + "/" + attr + "_" + suffix }
@@ -287,11 +292,14 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 			// Without its label the sensor would be reported under another
 			// name; drop it for this beat instead.
 			s.Err = err
-			return s
+			return s, true
 		}
 		if l := string(sysread.Trim(b)); l != "" {
 			s.Label, s.Name = l, l
 		}
+	}
+	if fs.ignore != nil && fs.ignore(chip.Source, chip.Name, s.Name) {
+		return s, false
 	}
 	if ch.attrs&attrFault != 0 {
 		b, err := fs.read(path("fault"), buf)
@@ -299,7 +307,7 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 			s.AuxErrors++
 		} else if v, err := sysread.ParseInt(b); err == nil && v != 0 {
 			s.Err = fmt.Errorf("%s: %w", path("fault"), thermal.ErrFault)
-			return s
+			return s, true
 		}
 	}
 	v, err := sysread.ReadInt(fs.read, path("input"), buf)
@@ -311,7 +319,7 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 	}
 	if err != nil {
 		s.Err = err
-		return s
+		return s, true
 	}
 	s.Milli = v
 	for _, l := range []struct {
@@ -334,7 +342,7 @@ func (fs FS) readChannel(dir string, ch channel, buf []byte) thermal.Sensor {
 		}
 		*l.dst = fs.rng.Limit(v)
 	}
-	return s
+	return s, true
 }
 
 // uniqueSensorNames makes sensor names unique within a chip: a repeated name

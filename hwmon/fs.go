@@ -18,6 +18,17 @@ type FS struct {
 	// skip, when set, leaves out chips it returns true for, before any of
 	// their values is read.
 	skip func(thermal.Chip) bool
+	// ignore, when set, leaves out sensors it returns true for, by chip
+	// and kernel sensor name, before their input is read.
+	ignore func(source, chip, sensor string) bool
+}
+
+// WithIgnore returns a copy of fs that does not read the sensors ignore
+// returns true for ([[ignore]] in the configuration). It is asked after a
+// sensor's label is read and before its value is.
+func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
+	fs.ignore = ignore
+	return fs
 }
 
 // WithSkip returns a copy of fs that leaves out the chips skip returns true

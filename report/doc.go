@@ -13,5 +13,7 @@
 //	node_thermal_read_errors{source,chip}                    reads that failed or were rejected in this beat
 //	node_thermal_chip_suspended{source,chip}                 1 when the chip was not read because its device sleeps
 //	node_thermal_collect_duration_seconds{source}            how long reading the source took
+//	node_thermal_threshold_celsius{source,chip,sensor,level} the threshold in force (warning, critical), °C
+//	node_thermal_alert{source,chip,sensor,level}             1 while the breach is firing
 //	node_thermal_heartbeat_seconds                           unix time of this beat's collection
 package report

@@ -24,6 +24,16 @@ type Beat struct {
 	Time      time.Time // when collection started
 	Chips     []thermal.Chip
 	Durations map[string]time.Duration // collection time per source
+	// Thresholds are the thresholds in force, with whether each is firing.
+	Thresholds []Threshold
+}
+
+// Threshold is one threshold in force for one sensor.
+type Threshold struct {
+	Source, Chip, Sensor string
+	Level                string // warning or critical
+	Celsius              float64
+	Firing               bool // the breach has held for `for` and not cleared
 }
 
 var (
@@ -55,6 +65,12 @@ var (
 		"Times the controller entered thermal management temperature 1 or 2 (light or heavy throttling).", append(labelsChip[:2:2], "level"), nil)
 	descNVMeTMTime = prometheus.NewDesc("node_thermal_nvme_thermal_management_seconds_total",
 		"Time the controller has spent in thermal management temperature 1 or 2 (throttling).", append(labelsChip[:2:2], "level"), nil)
+	descThreshold = prometheus.NewDesc("node_thermal_threshold_celsius",
+		"The threshold in force for a sensor (a configured rule, else the hardware's own limit), in degrees Celsius.",
+		append(labelsSensor[:3:3], "level"), nil)
+	descAlert = prometheus.NewDesc("node_thermal_alert",
+		"1 while a sensor's breach of its threshold is firing (it held for the rule's `for` and has not cleared), else 0.",
+		append(labelsSensor[:3:3], "level"), nil)
 	descHeartbeat = prometheus.NewDesc("node_thermal_heartbeat_seconds",
 		"Unix time at which this beat collected its readings, in seconds.", nil, nil)
 )
@@ -64,7 +80,7 @@ type collector struct{ b Beat }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCelsius, descLimit, descTrip, descErrors, descSuspended, descDuration, descHeartbeat,
-		descNVMeInfo, descNVMeTempWarning, descNVMeWarnTime, descNVMeCritTime, descNVMeTransitions, descNVMeTMTime} {
+		descThreshold, descAlert, descNVMeInfo, descNVMeTempWarning, descNVMeWarnTime, descNVMeCritTime, descNVMeTransitions, descNVMeTMTime} {
 		ch <- d
 	}
 }
@@ -120,6 +136,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				gauge(descTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
 			}
 		}
+	}
+	for _, t := range c.b.Thresholds {
+		gauge(descThreshold, t.Celsius, t.Source, t.Chip, t.Sensor, t.Level)
+		firing := 0.0
+		if t.Firing {
+			firing = 1
+		}
+		gauge(descAlert, firing, t.Source, t.Chip, t.Sensor, t.Level)
 	}
 	for source, d := range c.b.Durations {
 		gauge(descDuration, d.Seconds(), source)

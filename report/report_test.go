@@ -42,6 +42,11 @@ func sampleBeat() Beat {
 				{Name: "acpitz", Milli: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{Index: 0, Type: "critical", Milli: 119000}, {Index: 1, Type: "hot", Milli: 100000}}},
 			}},
 		},
+		Thresholds: []Threshold{
+			{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0", Level: "warning", Celsius: 85},
+			{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0", Level: "critical", Celsius: 98, Firing: false},
+			{Source: "nvme", Chip: "nvme-pci-0100", Sensor: "Composite", Level: "warning", Celsius: 70, Firing: true},
+		},
 		Durations: map[string]time.Duration{"hwmon": 1500 * time.Microsecond, "thermal_zone": 250 * time.Microsecond},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestRoundTripMissingAndCorrupt(t *testing.T) {
@@ -29,4 +30,21 @@ func TestRoundTripMissingAndCorrupt(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
+}
+
+func TestLockExcludes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	unlock, err := Lock(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(path, 50*time.Millisecond); err == nil {
+		t.Fatal("a second lock was granted while the first is held")
+	}
+	unlock()
+	unlock2, err := Lock(path, time.Second)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	unlock2()
 }

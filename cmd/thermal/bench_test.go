@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thermal-heartbeat/thermal/config"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/report"
 )
@@ -20,7 +21,7 @@ func BenchmarkBeat(b *testing.B) {
 			src := sourceFlags{sysfs: root, dev: root, timeout: time.Minute}
 			b.ReportAllocs()
 			for b.Loop() {
-				beat := collect(src, time.Now, nil).beat
+				beat := collect(src, time.Now, nil, config.Default()).beat
 				if err := report.Write(io.Discard, beat); err != nil {
 					b.Fatal(err)
 				}

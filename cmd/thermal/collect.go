@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/config"
 	"github.com/thermal-heartbeat/thermal/hwmon"
 	"github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/report"
@@ -17,12 +18,14 @@ import (
 
 // sourceFlags are the flags shared by every command that reads sensors.
 type sourceFlags struct {
+	config  string
 	sysfs   string
 	dev     string
 	timeout time.Duration
 }
 
 func (s *sourceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.config, "config", "", "thresholds file (default "+config.DefaultPath+"; the built-in defaults apply when it does not exist)")
 	fs.StringVar(&s.sysfs, "sysfs", "/sys", "sysfs mount point to read (a captured or fixture tree in tests)")
 	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …)")
 	fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for reading the sensors; what has not arrived by then is counted as an error and left out")
@@ -54,7 +57,7 @@ type collected struct {
 // then hwmon, which leaves out the kernel's nvme chip of every controller
 // the ioctl read (no duplicate series, no extra admin commands) and reads
 // the others, labelled the same way.
-func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Limits) collected {
+func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Limits, cfg *config.Config) collected {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	out := collected{beat: report.Beat{Time: now(), Durations: map[string]time.Duration{}}}
@@ -105,6 +108,9 @@ func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Li
 			return
 		}
 		hfs = hfs.WithSkip(func(c thermal.Chip) bool { return c.Source == thermal.SourceNVMe && byIoctl[c.Name] })
+		if cfg != nil {
+			hfs = hfs.WithIgnore(cfg.Ignored)
+		}
 		chips, err := hfs.Chips(ctx)
 		byChip := map[string]nvme.Controller{}
 		for _, c := range ctrls {

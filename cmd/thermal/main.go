@@ -3,7 +3,8 @@
 // Prometheus textfile for node_exporter's textfile collector.
 //
 //	thermal beat    read all sensors, write <textfile-dir>/thermal.prom
-//	thermal probe   list chips and sensors like sensors(1); --json for programs
+//	thermal probe   list chips and sensors like sensors(1); --json, --toml
+//	thermal check   validate the thresholds file, show every sensor's threshold
 //	thermal version print the version
 package main
 
@@ -33,7 +34,9 @@ const usage = `usage: thermal <command> [flags]
 
 commands:
   beat     read every temperature sensor and write the Prometheus textfile
-  probe    list chips and sensors with readings, limits and status
+  probe    list chips and sensors with readings, limits, thresholds and status
+           (--json for programs, --toml for a starter thresholds file)
+  check    validate the thresholds file and show the threshold of every sensor
   version  print the version
 
 Run 'thermal <command> -h' for the flags of a command.
@@ -56,6 +59,8 @@ func run(args []string, e env) int {
 		return beat(args[1:], e)
 	case "probe":
 		return probe(args[1:], e)
+	case "check":
+		return check(args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintf(e.stdout, "thermal %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK

@@ -30,6 +30,10 @@ func runThermal(t *testing.T, args ...string) (int, string, string) {
 		// Fixture trees have no device nodes; never reach this machine's.
 		args = append(args, "--dev", noDev)
 	}
+	if len(args) > 0 && args[0] != "version" && !slices.Contains(args, "--config") {
+		// Hermetic: the built-in defaults, whatever this machine has in /etc.
+		args = append(args, "--config", "builtin")
+	}
 	code := run(args, env{stdout: &out, stderr: &errb, now: fixedNow})
 	return code, out.String(), errb.String()
 }

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/config"
 	"github.com/thermal-heartbeat/thermal/report"
 )
 
@@ -20,6 +22,7 @@ func probe(args []string, e env) int {
 	var src sourceFlags
 	src.register(fs)
 	asJSON := fs.Bool("json", false, "print the inventory as JSON")
+	asTOML := fs.Bool("toml", false, "print a starter thresholds file for the sensors found, ready to edit")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
 		fs.PrintDefaults()
@@ -35,12 +38,27 @@ func probe(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
 		return exitUsage
 	}
-	c := collect(src, e.now, nil)
+	cfg, err := config.Load(src.config)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
+		return exitUsage
+	}
+	if *asJSON && *asTOML {
+		fmt.Fprintln(e.stderr, "thermal probe: --json and --toml exclude each other")
+		return exitUsage
+	}
+	c := collect(src, e.now, nil, cfg)
 	b := c.beat
 	for _, err := range c.errs {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
 	}
-	inv := inventory(b)
+	var th map[sensorRef][]config.Threshold
+	b.Chips, th = applyConfig(cfg, b.Chips)
+	inv := inventory(b, th)
+	if *asTOML {
+		writeStarterTOML(e.stdout, inv)
+		return exitOK
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -82,17 +100,27 @@ type probeNVMe struct {
 }
 
 type probeSensor struct {
-	Name      string      `json:"sensor"`
-	Attr      string      `json:"attr"`
-	Label     string      `json:"label,omitempty"`
-	Celsius   *float64    `json:"celsius"`
-	Max       *float64    `json:"max,omitempty"`
-	Crit      *float64    `json:"crit,omitempty"`
-	Emergency *float64    `json:"emergency,omitempty"`
-	CritHyst  *float64    `json:"crit_hyst,omitempty"`
-	Trips     []probeTrip `json:"trips,omitempty"`
-	Status    string      `json:"status"` // ok, fault, out_of_range, timeout, error
-	Error     string      `json:"error,omitempty"`
+	Name       string           `json:"sensor"`
+	Attr       string           `json:"attr"`
+	Label      string           `json:"label,omitempty"`
+	Celsius    *float64         `json:"celsius"`
+	Max        *float64         `json:"max,omitempty"`
+	Crit       *float64         `json:"crit,omitempty"`
+	Emergency  *float64         `json:"emergency,omitempty"`
+	CritHyst   *float64         `json:"crit_hyst,omitempty"`
+	Trips      []probeTrip      `json:"trips,omitempty"`
+	Thresholds []probeThreshold `json:"thresholds,omitempty"`
+	Status     string           `json:"status"` // ok, fault, out_of_range, timeout, error
+	Error      string           `json:"error,omitempty"`
+}
+
+type probeThreshold struct {
+	Level      string  `json:"level"`
+	Celsius    float64 `json:"celsius"`
+	Origin     string  `json:"origin"`
+	For        string  `json:"for"`
+	Hysteresis float64 `json:"hysteresis"`
+	Repeat     string  `json:"repeat"`
 }
 
 type probeTrip struct {
@@ -101,7 +129,7 @@ type probeTrip struct {
 	Celsius float64 `json:"celsius"`
 }
 
-func inventory(b report.Beat) []probeChip {
+func inventory(b report.Beat, th map[sensorRef][]config.Threshold) []probeChip {
 	out := make([]probeChip, 0, len(b.Chips))
 	for _, c := range b.Chips {
 		pc := probeChip{Source: c.Source, Chip: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path,
@@ -137,6 +165,10 @@ func inventory(b report.Beat) []probeChip {
 			for _, t := range s.Trips {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
 			}
+			for _, t := range th[sensorRef{c.Source, c.Name, s.Name}] {
+				ps.Thresholds = append(ps.Thresholds, probeThreshold{Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin,
+					For: t.For.String(), Hysteresis: t.Hysteresis, Repeat: t.Repeat.String()})
+			}
 			pc.Sensors = append(pc.Sensors, ps)
 		}
 		out = append(out, pc)
@@ -169,16 +201,16 @@ func celsius(m *int64) *float64 {
 // printTable prints the inventory for a person, one row per sensor.
 func printTable(w io.Writer, inv []probeChip) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tMAX\tCRIT\tEMERGENCY\tSTATUS")
+	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tMAX\tCRIT\tEMERGENCY\tWARN AT\tCRIT AT\tFROM\tSTATUS")
 	sensors, problems := 0, 0
 	for _, c := range inv {
 		switch c.Status {
 		case "asleep":
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t\t\t\tasleep (runtime-suspended; not read, so not woken)\n", c.Source, c.Chip)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t\t\t\t\t\t\tasleep (runtime-suspended; not read, so not woken)\n", c.Source, c.Chip)
 			continue
 		case "error":
 			problems++
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t\t\t\terror: %s\n", c.Source, c.Chip, c.Error)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t\t\t\t\t\t\terror: %s\n", c.Source, c.Chip, c.Error)
 		}
 		for _, s := range c.Sensors {
 			sensors++
@@ -195,7 +227,9 @@ func printTable(w io.Writer, inv []probeChip) {
 				}
 				status += " (trips: " + strings.Join(trips, ", ") + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Source, c.Chip, s.Name, f1(s.Celsius), f1(s.Max), crit, f1(s.Emergency), status)
+			warnAt, critAt, from := thresholdColumns(s.Thresholds)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Source, c.Chip, s.Name, f1(s.Celsius), f1(s.Max), crit, f1(s.Emergency),
+				warnAt, critAt, from, status)
 		}
 	}
 	tw.Flush()
@@ -231,6 +265,27 @@ func printDrives(w io.Writer, inv []probeChip) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Controller, c.Chip, n.Model, n.Serial, n.Firmware, f1(n.WCTEMP), f1(n.CCTEMP), via)
 	}
 	tw.Flush()
+}
+
+// thresholdColumns renders a sensor's thresholds and their origin.
+func thresholdColumns(ts []probeThreshold) (warn, crit, from string) {
+	warn, crit, from = "-", "-", "-"
+	var origins []string
+	for _, t := range ts {
+		v := strconv.FormatFloat(t.Celsius, 'f', -1, 64)
+		if t.Level == string(config.Warning) {
+			warn = v
+		} else {
+			crit = v
+		}
+		if !slices.Contains(origins, t.Origin) {
+			origins = append(origins, t.Origin)
+		}
+	}
+	if len(origins) > 0 {
+		from = strings.Join(origins, "; ")
+	}
+	return warn, crit, from
 }
 
 // shortError keeps the part of an error message after the sysfs path.

@@ -1,0 +1,138 @@
+// Package alert decides, beat after beat, when a sensor past its threshold
+// starts and stops paging. The semantics are a Prometheus alert's: a breach
+// is pending until it has held on every beat for the rule's `for`; it then
+// fires, and stays firing until the reading drops below threshold −
+// hysteresis. While firing it is re-announced at most every `repeat`. A gap
+// in the beats longer than the `for` window (or one minute, whichever is
+// longer) resets a pending breach.
+//
+// Each beat is a fresh process, so the state lives in a file (see
+// package state); Evaluate is pure and takes the clock as an argument.
+package alert
+
+import (
+	"time"
+)
+
+// Key names one sensor at one level.
+type Key struct {
+	Source string `json:"source"`
+	Chip   string `json:"chip"`
+	Sensor string `json:"sensor"`
+	Level  string `json:"level"`
+}
+
+// Breach is the state of one key that is pending or firing.
+type Breach struct {
+	Key
+	PendingSince time.Time `json:"pending_since"`
+	FiringSince  time.Time `json:"firing_since,omitzero"`
+	LastSent     time.Time `json:"last_sent,omitzero"` // last time the breach was announced
+	LastSeen     time.Time `json:"last_seen"`          // last beat that saw it breaching
+	Celsius      float64   `json:"celsius"`
+	Threshold    float64   `json:"threshold"`
+}
+
+// Firing reports whether the breach has fired.
+func (b *Breach) Firing() bool { return !b.FiringSince.IsZero() }
+
+// State is every pending or firing breach.
+type State struct {
+	Version  int       `json:"version"`
+	Breaches []*Breach `json:"breaches"`
+}
+
+// Reading is one sensor against one threshold in this beat.
+type Reading struct {
+	Key
+	Celsius    float64
+	Threshold  float64
+	For        time.Duration
+	Hysteresis float64
+	Repeat     time.Duration // 0: announce once
+}
+
+// Kind of a transition.
+type Kind string
+
+// Transitions a beat can cause.
+const (
+	Fired   Kind = "fired"   // the breach held for `for`: announce it
+	Repeat  Kind = "repeat"  // still firing and `repeat` has passed: announce again
+	Cleared Kind = "cleared" // a firing breach recovered: announce once
+)
+
+// Transition is something to announce.
+type Transition struct {
+	Kind Kind
+	Reading
+	Since time.Time // when the breach started to fire
+}
+
+// minGap is the shortest gap between beats that resets a pending breach:
+// two missed 30 s beats.
+const minGap = time.Minute
+
+// forgetAfter drops breaches of sensors that have not been read for this
+// long (a removed drive, a renamed sensor), without announcing anything.
+const forgetAfter = 24 * time.Hour
+
+// Evaluate advances the state by one beat at now with this beat's readings
+// and returns what is to be announced. Keys without a reading in this beat
+// (a failed read, a sleeping device) keep their state.
+func Evaluate(st *State, now time.Time, readings []Reading) []Transition {
+	byKey := make(map[Key]*Breach, len(st.Breaches))
+	for _, b := range st.Breaches {
+		byKey[b.Key] = b
+	}
+	var out []Transition
+	for _, r := range readings {
+		b := byKey[r.Key]
+		switch {
+		case b != nil && b.Firing():
+			if r.Celsius < r.Threshold-r.Hysteresis {
+				out = append(out, Transition{Kind: Cleared, Reading: r, Since: b.FiringSince})
+				delete(byKey, r.Key)
+				continue
+			}
+			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
+			if r.Repeat > 0 && now.Sub(b.LastSent) >= r.Repeat {
+				b.LastSent = now
+				out = append(out, Transition{Kind: Repeat, Reading: r, Since: b.FiringSince})
+			}
+		case r.Celsius > r.Threshold:
+			gap := max(r.For, minGap)
+			if b == nil || now.Sub(b.LastSeen) > gap {
+				b = &Breach{Key: r.Key, PendingSince: now}
+				byKey[r.Key] = b
+			}
+			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
+			if now.Sub(b.PendingSince) >= r.For {
+				b.FiringSince, b.LastSent = now, now
+				out = append(out, Transition{Kind: Fired, Reading: r, Since: now})
+			}
+		default:
+			delete(byKey, r.Key) // a pending breach that did not hold
+		}
+	}
+	st.Breaches = st.Breaches[:0]
+	for _, b := range byKey {
+		if now.Sub(b.LastSeen) < forgetAfter {
+			st.Breaches = append(st.Breaches, b)
+		}
+	}
+	sortBreaches(st.Breaches)
+	st.Version = 1
+	return out
+}
+
+// FiringKeys returns the keys that are firing now.
+func (st *State) FiringKeys() map[Key]bool {
+	m := map[Key]bool{}
+	for _, b := range st.Breaches {
+		if b.Firing() {
+			m[b.Key] = true
+		}
+	}
+	return m
+}

@@ -1,0 +1,82 @@
+package alert
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var key = Key{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0", Level: "warning"}
+
+func reading(c float64) Reading {
+	return Reading{Key: key, Celsius: c, Threshold: 85, For: time.Minute, Hysteresis: 2, Repeat: 5 * time.Minute}
+}
+
+// run feeds one reading per step (a negative temperature means no reading
+// that beat) and returns the transitions of each beat.
+func run(t *testing.T, st *State, start time.Time, step time.Duration, temps ...float64) []string {
+	t.Helper()
+	var out []string
+	now := start
+	for _, c := range temps {
+		var rs []Reading
+		if c >= 0 {
+			rs = []Reading{reading(c)}
+		}
+		var kinds []string
+		for _, tr := range Evaluate(st, now, rs) {
+			kinds = append(kinds, string(tr.Kind))
+		}
+		out = append(out, strings.Join(kinds, "+"))
+		now = now.Add(step)
+	}
+	return out
+}
+
+func TestForHysteresisRepeat(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		desc  string
+		step  time.Duration
+		temps []float64
+		want  string
+	}{
+		{"fires once the breach held for `for` (3 beats at 30 s: 0, 30, 60 s)", 30 * time.Second,
+			[]float64{86, 87, 88, 88}, ",,fired,"},
+		{"a dip at or below the threshold resets pending", 30 * time.Second,
+			[]float64{86, 87, 85, 86, 87, 88}, ",,,,,fired"},
+		{"no reading keeps pending (a failed read is not a recovery)", 30 * time.Second,
+			[]float64{86, -1, 87}, ",,fired"},
+		{"hysteresis: firing holds down to threshold-2, clears below", 30 * time.Second,
+			[]float64{90, 90, 90, 84, 83.5, 82.9, 86}, ",,fired,,,cleared,"},
+		{"a gap longer than the window resets pending", 2 * time.Minute,
+			[]float64{90, 90, 90}, ",,"},
+		{"re-announced after repeat (5 min here) while firing", 30 * time.Second,
+			[]float64{90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90}, ",,fired,,,,,,,,,,repeat,"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			st := &State{}
+			got := strings.Join(run(t, st, t0, tc.step, tc.temps...), ",")
+			if got != tc.want {
+				t.Errorf("transitions %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFiringStateSurvivesAndForgets(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	st := &State{}
+	r := reading(95)
+	r.For = 0
+	if tr := Evaluate(st, t0, []Reading{r}); len(tr) != 1 || tr[0].Kind != Fired {
+		t.Fatalf("for=0 did not fire at once: %+v", tr)
+	}
+	if !st.FiringKeys()[key] {
+		t.Fatal("not firing")
+	}
+	Evaluate(st, t0.Add(25*time.Hour), nil)
+	if len(st.Breaches) != 0 {
+		t.Errorf("a breach not seen for a day is kept: %+v", st.Breaches)
+	}
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/thermal-heartbeat/thermal/config"
+)
+
+func check(args []string, e env) int {
+	fs := flag.NewFlagSet("thermal check", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var src sourceFlags
+	src.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, "usage: thermal check [flags]\n\nValidate the thresholds file and show the threshold in force for every sensor present, with where it comes from.\nExit 0 when the file is valid, 2 when it is not (the message names the file and line).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "thermal check: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if err := src.validate(); err != nil {
+		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := config.Load(src.config)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
+		return exitUsage
+	}
+	c := collect(src, e.now, nil, cfg)
+	for _, err := range c.errs {
+		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
+	}
+	chips, th := applyConfig(cfg, c.beat.Chips)
+	fmt.Fprintf(e.stdout, "%s: OK (%d rules, %d ignores, %d labels)\n\n", cfg.DisplayPath(), len(cfg.Rules), len(cfg.Ignores), len(cfg.Labels))
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tLEVEL\tTHRESHOLD\tFOR\tHYSTERESIS\tREPEAT\tFROM")
+	for _, chip := range chips {
+		for _, s := range chip.Sensors {
+			now := "-"
+			if s.Err == nil {
+				now = strconv.FormatFloat(s.Celsius(), 'f', -1, 64)
+			}
+			ts := th[sensorRef{chip.Source, chip.Name, s.Name}]
+			if len(ts) == 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\t-\t\t\t\tno rule and no hardware limit\n", chip.Source, chip.Name, s.Name, now)
+			}
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", chip.Source, chip.Name, s.Name, now, t.Level,
+					strconv.FormatFloat(t.Celsius, 'f', -1, 64), t.For, strconv.FormatFloat(t.Hysteresis, 'f', -1, 64), t.Repeat, t.Origin)
+			}
+		}
+	}
+	tw.Flush()
+	return exitOK
+}

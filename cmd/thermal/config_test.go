@@ -1,0 +1,111 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+)
+
+func TestCheck(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	code, out, stderr := runThermal(t, "check", "--sysfs", root)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	checkGolden(t, "intel-server.check.txt", out)
+
+	bad := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(bad, []byte("[[rule]]\nchip = \"coretemp-*\"\nwarning = 90.0\ncritical = 80.0\n"), 0o644)
+	code, _, stderr = runThermal(t, "check", "--sysfs", root, "--config", bad)
+	if code != exitUsage || stderr != "thermal check: "+bad+":3: rule 1: warning 90 °C must be below critical 80 °C\n" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runThermal(t, "beat", "--dry-run", "--sysfs", root, "--config", filepath.Join(t.TempDir(), "missing.toml"))
+	if code != exitUsage || !strings.Contains(stderr, "missing.toml: no such file or directory") {
+		t.Errorf("missing explicit config: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestProbeTOMLIsAcceptedByCheck: the starter file goes through check
+// unchanged and yields the same thresholds, now from the file.
+func TestProbeTOMLIsAcceptedByCheck(t *testing.T) {
+	for _, tree := range fixtures(t) {
+		t.Run(treeName(tree), func(t *testing.T) {
+			root := sysfstest.UnpackFile(t, tree)
+			code, starter, stderr := runThermal(t, "probe", "--toml", "--sysfs", root)
+			if code != exitOK {
+				t.Fatalf("probe --toml: exit %d: %s", code, stderr)
+			}
+			path := filepath.Join(t.TempDir(), "thermal.toml")
+			os.WriteFile(path, []byte(starter), 0o644)
+			code, out, stderr := runThermal(t, "check", "--sysfs", root, "--config", path)
+			if code != exitOK {
+				t.Fatalf("check rejects the starter file: %s\n%s", stderr, starter)
+			}
+			_, before, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root)
+			_, after, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root, "--config", path)
+			pick := func(s string) string {
+				var keep []string
+				for _, l := range strings.Split(s, "\n") {
+					if strings.HasPrefix(l, "node_thermal_threshold_celsius") {
+						keep = append(keep, l)
+					}
+				}
+				return strings.Join(keep, "\n")
+			}
+			if pick(before) != pick(after) {
+				t.Errorf("thresholds change under the starter file:\n%s", diffLines(pick(before), pick(after)))
+			}
+			if strings.Contains(out, "built-in") {
+				t.Errorf("check still uses built-in rules with the starter file:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestIgnoreAndLabel(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	path := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(path, []byte(`
+[[ignore]]
+chip = "nct6798-*"
+sensor = "AUXTIN*"
+
+[[ignore]]
+chip = "iwlwifi_1-*"
+
+[[label]]
+chip = "nct6798-*"
+sensor = "SYSTIN"
+as = "Motherboard"
+
+[[rule]]
+chip = "nct6798-*"
+sensor = "Motherboard"
+warning = 30.0
+`), 0o644)
+	code, out, stderr := runThermal(t, "beat", "--dry-run", "--sysfs", root, "--config", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, absent := range []string{"AUXTIN", "iwlwifi_1-virtual-0", `sensor="SYSTIN"`} {
+		if strings.Contains(out, absent) {
+			t.Errorf("output still has %s", absent)
+		}
+	}
+	for _, present := range []string{
+		`node_thermal_celsius{chip="nct6798-isa-0290",sensor="Motherboard",source="hwmon"} 35`,
+		`node_thermal_threshold_celsius{chip="nct6798-isa-0290",level="warning",sensor="Motherboard",source="hwmon"} 30`,
+		// The ignored AUXTIN1 (-62 °C) is not counted as an error any more.
+		`node_thermal_read_errors{chip="nct6798-isa-0290",source="hwmon"} 1`,
+		// With for = 1m the 35 °C breach of 30 °C is pending, not firing.
+		`node_thermal_alert{chip="nct6798-isa-0290",level="warning",sensor="Motherboard",source="hwmon"} 0`,
+	} {
+		if !strings.Contains(out, present) {
+			t.Errorf("output lacks %s", present)
+		}
+	}
+}
