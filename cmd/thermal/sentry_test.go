@@ -1,0 +1,309 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal/internal/envelope"
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+)
+
+// sentryServer stands in for Sentry: it decodes every envelope the SDK
+// posts and keeps the check-ins and events.
+type sentryServer struct {
+	mu       sync.Mutex
+	checkIns []map[string]any
+	events   []map[string]any
+	paths    []string
+}
+
+func (s *sentryServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	env, err := envelope.FromRequest(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paths = append(s.paths, r.URL.Path)
+	for _, it := range env.Items {
+		var m map[string]any
+		if err := json.Unmarshal(it.Payload, &m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		switch it.Type {
+		case "check_in":
+			s.checkIns = append(s.checkIns, m)
+		case "event":
+			s.events = append(s.events, m)
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// hotFixture is a tree with one CPU package at 91 °C.
+const hotFixture = `
+cd /devices/platform/coretemp.0
+l subsystem -> /bus/platform
+hwmon hwmon0 /devices/platform/coretemp.0
+f name coretemp
+f temp1_label Package id 0
+f temp1_input 91000
+f temp1_crit 100000
+f temp2_label Core 0
+f temp2_input 60000
+`
+
+const hotConfig = `
+[[rule]]
+chip = "coretemp-*"
+sensor = "Package id *"
+warning = 85.0
+for = "0s"
+repeat = "1h"
+
+[sentry]
+monitor = "thermal-{hostname}"
+environment = "test"
+`
+
+func beatAt(t *testing.T, now time.Time, args ...string) (int, string) {
+	t.Helper()
+	var out, errb strings.Builder
+	code := run(append([]string{"beat"}, args...), env{stdout: &out, stderr: &errb, now: func() time.Time { return now }})
+	return code, errb.String()
+}
+
+func TestSentryCheckInAndBreachEvent(t *testing.T) {
+	srv := &sentryServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/42")
+	root := sysfstest.UnpackString(t, hotFixture)
+	cfg := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(cfg, []byte(hotConfig), 0o644)
+	textfile, stateDir := t.TempDir(), t.TempDir()
+	args := []string{"--sysfs", root, "--dev", noDev, "--config", cfg, "--textfile-dir", textfile, "--state-dir", stateDir}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+	if code, stderr := beatAt(t, t0, args...); code != exitOK || stderr != "" {
+		t.Fatalf("beat 1: exit %d: %s", code, stderr)
+	}
+	if code, stderr := beatAt(t, t0.Add(30*time.Second), args...); code != exitOK || stderr != "" {
+		t.Fatalf("beat 2: exit %d: %s", code, stderr)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for _, p := range srv.paths {
+		if p != "/api/42/envelope/" {
+			t.Errorf("SDK posted to %s", p)
+		}
+	}
+	if len(srv.checkIns) != 2 {
+		t.Fatalf("%d check-ins, want one per beat", len(srv.checkIns))
+	}
+	host, _ := os.Hostname()
+	ci := srv.checkIns[0]
+	mc, _ := ci["monitor_config"].(map[string]any)
+	sched, _ := mc["schedule"].(map[string]any)
+	if ci["status"] != "ok" || !strings.HasPrefix(ci["monitor_slug"].(string), "thermal-") ||
+		sched["type"] != "interval" || sched["value"] != 1.0 || sched["unit"] != "minute" ||
+		mc["checkin_margin"] != 1.0 || mc["failure_issue_threshold"] != 2.0 || mc["recovery_threshold"] != 2.0 {
+		t.Errorf("check-in = %v", ci)
+	}
+	if len(srv.events) != 1 {
+		t.Fatalf("%d events, want 1: the breach fires on beat 1 and is not re-sent before repeat", len(srv.events))
+	}
+	ev := srv.events[0]
+	tags, _ := ev["tags"].(map[string]any)
+	want := map[string]any{"source": "hwmon", "chip": "coretemp-isa-0000", "sensor": "Package id 0", "celsius": "91", "threshold": "85", "level": "warning"}
+	for k, v := range want {
+		if tags[k] != v {
+			t.Errorf("tag %s = %v, want %v", k, tags[k], v)
+		}
+	}
+	if ev["level"] != "warning" || ev["release"] != "thermal@"+versionString() || ev["environment"] != "test" {
+		t.Errorf("event level %v release %v environment %v", ev["level"], ev["release"], ev["environment"])
+	}
+	msg, _ := ev["message"].(string)
+	if !strings.Contains(msg, "coretemp-isa-0000 Package id 0 is 91 °C, above its warning threshold 85 °C") || !strings.HasPrefix(msg, host) {
+		t.Errorf("message %q", msg)
+	}
+	fp, _ := json.Marshal(ev["fingerprint"])
+	if string(fp) != `["thermal","`+host+`","hwmon","coretemp-isa-0000","Package id 0","warning"]` {
+		t.Errorf("fingerprint %s", fp)
+	}
+	ctx, _ := ev["contexts"].(map[string]any)
+	readings, _ := ctx["thermal"].(map[string]any)
+	if readings["hwmon/coretemp-isa-0000/Core 0"] != 60.0 || readings["hwmon/coretemp-isa-0000/Package id 0"] != 91.0 {
+		t.Errorf("thermal context %v", readings)
+	}
+	prom, _ := os.ReadFile(filepath.Join(textfile, "thermal.prom"))
+	if !strings.Contains(string(prom), `node_thermal_alert{chip="coretemp-isa-0000",level="warning",sensor="Package id 0",source="hwmon"} 1`) {
+		t.Errorf("textfile does not show the alert firing:\n%s", prom)
+	}
+}
+
+func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
+	srv := &sentryServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/7")
+	root := sysfstest.UnpackString(t, hotFixture)
+	cfg := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(cfg, []byte(hotConfig), 0o644)
+	stateDir := t.TempDir()
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	args := func(sysfs string) []string {
+		return []string{"--sysfs", sysfs, "--dev", noDev, "--config", cfg, "--textfile-dir", t.TempDir(), "--state-dir", stateDir}
+	}
+	beatAt(t, t0, args(root)...)
+	cool := sysfstest.UnpackString(t, strings.Replace(hotFixture, "temp1_input 91000", "temp1_input 70000", 1))
+	beatAt(t, t0.Add(30*time.Second), args(cool)...)
+	beatAt(t, t0.Add(60*time.Second), args(cool)...)
+	beatAt(t, t0.Add(90*time.Second), args(t.TempDir())...) // nothing to read at all
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	var levels []string
+	for _, ev := range srv.events {
+		levels = append(levels, ev["level"].(string))
+	}
+	if strings.Join(levels, ",") != "warning,info" {
+		t.Errorf("event levels %v, want the breach then one recovery", levels)
+	}
+	var statuses []string
+	for _, ci := range srv.checkIns {
+		statuses = append(statuses, ci["status"].(string))
+	}
+	if strings.Join(statuses, ",") != "ok,ok,ok,error" {
+		t.Errorf("check-in statuses %v", statuses)
+	}
+}
+
+func TestCorruptStateStartsFresh(t *testing.T) {
+	root := sysfstest.UnpackString(t, hotFixture)
+	stateDir := t.TempDir()
+	os.WriteFile(filepath.Join(stateDir, "state.json"), []byte("{not json"), 0o644)
+	code, stderr := beatAt(t, time.Now(), "--sysfs", root, "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", stateDir)
+	if code != exitOK || !strings.Contains(stderr, "breach state unreadable; starting fresh") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(stateDir, "state.json"))
+	if !json.Valid(b) {
+		t.Errorf("state not replaced: %s", b)
+	}
+}
+
+// TestNetworkNeverHoldsTheBeat: an endpoint that accepts and never answers,
+// and one that refuses; the textfile is written and the beat ends within
+// --timeout and a margin.
+func TestNetworkNeverHoldsTheBeat(t *testing.T) {
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hole.Close()
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	refused := freePort(t)
+	root := sysfstest.UnpackString(t, hotFixture)
+	for _, tc := range []struct{ desc, dsn, url string }{
+		{"blackholed", "http://public@" + hole.Addr().String() + "/1", "http://" + hole.Addr().String() + "/ping"},
+		{"refused", "http://public@" + refused + "/1", "http://" + refused + "/ping"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			t.Setenv("SENTRY_DSN", tc.dsn)
+			t.Setenv("THERMAL_CHECKIN_URL", tc.url)
+			textfile := t.TempDir()
+			start := time.Now()
+			code, stderr := beatAt(t, time.Now(), "--sysfs", root, "--dev", noDev, "--config", "builtin", "--timeout", "1s",
+				"--textfile-dir", textfile, "--state-dir", t.TempDir())
+			took := time.Since(start)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if took > 3*time.Second {
+				t.Errorf("beat took %v with --timeout 1s", took)
+			}
+			if _, err := os.Stat(filepath.Join(textfile, "thermal.prom")); err != nil {
+				t.Errorf("no textfile: %v", err)
+			}
+			if !strings.Contains(stderr, "heartbeat URL") {
+				t.Errorf("the failed check-in is not logged: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestHeartbeatURL(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.RequestURI())
+		mu.Unlock()
+	}))
+	defer ts.Close()
+	root := sysfstest.UnpackString(t, hotFixture)
+	for _, u := range []string{ts.URL + "/api/1/cron/thermal/key/", ts.URL + "/hc/uuid{fail}", ts.URL + "/api/push/tok?status={up}&msg=thermal"} {
+		t.Setenv("THERMAL_CHECKIN_URL", u)
+		beatAt(t, time.Now(), "--sysfs", root, "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", t.TempDir())
+		beatAt(t, time.Now(), "--sysfs", t.TempDir(), "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", t.TempDir())
+	}
+	want := []string{
+		"POST /api/1/cron/thermal/key/?status=ok", "POST /api/1/cron/thermal/key/?status=error",
+		"POST /hc/uuid", "POST /hc/uuid/fail",
+		"POST /api/push/tok?status=up&msg=thermal", "POST /api/push/tok?status=down&msg=thermal",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
+	root := sysfstest.UnpackString(t, hotFixture)
+	cfg := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(cfg, []byte(hotConfig), 0o644)
+	stateDir, textfile := t.TempDir(), t.TempDir()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out, errb strings.Builder
+			if code := run([]string{"beat", "--sysfs", root, "--dev", noDev, "--config", cfg, "--textfile-dir", textfile, "--state-dir", stateDir},
+				env{stdout: &out, stderr: &errb, now: time.Now}); code != exitOK {
+				t.Errorf("exit %d: %s", code, errb.String())
+			}
+		}()
+	}
+	wg.Wait()
+	b, err := os.ReadFile(filepath.Join(stateDir, "state.json"))
+	if err != nil || !json.Valid(b) || !strings.Contains(string(b), `"firing_since"`) {
+		t.Errorf("state after concurrent beats: %v\n%s", err, b)
+	}
+	for _, dir := range []string{stateDir, textfile} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".tmp") {
+				t.Errorf("temporary file left in %s: %s", dir, e.Name())
+			}
+		}
+	}
+}
