@@ -15,7 +15,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # (unshare, mount), systemd (systemd-analyze for the units); and for the QEMU
 # suite: qemu-system-x86, busybox-static, acpica-tools (iasl), nvme-cli,
 # strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
-# kernel package itself (apt-get download) into .cache/e2e.
+# kernel package itself (apt-get download) into .cache/e2e. Node.js and npm
+# (installed from Debian when missing) fetch Sentry's Spotlight, pinned in
+# testdata/spotlight, into .cache/spotlight.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
 	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip
 # -race needs cgo; use it where a C compiler exists.
@@ -37,6 +39,7 @@ deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  apt-get update -q && \
