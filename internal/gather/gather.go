@@ -1,17 +1,29 @@
-// Package gather runs the per-chip reads of a beat concurrently under one
-// deadline. A read that hangs in the kernel (a wedged i2c bus, a driver
-// waiting on firmware) cannot be interrupted, so gather stops waiting for it:
-// the beat goes on with every sensor that arrived in time, and the stuck
-// chip is reported with the reads it still owed counted as errors.
+// Package gather runs the per-chip reads of a beat under one deadline. A
+// read that hangs in the kernel (a wedged i2c bus, a driver waiting on
+// firmware) cannot be interrupted, so gather stops waiting for it: the beat
+// goes on with every sensor that arrived in time, and the stuck chip is
+// reported with the reads it still owed counted as errors.
+//
+// Chips are read one after another by a single worker, which keeps a beat to
+// one thread and a few syscalls per sensor. When no chip has finished for
+// Stall, the worker is presumed stuck and another one takes over the chips
+// still queued; the stuck one is abandoned to its syscall.
 package gather
 
 import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/thermal-heartbeat/thermal"
 )
+
+// Stall is how long a chip may take before the chips after it are handed to
+// another worker. Sysfs reads take microseconds to a few milliseconds
+// (SMBus chips); a quarter second is a hang.
+const Stall = 250 * time.Millisecond
 
 // Job reads the sensors of one chip.
 type Job struct {
@@ -30,38 +42,52 @@ type slot struct {
 	done    bool
 }
 
-// Run runs jobs concurrently and returns their chips when all are done or
-// ctx is done, whichever comes first. Each chip's Errors is set to the
-// number of its sensors with an Err, plus their AuxErrors, plus, for a chip whose read had not
-// finished, the sensors it still owed; such a chip's Err wraps
+// Run reads the jobs and returns their chips when all are done or ctx is
+// done, whichever comes first. Each chip's Errors is set to the number of
+// its sensors with an Err, plus their AuxErrors, plus, for a chip whose read
+// had not finished, the sensors it still owed; such a chip's Err wraps
 // thermal.ErrTimeout.
 func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 	slots := make([]slot, len(jobs))
 	finished := make(chan struct{}, len(jobs))
-	for i := range jobs {
-		if jobs[i].Read == nil {
-			slots[i].done = true
-			finished <- struct{}{}
-			continue
-		}
-		s := &slots[i]
-		s.sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
-		go func(read func(func(thermal.Sensor))) {
-			read(func(sn thermal.Sensor) {
-				s.mu.Lock()
-				s.sensors = append(s.sensors, sn)
-				s.mu.Unlock()
-			})
+	var next atomic.Int64 // index of the next job to hand out
+	worker := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(jobs) {
+				return
+			}
+			s := &slots[i]
+			if jobs[i].Read != nil {
+				s.sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
+				jobs[i].Read(func(sn thermal.Sensor) {
+					s.mu.Lock()
+					s.sensors = append(s.sensors, sn)
+					s.mu.Unlock()
+				})
+			}
 			s.mu.Lock()
 			s.done = true
 			s.mu.Unlock()
 			finished <- struct{}{}
-		}(jobs[i].Read)
+		}
 	}
+	if len(jobs) > 0 {
+		go worker()
+	}
+	stall := time.NewTimer(Stall)
+	defer stall.Stop()
 wait:
-	for n := 0; n < len(jobs); n++ {
+	for n := 0; n < len(jobs); {
 		select {
 		case <-finished:
+			n++
+			stall.Reset(Stall)
+		case <-stall.C:
+			if int(next.Load()) < len(jobs) {
+				go worker() // the current worker is stuck; carry on without it
+			}
+			stall.Reset(Stall)
 		case <-ctx.Done():
 			break wait
 		}

@@ -24,20 +24,28 @@ func TestRunReturnsWhatArrivedWhenAReadHangs(t *testing.T) {
 		}},
 		{Chip: thermal.Chip{Name: "asleep", Asleep: true}},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// Stuck chip first: the chips queued behind it must still be read.
+	jobs[0], jobs[1] = jobs[1], jobs[0]
+	jobs = append(jobs, Job{Chip: thermal.Chip{Name: "after"}, Expect: 1, Read: func(add func(thermal.Sensor)) {
+		add(thermal.Sensor{Name: "late but fine", Milli: 3000})
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*Stall)
 	defer cancel()
 	start := time.Now()
 	chips := Run(ctx, jobs)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Run took %v, it must not wait for a stuck read", d)
 	}
-	if len(chips) != 3 {
-		t.Fatalf("got %d chips, want 3", len(chips))
+	if len(chips) != 4 {
+		t.Fatalf("got %d chips, want 4", len(chips))
 	}
-	if c := chips[0]; len(c.Sensors) != 2 || c.Errors != 1 || c.Err != nil {
+	if c := chips[1]; len(c.Sensors) != 2 || c.Errors != 1 || c.Err != nil {
 		t.Errorf("fast chip = %+v, want 2 sensors, 1 error, no chip error", c)
 	}
-	c := chips[1]
+	if c := chips[3]; len(c.Sensors) != 1 || c.Err != nil {
+		t.Errorf("chip queued behind the stuck one = %+v, want it read by a new worker", c)
+	}
+	c := chips[0]
 	if len(c.Sensors) != 1 || c.Sensors[0].Name != "first" {
 		t.Errorf("stuck chip sensors = %+v, want the one read before the hang", c.Sensors)
 	}
