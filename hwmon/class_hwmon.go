@@ -37,10 +37,16 @@ var attrSuffix = map[string]uint8{
 	"crit_hyst": attrCritHyst,
 }
 
-// channel is one tempN with the attributes the driver exposes for it.
+// channel is one tempN with the attributes the driver exposes for it, and,
+// when known from the inventory, its label and limits.
 type channel struct {
 	n     int
 	attrs uint8
+	// known: label and limits come from the inventory; a beat reads only
+	// the fault flag and the input.
+	known                          bool
+	label                          string
+	max, crit, emergency, critHyst *int64
 }
 
 // Chips lists every hwmon chip with its temperature sensors. Chips are read
@@ -50,22 +56,52 @@ type channel struct {
 // (hwmon3), with Err set. The error is non-nil only when the class directory
 // itself cannot be listed; a system without hwmon has no chips and no error.
 func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
+	chips, _, err := fs.ChipsCached(ctx, nil)
+	return chips, err
+}
+
+// ChipsCached is Chips with the inventory of an earlier beat: a chip whose
+// class entry still links to the same device directory is not listed,
+// named or walked again, and its channels' labels and limits are taken from
+// the inventory, so that a steady-state beat reads each sensor's fault flag
+// (where there is one) and input only. A new, removed or re-bound chip (a
+// hot-plugged drive, a reloaded driver: its hwmonN changes) is inspected
+// afresh. Runtime power state is read on every beat. It returns the
+// inventory for the next beat; its Changed field says whether anything in
+// it was read afresh. prev may be nil.
+func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, *Inventory, error) {
 	classDir := filepath.Join(fs.sys, "class", "hwmon")
 	dirBuf := make([]byte, 8192)
+	next := &Inventory{Chips: map[string]InventoryChip{}}
 	entries, err := sysread.ReadDirNames(classDir, dirBuf)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		next.Changed = prev != nil && len(prev.Chips) > 0
+		return nil, next, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("hwmon: %w", err)
+		return nil, nil, fmt.Errorf("hwmon: %w", err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return naturalLess(entries[i], entries[j]) })
 
 	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
 		devices: filepath.Join(fs.sys, "devices") + "/", power: map[string]pmState{}}
+	type plan struct {
+		entry, link string
+		channels    []channel
+	}
 	jobs := make([]gather.Job, 0, len(entries))
+	plans := make([]plan, 0, len(entries))
 	for _, e := range entries {
-		chip, channels := in.inspect(classDir, e)
+		link, linkErr := sysread.Readlink(filepath.Join(classDir, e), in.linkBuf)
+		var chip thermal.Chip
+		var channels []channel
+		if cached, ok := prev.lookup(e, link, linkErr); ok {
+			chip, channels = cached.chip(), cached.channels()
+			chip.Asleep = in.asleep(chip.Device)
+		} else {
+			chip, channels = in.inspect(classDir, e, link, linkErr)
+			next.Changed = true
+		}
 		if chip.Err == nil && (fs.skip != nil && fs.skip(chip) || fs.ignore != nil && fs.ignore(chip.Source, chip.Name, "")) {
 			continue
 		}
@@ -75,14 +111,26 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 			job.Read = fs.readChannels(chip, channels)
 		}
 		jobs = append(jobs, job)
+		plans = append(plans, plan{e, link, channels})
 	}
 	chips := gather.Run(ctx, jobs)
+	for i, c := range chips {
+		if c.Err != nil && jobs[i].Read == nil {
+			continue // not inspected: nothing to remember
+		}
+		if next.remember(plans[i].entry, plans[i].link, c, plans[i].channels) {
+			next.Changed = true
+		}
+	}
+	if prev != nil && len(prev.Chips) != len(next.Chips) {
+		next.Changed = true
+	}
 	for i := range chips {
 		uniqueSensorNames(chips[i].Sensors)
 	}
 	uniqueChipNames(chips)
 	sort.SliceStable(chips, func(i, j int) bool { return chips[i].Name < chips[j].Name })
-	return chips, nil
+	return chips, next, nil
 }
 
 // inspector holds the buffers and the per-beat memo of runtime power status
@@ -96,7 +144,7 @@ type inspector struct {
 
 // inspect names the chip behind class entry e and lists its channels. It
 // reads the links and the name attribute, nothing that a driver computes.
-func (in *inspector) inspect(classDir, e string) (thermal.Chip, []channel) {
+func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.Chip, []channel) {
 	chip := thermal.Chip{Source: thermal.SourceHwmon, Name: e, Path: filepath.Join(classDir, e)}
 	fail := func(err error) (thermal.Chip, []channel) {
 		chip.Err = err
@@ -104,10 +152,10 @@ func (in *inspector) inspect(classDir, e string) (thermal.Chip, []channel) {
 		return chip, nil
 	}
 	dir := chip.Path
-	if target, err := sysread.Readlink(dir, in.linkBuf); err == nil {
-		dir = resolve(classDir, target)
-	} else if !errors.Is(err, syscall.EINVAL) { // EINVAL: a real directory (old kernels)
-		return fail(err)
+	if linkErr == nil {
+		dir = resolve(classDir, link)
+	} else if !errors.Is(linkErr, syscall.EINVAL) { // EINVAL: a real directory (old kernels)
+		return fail(linkErr)
 	}
 	names, err := sysread.ReadDirNames(dir, in.dirBuf)
 	if err != nil {
@@ -259,7 +307,7 @@ func channels(names []string) []channel {
 	out := make([]channel, 0, len(byN))
 	for n, attrs := range byN {
 		if attrs&attrInput != 0 {
-			out = append(out, channel{n, attrs})
+			out = append(out, channel{n: n, attrs: attrs})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].n < out[j].n })
@@ -286,7 +334,12 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.S
 	attr := "temp" + strconv.Itoa(ch.n)
 	s := thermal.Sensor{Name: attr, Attr: attr}
 	path := func(suffix string) string { return dir + "/" + attr + "_" + suffix }
-	if ch.attrs&attrLabel != 0 {
+	if ch.known {
+		if ch.label != "" {
+			s.Label, s.Name = ch.label, ch.label
+		}
+		s.Max, s.Crit, s.Emergency, s.CritHyst = ch.max, ch.crit, ch.emergency, ch.critHyst
+	} else if ch.attrs&attrLabel != 0 {
 		b, err := fs.read(path("label"), buf)
 		if err != nil {
 			// Without its label the sensor would be reported under another
@@ -311,17 +364,24 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.S
 		}
 	}
 	v, err := sysread.ReadInt(fs.read, path("input"), buf)
-	if err == nil {
-		err = fs.rng.Check(v)
-		if err != nil {
-			err = fmt.Errorf("%s: %w", path("input"), err)
-		}
-	}
 	if err != nil {
 		s.Err = err
 		return s, true
 	}
+	if !ch.known {
+		fs.readLimits(&s, ch, path, buf)
+	}
+	if err := fs.rng.Check(v); err != nil {
+		s.Err = fmt.Errorf("%s: %w", path("input"), err)
+		return s, true
+	}
 	s.Milli = v
+	return s, true
+}
+
+// readLimits reads the channel's limits into s. A failed read counts in
+// AuxErrors and leaves the limit unset.
+func (fs FS) readLimits(s *thermal.Sensor, ch channel, path func(string) string, buf []byte) {
 	for _, l := range []struct {
 		bit    uint8
 		suffix string
@@ -342,7 +402,6 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.S
 		}
 		*l.dst = fs.rng.Limit(v)
 	}
-	return s, true
 }
 
 // uniqueSensorNames makes sensor names unique within a chip: a repeated name

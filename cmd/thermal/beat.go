@@ -13,6 +13,8 @@ import (
 
 	"github.com/thermal-heartbeat/thermal/alert"
 	"github.com/thermal-heartbeat/thermal/config"
+	"github.com/thermal-heartbeat/thermal/hwmon"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 	"github.com/thermal-heartbeat/thermal/notify"
 	"github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/report"
@@ -26,7 +28,38 @@ const (
 	nvmeLimitsFile = "nvme-limits.json"
 	// alertStateFile holds the breaches that are pending or firing.
 	alertStateFile = "state.json"
+	// inventoryFile holds the hwmon inventory (names, labels, limits) so
+	// that a steady-state beat reads only the inputs.
+	inventoryFile = "hwmon-inventory.json"
+	// inventoryTTL is how long labels and limits are trusted before a beat
+	// reads them all again (a limit written at run time shows up then).
+	inventoryTTL = 10 * time.Minute
+	// bootIDPath changes with every boot; the inventory is keyed by it.
+	bootIDPath = "/proc/sys/kernel/random/boot_id"
 )
+
+// inventoryState is the inventory file.
+type inventoryState struct {
+	BootID string          `json:"boot_id"`
+	Sysfs  string          `json:"sysfs"`
+	Built  time.Time       `json:"built"`
+	Hwmon  hwmon.Inventory `json:"hwmon"`
+}
+
+// loadInventory returns the saved inventory when it belongs to this boot,
+// this sysfs tree and is younger than inventoryTTL; else nil.
+func loadInventory(path, sysfs string, now time.Time) (*inventoryState, string) {
+	b, err := sysread.ReadFile(bootIDPath, make([]byte, 64))
+	boot := string(sysread.Trim(b))
+	if err != nil {
+		return nil, ""
+	}
+	st, err := state.Load[*inventoryState](path)
+	if err != nil || st == nil || st.BootID != boot || st.Sysfs != sysfs || now.Sub(st.Built) >= inventoryTTL || now.Before(st.Built) {
+		return nil, boot
+	}
+	return st, boot
+}
 
 func beat(args []string, e env) int {
 	fs := flag.NewFlagSet("thermal beat", flag.ContinueOnError)
@@ -83,7 +116,13 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 	if err != nil {
 		log.Warn("starting with an empty NVMe limits cache", "err", err)
 	}
-	c := collect(src, e.now, known, cfg)
+	invPath := filepath.Join(*stateDir, inventoryFile)
+	prevInv, bootID := loadInventory(invPath, src.sysfs, e.now())
+	var prev *hwmon.Inventory
+	if prevInv != nil {
+		prev = &prevInv.Hwmon
+	}
+	c := collect(src, e.now, known, cfg, prev)
 	for _, err := range c.errs {
 		log.Warn("source could not be read", "err", err)
 	}
@@ -135,6 +174,15 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 	}
 	if unlock != nil {
 		unlock()
+	}
+	if inv := c.inventory; inv != nil && bootID != "" && (prevInv == nil || inv.Changed) {
+		built := b.Time
+		if prevInv != nil {
+			built = prevInv.Built // a partial update does not extend the TTL
+		}
+		if err := state.Save(invPath, inventoryState{BootID: bootID, Sysfs: src.sysfs, Built: built, Hwmon: *inv}); err != nil {
+			log.Warn("hwmon inventory not saved; the next beat reads labels and limits again", "err", err)
+		}
 	}
 	if len(c.learned) > 0 {
 		if known == nil {

@@ -21,7 +21,7 @@ func BenchmarkBeat(b *testing.B) {
 			src := sourceFlags{sysfs: root, dev: root, timeout: time.Minute}
 			b.ReportAllocs()
 			for b.Loop() {
-				beat := collect(src, time.Now, nil, config.Default()).beat
+				beat := collect(src, time.Now, nil, config.Default(), nil).beat
 				if err := report.Write(io.Discard, beat); err != nil {
 					b.Fatal(err)
 				}

@@ -34,7 +34,7 @@ func check(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
 		return exitUsage
 	}
-	c := collect(src, e.now, nil, cfg)
+	c := collect(src, e.now, nil, cfg, nil)
 	for _, err := range c.errs {
 		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
 	}

@@ -50,6 +50,8 @@ type collected struct {
 	// errs are problems that stopped a whole source (its class directory
 	// could not be listed); everything else is on the chips.
 	errs []error
+	// inventory is the hwmon inventory for the next beat.
+	inventory *hwmon.Inventory
 }
 
 // collect reads every source under one deadline. Thermal zones are read
@@ -57,7 +59,7 @@ type collected struct {
 // then hwmon, which leaves out the kernel's nvme chip of every controller
 // the ioctl read (no duplicate series, no extra admin commands) and reads
 // the others, labelled the same way.
-func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Limits, cfg *config.Config) collected {
+func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Limits, cfg *config.Config, inv *hwmon.Inventory) collected {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	out := collected{beat: report.Beat{Time: now(), Durations: map[string]time.Duration{}}}
@@ -111,7 +113,8 @@ func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Li
 		if cfg != nil {
 			hfs = hfs.WithIgnore(cfg.Ignored)
 		}
-		chips, err := hfs.Chips(ctx)
+		chips, next, err := hfs.ChipsCached(ctx, inv)
+		out.inventory = next
 		byChip := map[string]nvme.Controller{}
 		for _, c := range ctrls {
 			byChip[c.Chip] = c

@@ -47,7 +47,7 @@ func probe(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "thermal probe: --json and --toml exclude each other")
 		return exitUsage
 	}
-	c := collect(src, e.now, nil, cfg)
+	c := collect(src, e.now, nil, cfg, nil)
 	b := c.beat
 	for _, err := range c.errs {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)

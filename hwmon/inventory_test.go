@@ -1,0 +1,114 @@
+package hwmon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
+
+// countingFS records every attribute read.
+func countingFS(t *testing.T, root string) (FS, func() []string) {
+	fs := newFS(t, root)
+	var mu sync.Mutex
+	var reads []string
+	fs.read = func(path string, buf []byte) ([]byte, error) {
+		mu.Lock()
+		reads = append(reads, strings.TrimPrefix(path, root))
+		mu.Unlock()
+		return sysread.ReadFile(path, buf)
+	}
+	return fs, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		r := reads
+		reads = nil
+		return r
+	}
+}
+
+func TestSteadyStateReadsOnlyInputs(t *testing.T) {
+	root := fixtureRoot(t, "intel-server.tree")
+	fs, reads := countingFS(t, root)
+	first, inv, err := fs.ChipsCached(context.Background(), nil)
+	if err != nil || !inv.Changed {
+		t.Fatalf("first beat: %v, changed %v", err, inv.Changed)
+	}
+	reads()
+	second, inv2, err := fs.ChipsCached(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reads() {
+		if !strings.HasSuffix(r, "_input") && !strings.HasSuffix(r, "_fault") && !strings.HasSuffix(r, "/runtime_status") && !strings.HasSuffix(r, "/power/control") &&
+			!strings.Contains(r, "nct6775.656") { // that chip has an unreadable sensor: its channel stays unknown
+			t.Errorf("steady-state beat read %s", r)
+		}
+	}
+	if !reflect.DeepEqual(first, second) {
+		t.Errorf("steady-state beat differs from the full one:\nfirst  %+v\nsecond %+v", first, second)
+	}
+	// The nct6798's unreadable PCH_CHIP_TEMP keeps it learning; the rest is known.
+	for e, c := range inv2.Chips {
+		for _, ch := range c.Channels {
+			if !ch.Known && c.Name != "nct6798-isa-0290" && c.Name != "tmp421-i2c-0-4c" {
+				t.Errorf("%s (%s) temp%d not known after a full read", e, c.Name, ch.N)
+			}
+		}
+	}
+}
+
+func TestInventoryFollowsReloadAndHotplug(t *testing.T) {
+	root := fixtureRoot(t, "qemu-6.1.tree")
+	fs, _ := countingFS(t, root)
+	_, inv, err := fs.ChipsCached(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reload lm75 as hwmon7 with a label, and hot-plug a new chip.
+	old := filepath.Join(root, "devices/i2c-1/1-0048/hwmon/hwmon2")
+	moved := filepath.Join(root, "devices/i2c-1/1-0048/hwmon/hwmon7")
+	if err := os.Rename(old, moved); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(moved, 0o755)
+	os.WriteFile(filepath.Join(moved, "temp1_label"), []byte("Inlet\n"), 0o444)
+	os.Remove(filepath.Join(root, "class/hwmon/hwmon2"))
+	os.Symlink("../../devices/i2c-1/1-0048/hwmon/hwmon7", filepath.Join(root, "class/hwmon/hwmon7"))
+	hot := filepath.Join(root, "devices/platform/coretemp.0/hwmon/hwmon8")
+	os.MkdirAll(hot, 0o755)
+	os.WriteFile(filepath.Join(hot, "name"), []byte("coretemp\n"), 0o444)
+	os.WriteFile(filepath.Join(hot, "temp1_input"), []byte("41000\n"), 0o444)
+	os.Symlink("../../..", filepath.Join(hot, "device"))
+	os.Symlink("../../devices/platform/coretemp.0/hwmon/hwmon8", filepath.Join(root, "class/hwmon/hwmon8"))
+
+	chips, inv2, err := fs.ChipsCached(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inv2.Changed {
+		t.Error("inventory not marked changed")
+	}
+	names := map[string][]thermal.Sensor{}
+	for _, c := range chips {
+		names[c.Name] = c.Sensors
+	}
+	if s := names["lm75-i2c-1-48"]; len(s) != 1 || s[0].Name != "Inlet" {
+		t.Errorf("reloaded lm75 = %+v, want its new label", s)
+	}
+	if s := names["coretemp-isa-0000"]; len(s) != 1 || s[0].Milli != 41000 {
+		t.Errorf("hot-plugged coretemp = %+v", s)
+	}
+}
+
+func fixtureRoot(t *testing.T, tree string) string {
+	t.Helper()
+	return sysfstest.UnpackFile(t, "../testdata/sysfs/"+tree)
+}
