@@ -19,7 +19,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # (installed from Debian when missing) fetch Sentry's Spotlight, pinned in
 # testdata/spotlight, into .cache/spotlight.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
-	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip
+	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip \
+	jq curl linux-perf time
 # -race needs cgo; use it where a C compiler exists.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 
@@ -68,8 +69,11 @@ lint:
 	$(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) ./...
 
-bench:
+# Go benchmarks (in process), then the side-by-side run against sensors -j
+# and the shell pipeline (whole processes; needs root).
+bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./scripts/bench-compare.sh
 
 # Runs the main job against this machine's sensors, printing the textfile.
 run: build

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -156,7 +157,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			return nil, fail(pe.Position.Line, "%s", pe.Message)
 		}
 		// Type mismatches come as "toml: line N (last key "k"): message".
-		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := decodeErrRE().FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			return nil, fail(line, "%s: %s", m[2], m[3])
 		}
@@ -257,16 +258,22 @@ func Parse(name string, data []byte) (*Config, error) {
 	if c.Sentry.Monitor == "" {
 		c.Sentry.Monitor = "thermal-{hostname}"
 	}
-	if s := MonitorSlug(c.Sentry.Monitor, "host"); !slugRE.MatchString(s) {
+	if s := MonitorSlug(c.Sentry.Monitor, "host"); !slugRE().MatchString(s) {
 		return nil, fail(lines.tableKey("sentry", 0, "monitor"), "sentry.monitor %q makes the slug %q; use lowercase letters, digits, - and _", c.Sentry.Monitor, s)
 	}
 	return c, nil
 }
 
+// The regular expressions are compiled on first use, not at start-up: a
+// beat that loads no file needs none of them.
 var (
-	slugRE      = regexp.MustCompile(`^[a-z0-9_-]{1,50}$`)
-	decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+	slugRE      = lazyRE(`^[a-z0-9_-]{1,50}$`)
+	decodeErrRE = lazyRE(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 )
+
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // MonitorSlug fills {hostname} into a monitor template. Sentry slugs are
 // lowercase letters, digits, - and _; the hostname is lowercased and its
@@ -311,27 +318,25 @@ type lineIndex struct {
 	top    map[string]int            // top-level keys
 }
 
-var (
-	arrayHeaderRE = regexp.MustCompile(`^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]`)
-	tableHeaderRE = regexp.MustCompile(`^\s*\[\s*([A-Za-z0-9_-]+)\s*\]`)
-	keyRE         = regexp.MustCompile(`^\s*"?([A-Za-z0-9_-]+)"?\s*=`)
-)
-
 func locate(data []byte) lineIndex {
 	li := lineIndex{tables: map[string][]int{}, keys: map[string]map[string]int{}, top: map[string]int{}}
 	current := ""
 	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
 		switch {
-		case arrayHeaderRE.MatchString(line):
-			t := arrayHeaderRE.FindStringSubmatch(line)[1]
+		case strings.HasPrefix(line, "[["):
+			t, _, _ := strings.Cut(strings.TrimPrefix(line, "[["), "]]")
+			t = strings.TrimSpace(t)
 			li.tables[t] = append(li.tables[t], n+1)
 			current = t + "#" + strconv.Itoa(len(li.tables[t])-1)
-		case tableHeaderRE.MatchString(line):
-			t := tableHeaderRE.FindStringSubmatch(line)[1]
+		case strings.HasPrefix(line, "["):
+			t, _, _ := strings.Cut(strings.TrimPrefix(line, "["), "]")
+			t = strings.TrimSpace(t)
 			li.tables[t] = append(li.tables[t], n+1)
 			current = t + "#0"
-		case keyRE.MatchString(line):
-			k := keyRE.FindStringSubmatch(line)[1]
+		case strings.Contains(line, "=") && !strings.HasPrefix(line, "#"):
+			k, _, _ := strings.Cut(line, "=")
+			k = strings.Trim(strings.TrimSpace(k), `"'`)
 			if current == "" {
 				li.top[k] = n + 1
 				continue

@@ -49,12 +49,15 @@ PIPE
 chmod +x "$work/pipeline.sh"
 
 # in_ns TREE CMD...: run CMD with TREE laid over /sys.
-in_ns() {
-	local tree=$1; shift
-	unshare --mount --propagation private sh -c '
-		for d in class devices bus; do mount --bind "$0/$d" "/sys/$d"; done
-		exec "$@"' "$tree" "$@"
-}
+cat > "$work/in_ns" <<'NS'
+#!/bin/sh
+tree=$1; shift
+exec unshare --mount --propagation private sh -c '
+	for d in class devices bus; do mount --bind "$0/$d" "/sys/$d"; done
+	exec "$@"' "$tree" "$@"
+NS
+chmod +x "$work/in_ns"
+in_ns() { "$work/in_ns" "$@"; }
 
 syscalls_strace() { # prints the total syscalls of CMD... under strace -f -c
 	local f=$work/strace.out
@@ -74,7 +77,7 @@ cpu_ms() { # user+sys per run, in ms, over $RUNS runs of CMD...
 	awk -v t="$t" -v r="$RUNS" 'BEGIN { split(t, a, " "); printf "%.2f", (a[1] + a[2]) * 1000 / r }'
 }
 
-rss_kb() { { /usr/bin/time -f "%M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1; }
+rss_kb() { /usr/bin/time -f "%M" -o "$work/rss" "$@" > /dev/null 2>&1; tail -1 "$work/rss"; }
 
 declare -A S_TH S_LM P_TH CPU_TH CPU_LM CPU_PIPE RSS_TH RSS_LM
 for n in "$N" $((10 * N)); do
@@ -82,16 +85,16 @@ for n in "$N" $((10 * N)); do
 	beat=("$thermal" beat --config builtin --sysfs "$tree" --dev "$work/nodev" --textfile-dir "$work/textfile$n" --state-dir "$work/state$n")
 	"${beat[@]}" # warm: the steady state has the inventory
 	S_TH[$n]=$(syscalls_strace strace -f -c -o "$work/strace.out" "${beat[@]}")
-	S_LM[$n]=$(syscalls_strace in_ns "$tree" strace -f -c -o "$work/strace.out" sensors -j)
+	S_LM[$n]=$(syscalls_strace "$work/in_ns" "$tree" strace -f -c -o "$work/strace.out" sensors -j)
 	[ $perf_ok = 1 ] && P_TH[$n]=$(syscalls_perf "${beat[@]}")
 	CPU_TH[$n]=$(cpu_ms "${beat[@]}")
-	CPU_LM[$n]=$(cpu_ms in_ns "$tree" sensors -j)
-	CPU_PIPE[$n]=$(cpu_ms in_ns "$tree" "$work/pipeline.sh" "$work/pipeline$n.prom")
+	CPU_LM[$n]=$(cpu_ms "$work/in_ns" "$tree" sensors -j)
+	CPU_PIPE[$n]=$(cpu_ms "$work/in_ns" "$tree" "$work/pipeline.sh" "$work/pipeline$n.prom")
 	RSS_TH[$n]=$(rss_kb "${beat[@]}")
-	RSS_LM[$n]=$(rss_kb in_ns "$tree" sensors -j)
+	RSS_LM[$n]=$(rss_kb "$work/in_ns" "$tree" sensors -j)
 done
 # The namespace setup (unshare, sh, 3 mounts) is in CPU_LM and CPU_PIPE; measure it alone and take it out.
-ns_ms=$(cpu_ms in_ns "$work/tree$N" true)
+ns_ms=$(cpu_ms "$work/in_ns" "$work/tree$N" true)
 
 n1=$N; n2=$((10 * N))
 per() { awk -v a="$1" -v b="$2" -v d="$((n2 - n1))" 'BEGIN { printf "%.2f", (b - a) / d }'; }

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/alert"
@@ -73,9 +73,8 @@ func reportThresholds(th map[sensorRef][]config.Threshold, firing map[alert.Key]
 				Firing: firing[alert.Key{Source: ref.source, Chip: ref.chip, Sensor: ref.sensor, Level: string(t.Level)}]})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		return fmt.Sprint(a.Source, a.Chip, a.Sensor, a.Level) < fmt.Sprint(b.Source, b.Chip, b.Sensor, b.Level)
+	slices.SortFunc(out, func(a, b report.Threshold) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Chip, b.Chip), cmp.Compare(a.Sensor, b.Sensor), cmp.Compare(a.Level, b.Level))
 	})
 	return out
 }

@@ -27,6 +27,12 @@ type env struct {
 }
 
 func main() {
+	// A beat is a short-lived process whose garbage dies with it: collect
+	// less often (the heap of a 1,000-sensor beat stays under 20 MiB) and
+	// spend the CPU on the beat. GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now}))
 }
 
