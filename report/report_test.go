@@ -6,11 +6,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -56,19 +56,7 @@ func TestWriteGolden(t *testing.T) {
 	if err := Write(&buf, sampleBeat()); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "sample.prom")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := buf.String(); got != string(want) {
-		t.Errorf("exposition differs from %s (run go test ./report -update):\n%s", golden, lineDiff(string(want), got))
-	}
+	golden.Check(t, filepath.Join("testdata", "sample.prom"), buf.String(), *update)
 }
 
 func TestWriteRejectsDuplicateSeries(t *testing.T) {
@@ -112,22 +100,4 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	if _, err := WriteFile(filepath.Join(dir, "missing"), sampleBeat()); err == nil {
 		t.Error("WriteFile into a missing directory succeeded")
 	}
-}
-
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var out strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			out.WriteString("-" + a + "\n+" + b + "\n")
-		}
-	}
-	return out.String()
 }

@@ -83,24 +83,12 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 `, report.FileName)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "thermal beat: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	if err := src.validate(); err != nil {
-		fmt.Fprintf(e.stderr, "thermal beat: %v\n", err)
+	cfg, ok := parseCommand(fs, &src, args, e)
+	if !ok {
 		return exitUsage
 	}
 	if *stateDir == "" || (!*dryRun && *textfileDir == "") {
 		fmt.Fprintln(e.stderr, "thermal beat: --textfile-dir and --state-dir must not be empty")
-		return exitUsage
-	}
-	cfg, err := config.Load(src.config)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "thermal beat: %v\n", err)
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/thermal-heartbeat/thermal/config"
 )
 
 func check(args []string, e env) int {
@@ -18,20 +17,8 @@ func check(args []string, e env) int {
 		fmt.Fprint(e.stderr, "usage: thermal check [flags]\n\nValidate the thresholds file and show the threshold in force for every sensor present, with where it comes from.\nExit 0 when the file is valid, 2 when it is not (the message names the file and line).\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "thermal check: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	if err := src.validate(); err != nil {
-		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
-		return exitUsage
-	}
-	cfg, err := config.Load(src.config)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
+	cfg, ok := parseCommand(fs, &src, args, e)
+	if !ok {
 		return exitUsage
 	}
 	c := collect(src, e.now, nil, cfg, nil)

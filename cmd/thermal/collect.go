@@ -41,6 +41,29 @@ func (s *sourceFlags) validate() error {
 	return nil
 }
 
+// parseCommand parses a command's flags, checks the shared ones and loads
+// the configuration. On a usage or configuration error it says what to fix
+// on stderr and returns false: the command exits with exitUsage.
+func parseCommand(fs *flag.FlagSet, src *sourceFlags, args []string, e env) (*config.Config, bool) {
+	if err := fs.Parse(args); err != nil {
+		return nil, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return nil, false
+	}
+	if err := src.validate(); err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", fs.Name(), err)
+		return nil, false
+	}
+	cfg, err := config.Load(src.config)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", fs.Name(), err)
+		return nil, false
+	}
+	return cfg, true
+}
+
 // collected is what one collection produced.
 type collected struct {
 	beat report.Beat

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thermal-heartbeat/thermal/internal/golden"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 )
 
@@ -51,38 +52,10 @@ func treeName(path string) string { return strings.TrimSuffix(filepath.Base(path
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("../../testdata/golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/thermal -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (-want +got):\n%s", name, diffLines(string(want), got))
-	}
+	golden.Check(t, filepath.Join("../../testdata/golden", name), got, *update)
 }
 
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var x, y string
-		if i < len(w) {
-			x = w[i]
-		}
-		if i < len(g) {
-			y = g[i]
-		}
-		if x != y {
-			b.WriteString("-" + x + "\n+" + y + "\n")
-		}
-	}
-	return b.String()
-}
+func diffLines(want, got string) string { return golden.Diff(want, got) }
 
 func TestBeatDryRunGolden(t *testing.T) {
 	for _, tree := range fixtures(t) {

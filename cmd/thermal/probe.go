@@ -27,20 +27,8 @@ func probe(args []string, e env) int {
 		fmt.Fprint(e.stderr, "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "thermal probe: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	if err := src.validate(); err != nil {
-		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
-		return exitUsage
-	}
-	cfg, err := config.Load(src.config)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
+	cfg, ok := parseCommand(fs, &src, args, e)
+	if !ok {
 		return exitUsage
 	}
 	if *asJSON && *asTOML {
