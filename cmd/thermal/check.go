@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"text/tabwriter"
-
 )
 
 func check(args []string, e env) int {
