@@ -100,9 +100,14 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			chip.Asleep = in.asleep(chip.Device)
 		} else {
 			chip, channels = in.inspect(classDir, e, link, linkErr)
-			next.Changed = true
+			// A chip that cannot be inspected is not remembered, and is not
+			// worth rewriting the inventory for on every beat.
+			next.Changed = next.Changed || chip.Err == nil
 		}
 		if chip.Err == nil && (fs.skip != nil && fs.skip(chip) || fs.ignore != nil && fs.ignore(chip.Source, chip.Name, "")) {
+			// Remembered unread, so that the next beat need not inspect it
+			// again (the kernel's nvme chip of a controller read by ioctl).
+			next.remember(e, link, chip, channels)
 			continue
 		}
 		job := gather.Job{Chip: chip}

@@ -112,3 +112,32 @@ func fixtureRoot(t *testing.T, tree string) string {
 	t.Helper()
 	return sysfstest.UnpackFile(t, "../testdata/sysfs/"+tree)
 }
+
+// A chip left out by the caller (the kernel's nvme chip of a controller the
+// ioctl reads) or one that cannot be named must not make every beat rewrite
+// the inventory.
+func TestInventorySettlesWithSkippedAndBrokenChips(t *testing.T) {
+	root := fixtureRoot(t, "intel-server.tree")
+	os.Remove(filepath.Join(root, "devices/platform/coretemp.1/hwmon/hwmon3/name"))
+	fs, _ := countingFS(t, root)
+	fs = fs.WithSkip(func(c thermal.Chip) bool { return c.Source == thermal.SourceNVMe })
+	_, inv, err := fs.ChipsCached(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		chips, next, err := fs.ChipsCached(context.Background(), inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.Changed {
+			t.Errorf("beat %d: the inventory changed again", i+2)
+		}
+		for _, c := range chips {
+			if c.Source == thermal.SourceNVMe {
+				t.Errorf("skipped chip %s reported", c.Name)
+			}
+		}
+		inv = next
+	}
+}
