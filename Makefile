@@ -49,6 +49,8 @@ deps:
 
 test: deps lint build
 	THERMAL_INTEGRATION=require $(GO) test $(RACE) -count=1 ./...
+	# The ioctl struct layout and the parsers on a 32-bit ABI.
+	GOARCH=386 $(GO) test -short -count=1 ./nvme ./internal/sysread ./hwmon ./alert
 
 unit:
 	$(GO) test -short ./...
