@@ -39,3 +39,26 @@ func TestCelsius(t *testing.T) {
 		t.Errorf("Celsius(49850) = %v, want 49.85", got)
 	}
 }
+
+func TestNaturalLess(t *testing.T) {
+	if !NaturalLess("hwmon2", "hwmon10") || NaturalLess("hwmon10", "hwmon2") || !NaturalLess("a", "b") {
+		t.Error("NaturalLess disorders hwmon names")
+	}
+}
+
+func TestUniqueNames(t *testing.T) {
+	chips := []Chip{
+		{Source: "nvme", Name: "nvme-virtual-0", Device: "/sys/devices/virtual/nvme-fabrics/ctl/nvme3"},
+		{Source: "nvme", Name: "nvme-virtual-0", Device: "/sys/devices/virtual/nvme-fabrics/ctl/nvme1"},
+		{Source: "hwmon", Name: "nvme-virtual-0"}, // another source: no clash
+	}
+	UniqueChipNames(chips)
+	if chips[1].Name != "nvme-virtual-0" || chips[0].Name != "nvme-virtual-0#2" || chips[2].Name != "nvme-virtual-0" {
+		t.Errorf("names %q %q %q", chips[0].Name, chips[1].Name, chips[2].Name)
+	}
+	s := []Sensor{{Name: "Core", Attr: "temp2"}, {Name: "Core", Attr: "temp3"}}
+	UniqueSensorNames(s)
+	if s[0].Name != "Core" || s[1].Name != "Core (temp3)" {
+		t.Errorf("sensor names %q %q", s[0].Name, s[1].Name)
+	}
+}

@@ -81,7 +81,7 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("hwmon: %w", err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return naturalLess(entries[i], entries[j]) })
+	sort.Slice(entries, func(i, j int) bool { return thermal.NaturalLess(entries[i], entries[j]) })
 
 	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
 		devices: filepath.Join(fs.sys, "devices") + "/", power: map[string]pmState{}}
@@ -131,9 +131,9 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 		next.Changed = true
 	}
 	for i := range chips {
-		uniqueSensorNames(chips[i].Sensors)
+		thermal.UniqueSensorNames(chips[i].Sensors)
 	}
-	uniqueChipNames(chips)
+	thermal.UniqueChipNames(chips)
 	sort.SliceStable(chips, func(i, j int) bool { return chips[i].Name < chips[j].Name })
 	return chips, next, nil
 }
@@ -409,44 +409,6 @@ func (fs FS) readLimits(s *thermal.Sensor, ch channel, path func(string) string,
 	}
 }
 
-// uniqueSensorNames makes sensor names unique within a chip: a repeated name
-// becomes "<name> (tempN)".
-func uniqueSensorNames(sensors []thermal.Sensor) {
-	seen := make(map[string]bool, len(sensors))
-	for i := range sensors {
-		s := &sensors[i]
-		if seen[s.Name] {
-			s.Name = s.Name + " (" + s.Attr + ")"
-		}
-		seen[s.Name] = true
-	}
-}
-
-// uniqueChipNames tells apart chips that lm-sensors names alike (several
-// ACPI thermal zones are all acpitz-acpi-0): in the order of their device
-// paths, the second becomes name#2, the third name#3.
-func uniqueChipNames(chips []thermal.Chip) {
-	groups := map[string][]int{}
-	for i, c := range chips {
-		groups[c.Name] = append(groups[c.Name], i)
-	}
-	for _, idx := range groups {
-		if len(idx) < 2 {
-			continue
-		}
-		sort.Slice(idx, func(a, b int) bool {
-			ca, cb := chips[idx[a]], chips[idx[b]]
-			if ca.Device != cb.Device {
-				return naturalLess(ca.Device, cb.Device)
-			}
-			return naturalLess(ca.Path, cb.Path)
-		})
-		for k, i := range idx[1:] {
-			chips[i].Name = fmt.Sprintf("%s#%d", chips[i].Name, k+2)
-		}
-	}
-}
-
 // resolve returns the path a relative symlink target names from dir.
 // sysfs links are relative and point into /sys/devices, whose directories
 // are not links, so this is exact without asking the kernel.
@@ -464,37 +426,6 @@ func contains(names []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// naturalLess orders hwmon2 before hwmon10.
-func naturalLess(a, b string) bool {
-	for a != "" && b != "" {
-		da, db := digits(a), digits(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return len(na) < len(nb)
-			}
-			if na != nb {
-				return na < nb
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return a[0] < b[0]
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) < len(b)
-}
-
-func digits(s string) int {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
 }
 
 // ChipName returns the lm-sensors name a chip whose driver is called prefix

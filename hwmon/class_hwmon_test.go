@@ -258,9 +258,3 @@ func TestNoHwmonClassIsNoError(t *testing.T) {
 		t.Errorf("Chips() = %v, %v; want nothing and no error", chips, err)
 	}
 }
-
-func TestNaturalLess(t *testing.T) {
-	if !naturalLess("hwmon2", "hwmon10") || naturalLess("hwmon10", "hwmon2") || !naturalLess("a", "b") {
-		t.Error("naturalLess disorders hwmon names")
-	}
-}

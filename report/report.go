@@ -86,10 +86,18 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
+	// The readers make names unique; should two series still share a label
+	// set, the first is kept: one bad name must not cost the whole file.
+	seen := make(map[string]struct{}, 8*len(c.b.Chips))
 	metric := func(t prometheus.ValueType, d *prometheus.Desc, v float64, labels ...string) {
 		for i, l := range labels {
 			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
 		}
+		key := d.String() + "\x00" + strings.Join(labels, "\x00")
+		if _, dup := seen[key]; dup {
+			return
+		}
+		seen[key] = struct{}{}
 		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) { metric(prometheus.GaugeValue, d, v, labels...) }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,12 +60,18 @@ func TestWriteGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "sample.prom"), buf.String(), *update)
 }
 
-func TestWriteRejectsDuplicateSeries(t *testing.T) {
+// Two series with one label set would make the registry refuse the whole
+// exposition; the first is kept and the file is still written.
+func TestWriteKeepsTheFirstOfDuplicateSeries(t *testing.T) {
 	b := Beat{Time: time.Unix(1, 0), Chips: []thermal.Chip{
-		{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a", Milli: 1}, {Name: "a", Milli: 2}}},
+		{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a", Milli: 1000}, {Name: "a", Milli: 2000}}},
 	}}
-	if err := Write(&bytes.Buffer{}, b); err == nil {
-		t.Fatal("Write accepted two series with the same labels")
+	var buf bytes.Buffer
+	if err := Write(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `node_thermal_celsius{chip="x",sensor="a",source="hwmon"}`); n != 1 || !strings.Contains(buf.String(), "} 1\n") {
+		t.Errorf("want the first series once:\n%s", buf.String())
 	}
 }
 
@@ -73,14 +80,6 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	old := filepath.Join(dir, FileName)
 	if err := os.WriteFile(old, []byte("# previous beat\n"), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	// A beat that cannot be rendered leaves the previous file alone.
-	bad := Beat{Chips: []thermal.Chip{{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a"}, {Name: "a"}}}}}
-	if _, err := WriteFile(dir, bad); err == nil {
-		t.Fatal("WriteFile accepted a beat with duplicate series")
-	}
-	if b, _ := os.ReadFile(old); string(b) != "# previous beat\n" {
-		t.Fatalf("previous textfile changed to %q", b)
 	}
 	path, err := WriteFile(dir, sampleBeat())
 	if err != nil {

@@ -152,6 +152,9 @@ func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Li
 		add(thermal.SourceHwmon, start, chips, err)
 	}()
 	wg.Wait()
+	// hwmon tells its own chips apart; NVMe-over-fabrics controllers read
+	// through the ioctl all share a name too.
+	thermal.UniqueChipNames(out.beat.Chips)
 	sort.SliceStable(out.beat.Chips, func(i, j int) bool {
 		a, b := out.beat.Chips[i], out.beat.Chips[j]
 		if a.Source != b.Source {

@@ -66,6 +66,28 @@ func TestProbeTOMLIsAcceptedByCheck(t *testing.T) {
 	}
 }
 
+// Renaming two sensors alike must not cost the textfile (a registry refuses
+// duplicate series): the second becomes "Core (temp3)".
+func TestCollidingLabelsStillWriteTheTextfile(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	path := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(path, []byte("[[label]]\nchip = \"coretemp-*\"\nsensor = \"Core *\"\nas = \"Core\"\n"), 0o644)
+	dir := t.TempDir()
+	code, _, stderr := runThermal(t, "beat", "--sysfs", root, "--config", path, "--textfile-dir", dir, "--state-dir", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "thermal.prom"))
+	for _, want := range []string{
+		`node_thermal_celsius{chip="coretemp-isa-0000",sensor="Core",source="hwmon"} 43`,
+		`node_thermal_celsius{chip="coretemp-isa-0000",sensor="Core (temp3)",source="hwmon"} 44`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("textfile lacks %s", want)
+		}
+	}
+}
+
 func TestIgnoreAndLabel(t *testing.T) {
 	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
 	path := filepath.Join(t.TempDir(), "thermal.toml")

@@ -24,6 +24,7 @@ func applyConfig(cfg *config.Config, chips []thermal.Chip) ([]thermal.Chip, map[
 			continue
 		}
 		kept := c.Sensors[:0]
+		var kernel []string
 		for _, s := range c.Sensors {
 			if cfg.Ignored(c.Source, c.Name, s.Name) {
 				if s.Err != nil {
@@ -31,12 +32,16 @@ func applyConfig(cfg *config.Config, chips []thermal.Chip) ([]thermal.Chip, map[
 				}
 				continue
 			}
-			kernel := s.Name
+			kernel = append(kernel, s.Name)
 			s.Name = cfg.Rename(c.Source, c.Name, s.Name)
-			if t := cfg.Thresholds(c, s, kernel); len(t) > 0 {
+			kept = append(kept, s)
+		}
+		// Two sensors renamed alike stay two series.
+		thermal.UniqueSensorNames(kept)
+		for i, s := range kept {
+			if t := cfg.Thresholds(c, s, kernel[i]); len(t) > 0 {
 				th[sensorRef{c.Source, c.Name, s.Name}] = t
 			}
-			kept = append(kept, s)
 		}
 		c.Sensors = kept
 		out = append(out, c)
