@@ -97,7 +97,6 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 		var channels []channel
 		if cached, ok := prev.lookup(e, link, linkErr); ok {
 			chip, channels = cached.chip(), cached.channels()
-			chip.Asleep = in.asleep(chip.Device)
 		} else {
 			chip, channels = in.inspect(classDir, e, link, linkErr)
 			// A chip that cannot be inspected is not remembered, and is not
@@ -109,6 +108,9 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			// again (the kernel's nvme chip of a controller read by ioctl).
 			next.remember(e, link, chip, channels)
 			continue
+		}
+		if chip.Err == nil {
+			chip.Asleep = in.asleep(chip.Device)
 		}
 		job := gather.Job{Chip: chip}
 		if chip.Err == nil && !chip.Asleep {
@@ -195,7 +197,6 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 	bus := in.bus(device)
 	chip.Bus = bus.bus
 	chip.Name = chipName(chip.Driver, bus)
-	chip.Asleep = in.asleep(device)
 	return chip, channels(names)
 }
 

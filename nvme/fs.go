@@ -31,6 +31,15 @@ type FS struct {
 	names    hwmon.FS
 	read     sysread.ReadFunc
 	open     func(path string) (transportCloser, error)
+	ignore   func(source, chip, sensor string) bool
+}
+
+// WithIgnore returns a copy of fs that sends no command to a controller
+// whose chip ignore returns true for (with sensor "": the whole chip), and
+// drops the sensors it returns true for.
+func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
+	fs.ignore = ignore
+	return fs
 }
 
 // NewFS returns an FS over the sysfs tree at sysfs and the device nodes in
@@ -138,6 +147,9 @@ type Result struct {
 	// Learned holds the limits identified in this read, by Controller.Key,
 	// for the caller to cache.
 	Learned map[string]Limits
+	// Ignored lists the chips of controllers the configuration ignores;
+	// they were not read, and their hwmon chips are not to be read either.
+	Ignored []string
 }
 
 // Read reads the SMART log of every live controller under ctx. A
@@ -154,7 +166,13 @@ func (fs FS) Read(ctx context.Context, ctrls []Controller, known map[string]Limi
 	var mu sync.Mutex
 	outcomes := make([]outcome, len(ctrls))
 	jobs := make([]gather.Job, len(ctrls))
+	ignored := make([]bool, len(ctrls))
 	for i, c := range ctrls {
+		if fs.ignore != nil && fs.ignore(thermal.SourceNVMe, c.Chip, "") {
+			res.Ignored = append(res.Ignored, c.Chip)
+			ignored[i] = true // its zero job reads nothing
+			continue
+		}
 		chip := thermal.Chip{Source: thermal.SourceNVMe, Name: c.Chip, Driver: "nvme", Bus: c.Bus,
 			Path: filepath.Join(fs.dev, c.Name), Device: c.Path,
 			NVMe: &thermal.NVMe{Controller: c.Name, Model: c.Model, Serial: c.Serial, Firmware: c.Firmware, ReadVia: "ioctl"}}
@@ -206,7 +224,9 @@ func (fs FS) Read(ctx context.Context, ctrls []Controller, known map[string]Limi
 				ThermalSeconds:      log.ThermalSeconds,
 			}
 			for _, s := range fs.sensors(log, o.limits) {
-				add(s)
+				if fs.ignore == nil || !fs.ignore(thermal.SourceNVMe, chip.Name, s.Name) {
+					add(s)
+				}
 			}
 		}}
 	}
@@ -214,6 +234,9 @@ func (fs FS) Read(ctx context.Context, ctrls []Controller, known map[string]Limi
 	mu.Lock()
 	defer mu.Unlock()
 	for i, chip := range chips {
+		if ignored[i] {
+			continue
+		}
 		o := outcomes[i]
 		if o.learned {
 			res.Learned[ctrls[i].Key()] = o.limits

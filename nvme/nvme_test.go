@@ -222,6 +222,16 @@ func TestSleepingControllerIsNotWoken(t *testing.T) {
 	}
 }
 
+func TestIgnoredControllerIsNotSentACommand(t *testing.T) {
+	var n int
+	fs, ctrls := qemuFS(t, nil, &n)
+	fs = fs.WithIgnore(func(source, chip, sensor string) bool { return chip == "nvme-pci-0010" && sensor == "" })
+	res := fs.Read(context.Background(), ctrls, nil)
+	if n != 0 || len(res.Chips) != 0 || len(res.Ignored) != 1 || res.Ignored[0] != "nvme-pci-0010" {
+		t.Errorf("ignored controller: %d commands, result %+v", n, res)
+	}
+}
+
 func TestNotLiveControllerIsNotRead(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)

@@ -20,6 +20,17 @@ type FS struct {
 	sys  string
 	rng  thermal.Range
 	read sysread.ReadFunc
+	// ignore, when set, leaves out zones (sensor "") and zone types it
+	// returns true for, before their temperature is read.
+	ignore func(source, chip, sensor string) bool
+}
+
+// WithIgnore returns a copy of fs that does not read the zones ignore
+// returns true for: asked with sensor "" before a zone is touched, and with
+// the zone's type before its temperature is read.
+func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
+	fs.ignore = ignore
+	return fs
 }
 
 // NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally
@@ -59,6 +70,9 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 	sort.Slice(zs, func(i, j int) bool { return zs[i].n < zs[j].n })
 	jobs := make([]gather.Job, 0, len(zs))
 	for _, z := range zs {
+		if fs.ignore != nil && fs.ignore(thermal.SourceZone, z.name, "") {
+			continue
+		}
 		dir := filepath.Join(classDir, z.name)
 		chip := thermal.Chip{Source: thermal.SourceZone, Name: z.name, Path: dir}
 		names, err := sysread.ReadDirNames(dir, buf)
@@ -67,7 +81,7 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 			jobs = append(jobs, gather.Job{Chip: chip})
 			continue
 		}
-		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(dir, trips(names))})
+		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(chip.Name, dir, trips(names))})
 	}
 	chips := gather.Run(ctx, jobs)
 	for i := range chips {
@@ -98,22 +112,29 @@ func trips(names []string) []int {
 	return out
 }
 
-func (fs FS) readZone(dir string, tripIdx []int) func(add func(thermal.Sensor)) {
+func (fs FS) readZone(name, dir string, tripIdx []int) func(add func(thermal.Sensor)) {
 	return func(add func(thermal.Sensor)) {
 		buf := make([]byte, 256)
-		add(fs.readSensor(dir, tripIdx, buf))
+		if s, ok := fs.readSensor(name, dir, tripIdx, buf); ok {
+			add(s)
+		}
 	}
 }
 
-func (fs FS) readSensor(dir string, tripIdx []int, buf []byte) thermal.Sensor {
+// readSensor reads a zone; ok is false when the configuration ignores its
+// type, whose temperature is then never read.
+func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.Sensor, ok bool) {
 	s := thermal.Sensor{Name: "temp", Attr: "temp"}
 	b, err := fs.read(dir+"/type", buf)
 	if err != nil {
 		s.Err = err
-		return s
+		return s, true
 	}
 	if t := string(sysread.Trim(b)); t != "" {
 		s.Name, s.Label = t, t
+	}
+	if fs.ignore != nil && fs.ignore(thermal.SourceZone, name, s.Name) {
+		return s, false
 	}
 	v, err := sysread.ReadInt(fs.read, dir+"/temp", buf)
 	if err == nil {
@@ -123,7 +144,7 @@ func (fs FS) readSensor(dir string, tripIdx []int, buf []byte) thermal.Sensor {
 	}
 	if err != nil {
 		s.Err = err
-		return s
+		return s, true
 	}
 	s.Milli = v
 	for _, k := range tripIdx {
@@ -148,5 +169,5 @@ func (fs FS) readSensor(dir string, tripIdx []int, buf []byte) thermal.Sensor {
 			s.Crit = lim
 		}
 	}
-	return s
+	return s, true
 }

@@ -54,6 +54,32 @@ func TestZones(t *testing.T) {
 	}
 }
 
+func TestIgnoredZonesAreNotRead(t *testing.T) {
+	fs, _ := NewFS(sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree"), thermal.DefaultRange)
+	var temps []string
+	fs.read = func(path string, buf []byte) ([]byte, error) {
+		if strings.HasSuffix(path, "/temp") {
+			temps = append(temps, path)
+		}
+		return sysread.ReadFile(path, buf)
+	}
+	fs = fs.WithIgnore(func(source, chip, sensor string) bool {
+		return chip == "thermal_zone1" && sensor == "" || sensor == "iwlwifi_1"
+	})
+	z := zonesOf(t, fs)
+	if _, ok := z["thermal_zone1"]; ok {
+		t.Error("ignored zone reported")
+	}
+	if len(z["thermal_zone2"].Sensors) != 0 {
+		t.Error("ignored zone type reported")
+	}
+	for _, p := range temps {
+		if strings.Contains(p, "thermal_zone1/") || strings.Contains(p, "thermal_zone2/") {
+			t.Errorf("read %s", p)
+		}
+	}
+}
+
 // procfs reports a zone whose temp fails with EINVAL as 0 °C with no error;
 // here it is an error and never a value.
 func TestEINVALTempIsNotAZero(t *testing.T) {

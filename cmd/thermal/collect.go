@@ -106,6 +106,9 @@ func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Li
 			add(thermal.SourceZone, start, nil, err)
 			return
 		}
+		if cfg != nil {
+			fs = fs.WithIgnore(cfg.Ignored)
+		}
 		chips, err := fs.Zones(ctx)
 		add(thermal.SourceZone, start, chips, err)
 	}()
@@ -117,15 +120,26 @@ func collect(s sourceFlags, now func() time.Time, knownLimits map[string]nvme.Li
 			add(thermal.SourceNVMe, start, nil, err)
 			return
 		}
+		if cfg != nil {
+			nfs = nfs.WithIgnore(cfg.Ignored)
+		}
 		ctrls, err := nfs.Controllers()
-		res := nfs.Read(ctx, ctrls, knownLimits)
+		// A wedged controller can hold an admin command for the driver's
+		// full timeout (60 s): NVMe gets half the deadline, so that hwmon,
+		// which waits for it, keeps the other half.
+		nctx, ncancel := context.WithTimeout(ctx, s.timeout/2)
+		res := nfs.Read(nctx, ctrls, knownLimits)
+		ncancel()
 		out.learned = res.Learned
 		add(thermal.SourceNVMe, start, res.Chips, err)
 
 		start = now()
-		byIoctl := map[string]bool{}
+		byIoctl := map[string]bool{} // read (or tried, or ignored) through the ioctl: leave the kernel's chip alone
 		for _, c := range res.Chips {
 			byIoctl[c.Name] = true
+		}
+		for _, name := range res.Ignored {
+			byIoctl[name] = true
 		}
 		hfs, err := hwmon.NewFS(s.sysfs, thermal.DefaultRange)
 		if err != nil {

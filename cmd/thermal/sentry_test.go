@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,5 +306,45 @@ func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
 				t.Errorf("temporary file left in %s: %s", dir, e.Name())
 			}
 		}
+	}
+}
+
+// A controller that never answers (its node here a FIFO, whose open blocks
+// like an admin command on a wedged drive) costs NVMe half the deadline;
+// every other reading still arrives (review finding: hwmon used to wait for
+// NVMe on the same, already expired deadline).
+func TestHungNVMeDoesNotStarveHwmon(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	dev := t.TempDir()
+	for _, n := range []string{"nvme0", "nvme1"} {
+		if err := syscall.Mkfifo(filepath.Join(dev, n), 0o600); err != nil {
+			t.Skip("mkfifo:", err)
+		}
+		fifo := filepath.Join(dev, n)
+		t.Cleanup(func() { // let the blocked opens finish
+			if fd, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				syscall.Close(fd)
+			}
+		})
+	}
+	start := time.Now()
+	code, out, stderr := runThermal(t, "beat", "--dry-run", "--sysfs", root, "--dev", dev, "--timeout", "1s")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("beat took %v with --timeout 1s", took)
+	}
+	for _, want := range []string{
+		`node_thermal_celsius{chip="coretemp-isa-0000",sensor="Package id 0",source="hwmon"} 45`,
+		`node_thermal_celsius{chip="thermal_zone0",sensor="acpitz",source="thermal_zone"} 27.8`,
+		`node_thermal_read_errors{chip="nvme-pci-0100",source="nvme"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %s", want)
+		}
+	}
+	if strings.Contains(out, `chip="nvme-pci-0100",sensor="Composite"`) {
+		t.Error("the hung controller's kernel hwmon chip was read (it would hang the same way)")
 	}
 }

@@ -49,6 +49,11 @@ type slot struct {
 // thermal.ErrTimeout.
 func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 	slots := make([]slot, len(jobs))
+	for i := range jobs {
+		// Allocated before any worker starts: Run reads them at the
+		// deadline while a stuck worker may still hold its slot.
+		slots[i].sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
+	}
 	finished := make(chan struct{}, len(jobs))
 	var next atomic.Int64 // index of the next job to hand out
 	worker := func() {
@@ -59,7 +64,6 @@ func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 			}
 			s := &slots[i]
 			if jobs[i].Read != nil {
-				s.sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
 				jobs[i].Read(func(sn thermal.Sensor) {
 					s.mu.Lock()
 					s.sensors = append(s.sensors, sn)
