@@ -36,11 +36,30 @@ type Breach struct {
 // Firing reports whether the breach has fired.
 func (b *Breach) Firing() bool { return !b.FiringSince.IsZero() }
 
-// State is every pending or firing breach.
+// State is every pending or firing breach, and the announcements that could
+// not be delivered yet.
 type State struct {
 	Version  int       `json:"version"`
 	Breaches []*Breach `json:"breaches"`
+	// Outbox holds transitions whose delivery failed; the next beat sends
+	// them again, ahead of its own.
+	Outbox []Transition `json:"outbox,omitempty"`
 }
+
+// MaxOutbox bounds the undelivered transitions kept: a host cut off from
+// Sentry for a day does not grow its state without end.
+const MaxOutbox = 100
+
+// Postpone keeps transitions that could not be delivered for the next beat.
+func (st *State) Postpone(ts []Transition) {
+	st.Outbox = append(st.Outbox, ts...)
+	if over := len(st.Outbox) - MaxOutbox; over > 0 {
+		st.Outbox = st.Outbox[over:]
+	}
+}
+
+// SensorID names a sensor regardless of level.
+type SensorID struct{ Source, Chip, Sensor string }
 
 // Reading is one sensor against one threshold in this beat.
 type Reading struct {
@@ -78,9 +97,12 @@ const minGap = time.Minute
 const forgetAfter = 24 * time.Hour
 
 // Evaluate advances the state by one beat at now with this beat's readings
-// and returns what is to be announced. Keys without a reading in this beat
-// (a failed read, a sleeping device) keep their state.
-func Evaluate(st *State, now time.Time, readings []Reading) []Transition {
+// and returns what is to be announced. read holds every sensor read this
+// beat (°C): a firing breach of a sensor that was read but no longer has a
+// threshold at that level (the configuration changed) clears. Keys of
+// sensors not read in this beat (a failed read, a sleeping device) keep
+// their state.
+func Evaluate(st *State, now time.Time, readings []Reading, read map[SensorID]float64) []Transition {
 	byKey := make(map[Key]*Breach, len(st.Breaches))
 	for _, b := range st.Breaches {
 		byKey[b.Key] = b
@@ -114,6 +136,21 @@ func Evaluate(st *State, now time.Time, readings []Reading) []Transition {
 		default:
 			delete(byKey, r.Key) // a pending breach that did not hold
 		}
+	}
+	seen := make(map[Key]bool, len(readings))
+	for _, r := range readings {
+		seen[r.Key] = true
+	}
+	for k, b := range byKey {
+		c, wasRead := read[SensorID{k.Source, k.Chip, k.Sensor}]
+		if seen[k] || !wasRead {
+			continue
+		}
+		if b.Firing() {
+			out = append(out, Transition{Kind: Cleared, Since: b.FiringSince,
+				Reading: Reading{Key: k, Celsius: c, Threshold: b.Threshold}})
+		}
+		delete(byKey, k)
 	}
 	st.Breaches = st.Breaches[:0]
 	for _, b := range byKey {

@@ -24,7 +24,7 @@ func run(t *testing.T, st *State, start time.Time, step time.Duration, temps ...
 			rs = []Reading{reading(c)}
 		}
 		var kinds []string
-		for _, tr := range Evaluate(st, now, rs) {
+		for _, tr := range Evaluate(st, now, rs, nil) {
 			kinds = append(kinds, string(tr.Kind))
 		}
 		out = append(out, strings.Join(kinds, "+"))
@@ -69,14 +69,42 @@ func TestFiringStateSurvivesAndForgets(t *testing.T) {
 	st := &State{}
 	r := reading(95)
 	r.For = 0
-	if tr := Evaluate(st, t0, []Reading{r}); len(tr) != 1 || tr[0].Kind != Fired {
+	if tr := Evaluate(st, t0, []Reading{r}, nil); len(tr) != 1 || tr[0].Kind != Fired {
 		t.Fatalf("for=0 did not fire at once: %+v", tr)
 	}
 	if !st.FiringKeys()[key] {
 		t.Fatal("not firing")
 	}
-	Evaluate(st, t0.Add(25*time.Hour), nil)
+	Evaluate(st, t0.Add(25*time.Hour), nil, nil)
 	if len(st.Breaches) != 0 {
 		t.Errorf("a breach not seen for a day is kept: %+v", st.Breaches)
+	}
+}
+
+// A firing breach whose threshold is gone (the rule was removed) clears
+// once, as long as the sensor itself is still read.
+func TestThresholdRemovedClears(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	st := &State{}
+	r := reading(95)
+	r.For = 0
+	Evaluate(st, t0, []Reading{r}, nil)
+	id := SensorID{key.Source, key.Chip, key.Sensor}
+	if tr := Evaluate(st, t0.Add(30*time.Second), nil, nil); len(tr) != 0 || len(st.Breaches) != 1 {
+		t.Fatalf("an unread sensor changed the state: %+v", tr)
+	}
+	tr := Evaluate(st, t0.Add(time.Minute), nil, map[SensorID]float64{id: 95})
+	if len(tr) != 1 || tr[0].Kind != Cleared || len(st.Breaches) != 0 {
+		t.Errorf("transitions %+v, breaches %+v; want one clear", tr, st.Breaches)
+	}
+}
+
+func TestPostponeIsBounded(t *testing.T) {
+	st := &State{}
+	for i := 0; i < MaxOutbox+10; i++ {
+		st.Postpone([]Transition{{Kind: Fired}})
+	}
+	if len(st.Outbox) != MaxOutbox {
+		t.Errorf("outbox holds %d", len(st.Outbox))
 	}
 }

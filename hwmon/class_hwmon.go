@@ -362,9 +362,11 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.S
 	}
 	if ch.attrs&attrFault != 0 {
 		b, err := fs.read(path("fault"), buf)
-		if err != nil {
-			s.AuxErrors++
-		} else if v, err := sysread.ParseInt(b); err == nil && v != 0 {
+		v, perr := sysread.ParseInt(b)
+		switch {
+		case err != nil || perr != nil:
+			s.AuxErrors++ // the reading still stands; the flag's failure is counted
+		case v != 0:
 			s.Err = fmt.Errorf("%s: %w", path("fault"), thermal.ErrFault)
 			return s, true
 		}

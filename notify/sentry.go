@@ -3,7 +3,9 @@ package notify
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/getsentry/sentry-go"
@@ -31,18 +33,36 @@ type SentryOptions struct {
 
 // Sentry sends check-ins and events through the SDK.
 type Sentry struct {
-	hub  *sentry.Hub
-	opts SentryOptions
+	hub      *sentry.Hub
+	opts     SentryOptions
+	failures *atomic.Int32
+}
+
+// countingTransport counts requests to Sentry that failed or were refused,
+// which the SDK only logs: a page that did not arrive must be sent again.
+type countingTransport struct {
+	next     http.RoundTripper
+	failures *atomic.Int32
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp.StatusCode/100 != 2 {
+		t.failures.Add(1)
+	}
+	return resp, err
 }
 
 // NewSentry initialises a client for opts.DSN. It starts no goroutine and
 // touches no network until something is sent.
 func NewSentry(opts SentryOptions) (*Sentry, error) {
+	failures := new(atomic.Int32)
 	client, err := sentry.NewClient(sentry.ClientOptions{
-		Dsn:         opts.DSN,
-		Release:     opts.Release,
-		Environment: opts.Environment,
-		ServerName:  opts.Host,
+		HTTPTransport: countingTransport{next: http.DefaultTransport, failures: failures},
+		Dsn:           opts.DSN,
+		Release:       opts.Release,
+		Environment:   opts.Environment,
+		ServerName:    opts.Host,
 		// The beat reports what it read, not where it runs: no stack
 		// traces, no default integrations that read modules or the
 		// environment.
@@ -51,7 +71,7 @@ func NewSentry(opts SentryOptions) (*Sentry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sentry: %w", err)
 	}
-	return &Sentry{hub: sentry.NewHub(client, sentry.NewScope()), opts: opts}, nil
+	return &Sentry{hub: sentry.NewHub(client, sentry.NewScope()), opts: opts, failures: failures}, nil
 }
 
 // CheckIn sends one check-in to the monitor, upserting its configuration.
@@ -101,11 +121,11 @@ func (s *Sentry) Event(e Event) {
 }
 
 // Flush waits for delivery until ctx is done; it reports whether everything
-// was sent.
+// was sent and accepted.
 func (s *Sentry) Flush(ctx context.Context) bool {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(5 * time.Second)
 	}
-	return s.hub.Flush(time.Until(deadline))
+	return s.hub.Flush(time.Until(deadline)) && s.failures.Load() == 0
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -67,7 +68,7 @@ func beat(args []string, e env) int {
 	var src sourceFlags
 	src.register(fs)
 	textfileDir := fs.String("textfile-dir", "/var/lib/node-exporter/textfile", "directory of node_exporter's textfile collector; the beat writes thermal.prom there")
-	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats: breaches, the NVMe limits cache (the unit's StateDirectory)")
+	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats: breaches, the hwmon inventory, the NVMe limits cache (the unit's StateDirectory)")
 	dryRun := fs.Bool("dry-run", false, "print the exposition to stdout and touch nothing else: no file, no state, no network")
 	verbose := fs.Bool("v", false, "log every sensor that was dropped and why")
 	fs.Usage = func() {
@@ -93,8 +94,16 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if !*dryRun {
-		if st, err := os.Stat(*textfileDir); err != nil || !st.IsDir() {
+		st, err := os.Stat(*textfileDir)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
 			fmt.Fprintf(e.stderr, "thermal beat: textfile directory %s does not exist: create it, or point --textfile-dir at node_exporter's --collector.textfile.directory\n", *textfileDir)
+			return exitFail
+		case err != nil:
+			fmt.Fprintf(e.stderr, "thermal beat: textfile directory: %v\n", err)
+			return exitFail
+		case !st.IsDir():
+			fmt.Fprintf(e.stderr, "thermal beat: --textfile-dir %s is not a directory\n", *textfileDir)
 			return exitFail
 		}
 	}
@@ -137,7 +146,9 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 	if err != nil {
 		log.Warn("breach state unreadable; starting fresh", "err", err)
 	}
-	transitions := alert.Evaluate(&st, b.Time, alertReadings(b.Chips, th))
+	// Announcements a failed delivery left behind go out first.
+	transitions := append(st.Outbox, alert.Evaluate(&st, b.Time, alertReadings(b.Chips, th), sensorsRead(b.Chips))...)
+	st.Outbox = nil
 	b.Thresholds = reportThresholds(th, st.FiringKeys())
 
 	if *dryRun {
@@ -183,16 +194,39 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 			log.Warn("NVMe limits not cached; the next beat identifies the drives again", "err", err)
 		}
 	}
-	deliver(e, log, cfg, b, transitions, readingCount(b.Chips) > 0, src.timeout)
+	if !deliver(e, log, cfg, b, transitions, readingCount(b.Chips) > 0, src.timeout) && len(transitions) > 0 {
+		postpone(log, statePath, transitions, src.timeout)
+	}
 	return exitOK
 }
 
-// deliver sends the check-ins and events, all bounded by timeout. Failures
-// are logged; they never change the beat's exit status.
-func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transitions []alert.Transition, ok bool, timeout time.Duration) {
-	dsn, url := os.Getenv("SENTRY_DSN"), os.Getenv("THERMAL_CHECKIN_URL")
-	if dsn == "" && url == "" {
+// postpone puts transitions whose delivery failed into the state's outbox,
+// so that the next beat sends them: a page is late, never lost.
+func postpone(log *slog.Logger, statePath string, ts []alert.Transition, timeout time.Duration) {
+	unlock, err := state.Lock(statePath, timeout)
+	if err != nil {
+		log.Warn("undelivered events dropped", "err", err)
 		return
+	}
+	defer unlock()
+	st, err := state.Load[alert.State](statePath)
+	if err != nil {
+		log.Warn("breach state unreadable; starting fresh", "err", err)
+	}
+	st.Postpone(ts)
+	if err := state.Save(statePath, st); err != nil {
+		log.Warn("undelivered events dropped", "err", err)
+	}
+}
+
+// deliver sends the check-ins and events, all bounded by timeout. Failures
+// are logged; they never change the beat's exit status. It reports whether
+// the events were delivered (true when there is nowhere to send them).
+func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transitions []alert.Transition, ok bool, timeout time.Duration) (delivered bool) {
+	dsn, url := os.Getenv("SENTRY_DSN"), os.Getenv("THERMAL_CHECKIN_URL")
+	delivered = true
+	if dsn == "" && url == "" {
+		return delivered
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -206,6 +240,7 @@ func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transit
 				Environment: cfg.Sentry.Environment, Host: host, Monitor: config.MonitorSlug(cfg.Sentry.Monitor, host)})
 			if err != nil {
 				log.Warn("Sentry not configured", "err", err)
+				delivered = false
 				return
 			}
 			s.CheckIn(ok)
@@ -214,7 +249,8 @@ func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transit
 				s.Event(eventFor(host, t, readings))
 			}
 			if !s.Flush(ctx) {
-				log.Warn("Sentry delivery did not finish in time", "timeout", timeout)
+				log.Warn("Sentry delivery did not finish in time; events are kept for the next beat", "timeout", timeout)
+				delivered = false
 			}
 		}()
 	}
@@ -228,6 +264,7 @@ func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transit
 		}()
 	}
 	wg.Wait()
+	return delivered
 }
 
 // beatReadings flattens the readings for an event's context.

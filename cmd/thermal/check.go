@@ -45,5 +45,8 @@ func check(args []string, e env) int {
 		}
 	}
 	tw.Flush()
+	if len(c.errs) > 0 {
+		return exitFail // the file is valid, but not every source could be read
+	}
 	return exitOK
 }

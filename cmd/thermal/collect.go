@@ -28,7 +28,7 @@ func (s *sourceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.config, "config", "", "thresholds file (default "+config.DefaultPath+"; the built-in defaults apply when it does not exist)")
 	fs.StringVar(&s.sysfs, "sysfs", "/sys", "sysfs mount point to read (a captured or fixture tree in tests)")
 	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …)")
-	fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for reading the sensors; what has not arrived by then is counted as an error and left out")
+	fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for each stage that can hang: reading the sensors (what has not arrived by then is counted as an error and left out), waiting for another beat's state lock, and delivery to Sentry and the heartbeat URL")
 }
 
 func (s *sourceFlags) validate() error {

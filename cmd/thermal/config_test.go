@@ -45,8 +45,11 @@ func TestProbeTOMLIsAcceptedByCheck(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("check rejects the starter file: %s\n%s", stderr, starter)
 			}
-			_, before, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root)
-			_, after, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root, "--config", path)
+			code1, before, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root)
+			code2, after, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root, "--config", path)
+			if code1 != exitOK || code2 != exitOK || !strings.Contains(before, "node_thermal_threshold_celsius") {
+				t.Fatalf("dry runs exit %d and %d, thresholds present: %v", code1, code2, strings.Contains(before, "node_thermal_threshold_celsius"))
+			}
 			pick := func(s string) string {
 				var keep []string
 				for _, l := range strings.Split(s, "\n") {

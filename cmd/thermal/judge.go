@@ -84,6 +84,19 @@ func reportThresholds(th map[sensorRef][]config.Threshold, firing map[alert.Key]
 	return out
 }
 
+// sensorsRead maps every sensor with a value in this beat to it, in °C.
+func sensorsRead(chips []thermal.Chip) map[alert.SensorID]float64 {
+	m := map[alert.SensorID]float64{}
+	for _, c := range chips {
+		for _, s := range c.Sensors {
+			if s.Err == nil {
+				m[alert.SensorID{Source: c.Source, Chip: c.Name, Sensor: s.Name}] = s.Celsius()
+			}
+		}
+	}
+	return m
+}
+
 // readingCount is how many sensors produced a value.
 func readingCount(chips []thermal.Chip) int {
 	n := 0

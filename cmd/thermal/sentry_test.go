@@ -277,7 +277,13 @@ func TestHeartbeatURL(t *testing.T) {
 	}
 }
 
+// Eight beats at once over one state directory: the lock makes them take
+// turns, so the breach fires once, not once per beat.
 func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
+	srv := &sentryServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/3")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -306,6 +312,47 @@ func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
 				t.Errorf("temporary file left in %s: %s", dir, e.Name())
 			}
 		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.events) != 1 || len(srv.checkIns) != 8 {
+		t.Errorf("%d events and %d check-ins from 8 concurrent beats, want 1 and 8", len(srv.events), len(srv.checkIns))
+	}
+}
+
+// A breach that fires while Sentry is unreachable is not lost: the event
+// waits in the state's outbox and the next beat sends it, once.
+func TestUndeliveredEventIsSentNextBeat(t *testing.T) {
+	root := sysfstest.UnpackString(t, hotFixture)
+	cfg := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(cfg, []byte(hotConfig), 0o644)
+	stateDir := t.TempDir()
+	args := []string{"--sysfs", root, "--dev", noDev, "--config", cfg, "--textfile-dir", t.TempDir(), "--state-dir", stateDir, "--timeout", "2s"}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+	t.Setenv("SENTRY_DSN", "http://public@"+freePort(t)+"/5") // refused
+	if code, stderr := beatAt(t, t0, args...); code != exitOK || !strings.Contains(stderr, "kept for the next beat") {
+		t.Fatalf("beat 1: exit %d, stderr %q", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(stateDir, "state.json"))
+	if !strings.Contains(string(b), `"outbox"`) {
+		t.Fatalf("no outbox in the state:\n%s", b)
+	}
+
+	srv := &sentryServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/5")
+	beatAt(t, t0.Add(30*time.Second), args...)
+	beatAt(t, t0.Add(60*time.Second), args...)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.events) != 1 || srv.events[0]["level"] != "warning" {
+		t.Errorf("events after Sentry came back: %d, want the postponed one once", len(srv.events))
+	}
+	b, _ = os.ReadFile(filepath.Join(stateDir, "state.json"))
+	if strings.Contains(string(b), `"outbox"`) {
+		t.Errorf("outbox not emptied:\n%s", b)
 	}
 }
 
