@@ -72,7 +72,7 @@ func (c InventoryChip) channels() []channel {
 // remember records chip c, read through channels, and reports whether it
 // learned anything the inventory did not know.
 func (inv *Inventory) remember(entry, link string, c thermal.Chip, channels []channel) (learned bool) {
-	// The name before uniqueChipNames added a #N suffix.
+	// The name before thermal.UniqueChipNames adds a #N suffix.
 	name := c.Name
 	ic := InventoryChip{Link: link, Source: c.Source, Name: name, Driver: c.Driver, Bus: c.Bus, Path: c.Path, Device: c.Device,
 		Channels: make([]InventoryChannel, len(channels))}
