@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
 // series is every metric name the textfile carries (report package).
@@ -76,15 +78,7 @@ func TestRulesNameRealSeries(t *testing.T) {
 
 // TestIntegrationPromtoolRules checks and unit-tests the rules with promtool.
 func TestIntegrationPromtoolRules(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	if _, err := exec.LookPath("promtool"); err != nil {
-		if os.Getenv("THERMAL_INTEGRATION") == "require" {
-			t.Fatal("promtool not installed (make deps installs it)")
-		}
-		t.Skip("promtool not installed")
-	}
+	testenv.Need(t, "promtool")
 	for _, args := range [][]string{{"check", "rules", "thermal-rules.yml"}, {"test", "rules", "thermal-rules.test.yml"}} {
 		cmd := exec.Command("promtool", args...)
 		cmd.Dir = "prometheus"

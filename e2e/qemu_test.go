@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/thermal-heartbeat/thermal/internal/oracle"
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
 // Guest tools copied into the initramfs with their shared libraries.
@@ -36,20 +37,12 @@ var guestModules = []string{"nvme", "i2c-dev", "lm75", "tmp102", "tmp421", "i2c-
 
 func need(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test; skipped with -short")
-	}
-	skip := t.Skipf
-	if os.Getenv("THERMAL_INTEGRATION") == "require" {
-		skip = t.Fatalf
-	}
-	for _, tool := range append([]string{"qemu-system-x86_64", "iasl", "cpio", "gzip", "apt-get", "apt-cache", "dpkg-deb", "depmod", "ldd"}, guestTools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			skip("%s not installed (make deps installs it)", tool)
-		}
-	}
+	testenv.Need(t, append([]string{"qemu-system-x86_64", "iasl", "cpio", "gzip", "apt-get", "apt-cache", "dpkg-deb", "depmod", "ldd", "file"}, guestTools...)...)
 	if out, err := exec.Command("file", "-L", "/bin/busybox").Output(); err != nil || !bytes.Contains(out, []byte("statically linked")) {
-		skip("/bin/busybox is not the static busybox (package busybox-static)")
+		if os.Getenv("THERMAL_INTEGRATION") == "require" {
+			t.Fatal("/bin/busybox is not the static busybox (package busybox-static)")
+		}
+		t.Skip("/bin/busybox is not the static busybox (package busybox-static)")
 	}
 }
 

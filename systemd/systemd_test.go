@@ -6,20 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
-func need(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test; skipped with -short")
-	}
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		if os.Getenv("THERMAL_INTEGRATION") == "require" {
-			t.Fatal("systemd-analyze not installed (make deps installs it)")
-		}
-		t.Skip("systemd-analyze not installed")
-	}
-}
+func need(t *testing.T) { testenv.Need(t, "systemd-analyze") }
 
 // TestIntegrationUnitsVerify runs systemd-analyze verify on both units, with
 // ExecStart pointed at an executable that exists here.

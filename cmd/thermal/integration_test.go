@@ -28,29 +28,10 @@ import (
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/oracle"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
-func needIntegration(t *testing.T, tools ...string) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test; skipped with -short")
-	}
-	skip := t.Skipf
-	if os.Getenv("THERMAL_INTEGRATION") == "require" {
-		skip = t.Fatalf
-	}
-	for _, tool := range tools {
-		if tool == "root" {
-			if os.Geteuid() != 0 {
-				skip("needs root (a mount namespace to lay the fixture over /sys)")
-			}
-			continue
-		}
-		if _, err := exec.LookPath(tool); err != nil {
-			skip("%s not installed (make deps installs it)", tool)
-		}
-	}
-}
+func needIntegration(t *testing.T, tools ...string) { testenv.Need(t, tools...) }
 
 // sensorsOverTree runs Debian's sensors -j with the fixture's class, devices
 // and bus directories bind-mounted over /sys in a private mount namespace,

@@ -77,6 +77,16 @@ monitor = "thermal-{hostname}"
 environment = "test"
 `
 
+// newSentry starts an envelope-decoding server and points SENTRY_DSN at it.
+func newSentry(t *testing.T, project string) *sentryServer {
+	t.Helper()
+	srv := &sentryServer{}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/"+project)
+	return srv
+}
+
 func beatAt(t *testing.T, now time.Time, args ...string) (int, string) {
 	t.Helper()
 	var out, errb strings.Builder
@@ -85,10 +95,7 @@ func beatAt(t *testing.T, now time.Time, args ...string) (int, string) {
 }
 
 func TestSentryCheckInAndBreachEvent(t *testing.T) {
-	srv := &sentryServer{}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/42")
+	srv := newSentry(t, "42")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -155,10 +162,7 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 }
 
 func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
-	srv := &sentryServer{}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/7")
+	srv := newSentry(t, "7")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -280,10 +284,7 @@ func TestHeartbeatURL(t *testing.T) {
 // Eight beats at once over one state directory: the lock makes them take
 // turns, so the breach fires once, not once per beat.
 func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
-	srv := &sentryServer{}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/3")
+	srv := newSentry(t, "3")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -339,10 +340,7 @@ func TestUndeliveredEventIsSentNextBeat(t *testing.T) {
 		t.Fatalf("no outbox in the state:\n%s", b)
 	}
 
-	srv := &sentryServer{}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/5")
+	srv := newSentry(t, "5")
 	beatAt(t, t0.Add(30*time.Second), args...)
 	beatAt(t, t0.Add(60*time.Second), args...)
 	srv.mu.Lock()
