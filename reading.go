@@ -12,6 +12,11 @@ const (
 	SourceZone  = "thermal_zone"
 )
 
+// ID returns the identity of sensor s of chip c.
+func (c *Chip) ID(s *Sensor) SensorID {
+	return SensorID{Source: c.Source, Chip: c.Name, Sensor: s.Name}
+}
+
 // Errors that explain why a sensor carries no reading. Read failures are the
 // *os.PathError of the failed read instead; compare with errors.Is.
 var (
@@ -45,35 +50,21 @@ type Chip struct {
 	// Errors counts the reads in this beat that failed or whose value was
 	// rejected (fault, out of range, timeout). A dropped sensor counts once.
 	Errors int
-	// NVMe describes the controller behind an NVMe chip; nil otherwise.
-	NVMe *NVMe
-}
-
-// NVMe describes an NVMe controller and, when read through the admin ioctl,
-// the thermal counters of its SMART / Health log.
-type NVMe struct {
-	Controller string // nvme0
-	Model      string
-	Serial     string
-	Firmware   string
-	// ReadVia is "ioctl" or "hwmon" ("" when the controller was asleep and
-	// not read); Fallback says why the ioctl was not used (e.g. it needs
-	// CAP_SYS_ADMIN).
-	ReadVia  string
-	Fallback string
-	// WCTEMP and CCTEMP are the drive's own warning and critical composite
-	// temperature thresholds in millidegrees Celsius; nil when not reported.
-	WCTEMP, CCTEMP *int64
-	SMART          *NVMeSMART // nil when read through hwmon
-}
-
-// NVMeSMART holds the thermal counters of the SMART / Health log.
-type NVMeSMART struct {
-	TemperatureWarning  bool      // critical warning bit 1
-	WarningTempMinutes  uint32    // minutes at or above WCTEMP
-	CriticalTempMinutes uint32    // minutes at or above CCTEMP
-	ThermalTransitions  [2]uint32 // thermal management temperature 1/2 transitions
-	ThermalSeconds      [2]uint32 // seconds spent in thermal management 1/2
+	// Attrs are facts about the chip for a person (an NVMe drive's model,
+	// serial and how it was read); probe shows them.
+	Attrs Attrs
+	// Series are the source's extra series for this chip (SMART counters,
+	// an info series), rendered by report as they are.
+	Series []Series
+	// Yield, when set, says why the source did not read the chip and leaves
+	// its device to another source that can (the NVMe ioctl was refused: the
+	// kernel's nvme hwmon chip reads the drive instead). The pipeline hands
+	// the chip's Attrs to that source's chip and drops this one.
+	Yield string
+	// Twin names, as "source/chip", another chip that reports the same
+	// physical sensors (an hwmon chip a thermal zone exports): thresholds
+	// from hardware limits apply to one of the two only. Set by the pipeline.
+	Twin string
 }
 
 // Sensor is one temperature channel of a chip.

@@ -12,14 +12,14 @@ package alert
 
 import (
 	"time"
+
+	"github.com/thermal-heartbeat/thermal"
 )
 
 // Key names one sensor at one level.
 type Key struct {
-	Source string `json:"source"`
-	Chip   string `json:"chip"`
-	Sensor string `json:"sensor"`
-	Level  string `json:"level"`
+	thermal.SensorID
+	Level thermal.Level `json:"level"`
 }
 
 // Breach is the state of one key that is pending or firing.
@@ -57,9 +57,6 @@ func (st *State) Postpone(ts []Transition) {
 		st.Outbox = st.Outbox[over:]
 	}
 }
-
-// SensorID names a sensor regardless of level.
-type SensorID struct{ Source, Chip, Sensor string }
 
 // Reading is one sensor against one threshold in this beat.
 type Reading struct {
@@ -102,7 +99,7 @@ const forgetAfter = 24 * time.Hour
 // threshold at that level (the configuration changed) clears. Keys of
 // sensors not read in this beat (a failed read, a sleeping device) keep
 // their state.
-func Evaluate(st *State, now time.Time, readings []Reading, read map[SensorID]float64) []Transition {
+func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.SensorID]float64) []Transition {
 	byKey := make(map[Key]*Breach, len(st.Breaches))
 	for _, b := range st.Breaches {
 		byKey[b.Key] = b
@@ -142,7 +139,7 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[SensorID]fl
 		seen[r.Key] = true
 	}
 	for k, b := range byKey {
-		c, wasRead := read[SensorID{k.Source, k.Chip, k.Sensor}]
+		c, wasRead := read[k.SensorID]
 		if seen[k] || !wasRead {
 			continue
 		}

@@ -4,9 +4,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/thermal-heartbeat/thermal"
 )
 
-var key = Key{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0", Level: "warning"}
+var key = Key{SensorID: thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}, Level: thermal.Warning}
 
 func reading(c float64) Reading {
 	return Reading{Key: key, Celsius: c, Threshold: 85, For: time.Minute, Hysteresis: 2, Repeat: 5 * time.Minute}
@@ -89,11 +91,11 @@ func TestThresholdRemovedClears(t *testing.T) {
 	r := reading(95)
 	r.For = 0
 	Evaluate(st, t0, []Reading{r}, nil)
-	id := SensorID{key.Source, key.Chip, key.Sensor}
+	id := key.SensorID
 	if tr := Evaluate(st, t0.Add(30*time.Second), nil, nil); len(tr) != 0 || len(st.Breaches) != 1 {
 		t.Fatalf("an unread sensor changed the state: %+v", tr)
 	}
-	tr := Evaluate(st, t0.Add(time.Minute), nil, map[SensorID]float64{id: 95})
+	tr := Evaluate(st, t0.Add(time.Minute), nil, map[thermal.SensorID]float64{id: 95})
 	if len(tr) != 1 || tr[0].Kind != Cleared || len(st.Breaches) != 0 {
 		t.Errorf("transitions %+v, breaches %+v; want one clear", tr, st.Breaches)
 	}

@@ -7,18 +7,9 @@ import (
 	"github.com/thermal-heartbeat/thermal"
 )
 
-// Level is a threshold level.
-type Level string
-
-// The two levels, as they appear in the level label and in Sentry.
-const (
-	Warning  Level = "warning"
-	Critical Level = "critical"
-)
-
 // Threshold is a threshold in force for one sensor, with where it came from.
 type Threshold struct {
-	Level      Level
+	Level      thermal.Level
 	Celsius    float64
 	Origin     string // "rule 2 (/etc/thermal-heartbeat/thermal.toml:14)", "hardware tempN_max", …
 	For        time.Duration
@@ -72,15 +63,15 @@ func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName stri
 		if c.Path == "" {
 			origin = fmt.Sprintf("built-in rule %d", i+1)
 		}
-		rule := func(level Level, v float64) *Threshold {
+		rule := func(level thermal.Level, v float64) *Threshold {
 			return &Threshold{Level: level, Celsius: v, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
 		}
 		var warn, crit *Threshold
 		if r.Warning != nil {
-			warn = rule(Warning, *r.Warning)
+			warn = rule(thermal.Warning, *r.Warning)
 		}
 		if r.Critical != nil {
-			crit = rule(Critical, *r.Critical)
+			crit = rule(thermal.Critical, *r.Critical)
 		}
 		if warn == nil && hwWarn != nil && hwWarn.Celsius < crit.Celsius {
 			warn = hwWarn
@@ -108,7 +99,12 @@ func pair(warn, crit *Threshold) []Threshold {
 
 // hardware returns the thresholds the hardware's own limits give.
 func hardware(chip thermal.Chip, s thermal.Sensor) (warn, crit *Threshold) {
-	hw := func(level Level, milli *int64, origin string) *Threshold {
+	if chip.Twin != "" && chip.Source != thermal.SourceZone {
+		// One physical sensor pages once: the zone that exports this hwmon
+		// chip owns the trip points.
+		return nil, nil
+	}
+	hw := func(level thermal.Level, milli *int64, origin string) *Threshold {
 		if milli == nil || *milli <= 0 {
 			return nil
 		}
@@ -117,15 +113,15 @@ func hardware(chip thermal.Chip, s thermal.Sensor) (warn, crit *Threshold) {
 	}
 	switch chip.Source {
 	case thermal.SourceNVMe:
-		warn = hw(Warning, s.Max, "hardware: NVMe WCTEMP")
-		crit = hw(Critical, s.Crit, "hardware: NVMe CCTEMP")
+		warn = hw(thermal.Warning, s.Max, "hardware: NVMe WCTEMP")
+		crit = hw(thermal.Critical, s.Crit, "hardware: NVMe CCTEMP")
 	case thermal.SourceZone:
-		crit = hw(Critical, s.Crit, "hardware: critical trip point")
+		crit = hw(thermal.Critical, s.Crit, "hardware: critical trip point")
 	default:
-		warn = hw(Warning, s.Max, "hardware: "+s.Attr+"_max")
-		crit = hw(Critical, s.Crit, "hardware: "+s.Attr+"_crit")
+		warn = hw(thermal.Warning, s.Max, "hardware: "+s.Attr+"_max")
+		crit = hw(thermal.Critical, s.Crit, "hardware: "+s.Attr+"_crit")
 		if crit == nil {
-			crit = hw(Critical, s.Emergency, "hardware: "+s.Attr+"_emergency")
+			crit = hw(thermal.Critical, s.Emergency, "hardware: "+s.Attr+"_emergency")
 		}
 	}
 	return warn, crit

@@ -13,6 +13,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
@@ -84,7 +85,7 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 	sort.Slice(entries, func(i, j int) bool { return thermal.NaturalLess(entries[i], entries[j]) })
 
 	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
-		devices: filepath.Join(fs.sys, "devices") + "/", power: map[string]pmState{}}
+		dev: sysdev.New(fs.sys, fs.read)}
 	type plan struct {
 		entry, link string
 		channels    []channel
@@ -103,14 +104,14 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			// worth rewriting the inventory for on every beat.
 			next.Changed = next.Changed || chip.Err == nil
 		}
-		if chip.Err == nil && (fs.skip != nil && fs.skip(chip) || fs.ignore != nil && fs.ignore(chip.Source, chip.Name, "")) {
+		if chip.Err == nil && (fs.admit != nil && !fs.admit(&chip) || fs.ignore != nil && fs.ignore(chip.Source, chip.Name, "")) {
 			// Remembered unread, so that the next beat need not inspect it
 			// again (the kernel's nvme chip of a controller read by ioctl).
 			next.remember(e, link, chip, channels)
 			continue
 		}
 		if chip.Err == nil {
-			chip.Asleep = in.asleep(chip.Device)
+			chip.Asleep = in.dev.Asleep(chip.Device)
 		}
 		job := gather.Job{Chip: chip}
 		if chip.Err == nil && !chip.Asleep {
@@ -140,13 +141,12 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 	return chips, next, nil
 }
 
-// inspector holds the buffers and the per-beat memo of runtime power status
-// used while inspecting chips one after another.
+// inspector holds the buffers and the per-beat device memo used while
+// inspecting chips one after another.
 type inspector struct {
 	fs                      FS
 	dirBuf, linkBuf, valBuf []byte
-	devices                 string             // <sysfs>/devices/
-	power                   map[string]pmState // device dir -> its runtime power state, read once per beat
+	dev                     *sysdev.Tree
 }
 
 // inspect names the chip behind class entry e and lists its channels. It
@@ -160,7 +160,7 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 	}
 	dir := chip.Path
 	if linkErr == nil {
-		dir = resolve(classDir, link)
+		dir = sysdev.Resolve(classDir, link)
 	} else if !errors.Is(linkErr, syscall.EINVAL) { // EINVAL: a real directory (old kernels)
 		return fail(linkErr)
 	}
@@ -170,7 +170,7 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 	}
 	device := ""
 	if target, err := sysread.Readlink(filepath.Join(dir, "device"), in.linkBuf); err == nil {
-		device = resolve(dir, target)
+		device = sysdev.Resolve(dir, target)
 	}
 	// Drivers registered with the old hwmon_device_register() keep their
 	// attributes on the device itself; libsensors looks there when the class
@@ -191,104 +191,8 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 	if chip.Driver == "" {
 		return fail(fmt.Errorf("%s: empty name attribute", dir))
 	}
-	if chip.Driver == "nvme" {
-		chip.Source = thermal.SourceNVMe
-	}
-	bus := in.bus(device)
-	chip.Bus = bus.bus
-	chip.Name = chipName(chip.Driver, bus)
+	chip.Name, chip.Bus = in.dev.ChipName(chip.Driver, device)
 	return chip, channels(names)
-}
-
-// bus walks from the hwmon device up through class devices until
-// classify recognises a bus, as libsensors' find_bus_type() does. A chip
-// without a device, or whose chain ends without a known bus, is virtual.
-func (in *inspector) bus(device string) busAddr {
-	for cur := device; cur != ""; {
-		sub, err := sysread.Readlink(filepath.Join(cur, "subsystem"), in.linkBuf)
-		if b, ok := classify(filepath.Base(cur), filepath.Base(sub), err == nil); ok {
-			if b.bus == BusI2C && in.isaAdapter(b.nr) {
-				b = busAddr{BusISA, 0, b.addr}
-			}
-			return b
-		}
-		next, err := sysread.Readlink(filepath.Join(cur, "device"), in.linkBuf)
-		if err != nil {
-			break
-		}
-		cur = resolve(cur, next)
-	}
-	return busAddr{bus: BusVirtual}
-}
-
-// isaAdapter reports whether i2c adapter nr is an ISA bridge, which
-// libsensors names as bus isa.
-func (in *inspector) isaAdapter(nr int) bool {
-	p := filepath.Join(in.fs.sys, "class", "i2c-adapter", "i2c-"+strconv.Itoa(nr), "device", "name")
-	b, err := in.fs.read(p, in.valBuf)
-	return err == nil && strings.HasPrefix(string(b), "ISA ")
-}
-
-// Runtime power state of one device, as far as monitoring is concerned.
-type pmState uint8
-
-const (
-	pmUnknown pmState = iota // no runtime PM of its own: its parent decides
-	pmAwake
-	pmAsleep
-)
-
-// asleep reports whether device is runtime-suspended, so that reading it
-// would wake it. Walking up from device, the first device with runtime PM of
-// its own decides: an active device is awake whatever its parents say, a
-// suspended one is asleep. A device whose status is "unsupported" (class
-// devices such as nvme0, most i2c clients) defers to its parent. Each
-// directory is read at most once per beat.
-func (in *inspector) asleep(device string) bool {
-	for d := device; strings.HasPrefix(d, in.devices); d = filepath.Dir(d) {
-		st, ok := in.power[d]
-		if !ok {
-			st = in.powerState(d)
-			in.power[d] = st
-		}
-		switch st {
-		case pmAwake:
-			return false
-		case pmAsleep:
-			return true
-		}
-	}
-	return false
-}
-
-func (in *inspector) powerState(dir string) pmState {
-	b, err := in.fs.read(dir+"/power/runtime_status", in.valBuf)
-	if err != nil {
-		return pmUnknown
-	}
-	switch string(sysread.Trim(b)) {
-	case "active", "resuming":
-		return pmAwake
-	case "suspended", "suspending":
-		// A device without runtime PM callbacks (an i2c adapter, say) is
-		// "suspended" whenever idle and has no power/control: its status
-		// says nothing about the hardware, and its children may be awake
-		// (the kernel marks such adapters ignore_children). Found on the
-		// real kernel in the QEMU suite.
-		if _, err := in.fs.read(dir+"/power/control", in.valBuf); err != nil {
-			return pmUnknown
-		}
-		return pmAsleep
-	}
-	return pmUnknown
-}
-
-// Suspended reports whether the device at dir (under <sysfs>/devices) is
-// runtime-suspended, by the rule Chips applies to hwmon chips. The NVMe
-// reader uses it so that the ioctl never wakes a sleeping controller.
-func (fs FS) Suspended(dir string) bool {
-	in := inspector{fs: fs, valBuf: make([]byte, 256), devices: filepath.Join(fs.sys, "devices") + "/", power: map[string]pmState{}}
-	return in.asleep(dir)
 }
 
 // channels collects the temperature channels from a chip's attribute names.
@@ -412,16 +316,6 @@ func (fs FS) readLimits(s *thermal.Sensor, ch channel, path func(string) string,
 	}
 }
 
-// resolve returns the path a relative symlink target names from dir.
-// sysfs links are relative and point into /sys/devices, whose directories
-// are not links, so this is exact without asking the kernel.
-func resolve(dir, target string) string {
-	if filepath.IsAbs(target) {
-		return filepath.Clean(target)
-	}
-	return filepath.Join(dir, target)
-}
-
 func contains(names []string, s string) bool {
 	for _, n := range names {
 		if n == s {
@@ -429,14 +323,4 @@ func contains(names []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// ChipName returns the lm-sensors name a chip whose driver is called prefix
-// would have on device (a directory under <sysfs>/devices; "" for none), and
-// its bus type. The NVMe reader uses it to name controllers exactly as the
-// kernel's nvme hwmon chip is named.
-func (fs FS) ChipName(prefix, device string) (name, bus string) {
-	in := inspector{fs: fs, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256)}
-	b := in.bus(device)
-	return chipName(prefix, b), b.bus
 }

@@ -84,10 +84,10 @@ func TestFixtureBehaviours(t *testing.T) {
 			t.Errorf("Errors = %d, want 1", c.Errors)
 		}
 	})
-	t.Run("nvme chips in both layouts carry source nvme and the PCI function's name", func(t *testing.T) {
+	t.Run("nvme chips in both layouts carry the PCI function's name", func(t *testing.T) {
 		for _, name := range []string{"nvme-pci-0100", "nvme-pci-0200"} {
-			if c, ok := intel[name]; !ok || c.Source != thermal.SourceNVMe {
-				t.Errorf("%s = %+v, want source nvme", name, c)
+			if c, ok := intel[name]; !ok || c.Driver != "nvme" {
+				t.Errorf("%s = %+v, want driver nvme", name, c)
 			}
 		}
 		s := sensor(t, intel["nvme-pci-0100"], "Sensor 1")
@@ -135,7 +135,7 @@ func TestFixtureBehaviours(t *testing.T) {
 		}
 	})
 	t.Run("chip without device link is virtual", func(t *testing.T) {
-		if c := exotic["cpu_thermal-virtual-0"]; c.Bus != BusVirtual || c.Device != "" {
+		if c := exotic["cpu_thermal-virtual-0"]; c.Bus != "virtual" || c.Device != "" {
 			t.Errorf("cpu_thermal = %+v", c)
 		}
 	})

@@ -1,6 +1,7 @@
 package hwmon
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 
@@ -15,9 +16,9 @@ type FS struct {
 	// read is the kernel boundary: one open+read+close of an attribute.
 	// Tests replace it to make a read fail or hang.
 	read sysread.ReadFunc
-	// skip, when set, leaves out chips it returns true for, before any of
-	// their values is read.
-	skip func(thermal.Chip) bool
+	// admit, when set, is asked about every chip before any of its values
+	// is read: it may relabel the chip, and false leaves it out.
+	admit func(*thermal.Chip) bool
 	// ignore, when set, leaves out sensors it returns true for, by chip
 	// and kernel sensor name, before their input is read.
 	ignore func(source, chip, sensor string) bool
@@ -31,12 +32,41 @@ func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
 	return fs
 }
 
-// WithSkip returns a copy of fs that leaves out the chips skip returns true
-// for, without reading any of their values. The beat uses it to leave the
-// kernel's nvme chip alone for controllers it reads through the ioctl.
-func (fs FS) WithSkip(skip func(thermal.Chip) bool) FS {
-	fs.skip = skip
+// WithAdmit returns a copy of fs that asks admit about every chip before
+// reading any of its values; admit may relabel the chip's source, and false
+// leaves the chip out. The pipeline uses it to leave the kernel's nvme chip
+// alone for controllers it reads through the ioctl.
+func (fs FS) WithAdmit(admit func(*thermal.Chip) bool) FS {
+	fs.admit = admit
 	return fs
+}
+
+// inventoryKey is the Cache key of the hwmon inventory.
+const inventoryKey = "hwmon-inventory"
+
+// Name is the source label, hwmon.
+func (fs FS) Name() string { return thermal.SourceHwmon }
+
+// Read implements thermal.Source: Chips under the request's admission and
+// ignore rules, starting from the inventory in its Cache and storing the
+// next one there when anything in it was read afresh.
+func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
+	if req != nil {
+		fs.admit, fs.ignore = req.Admit, req.Ignore
+	}
+	cache := req.CacheOf()
+	var prev *Inventory
+	if cache != nil {
+		var inv Inventory
+		if cache.Load(inventoryKey, &inv) && inv.Chips != nil {
+			prev = &inv
+		}
+	}
+	chips, next, err := fs.ChipsCached(ctx, prev)
+	if cache != nil && next != nil && (prev == nil || next.Changed) {
+		cache.Store(inventoryKey, next)
+	}
+	return chips, err
 }
 
 // NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally

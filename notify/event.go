@@ -1,23 +1,48 @@
 package notify
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/alert"
 )
 
 // Event is one announcement of a breach.
 type Event struct {
-	Source, Chip, Sensor string
-	Level                string // warning or critical
-	Celsius, Threshold   float64
-	Cleared              bool // the breach recovered
-	Message              string
+	thermal.SensorID
+	Level              thermal.Level
+	Celsius, Threshold float64
+	Cleared            bool // the breach recovered
+	Message            string
 	// Readings are all readings of the beat, "source/chip/sensor" -> °C.
 	Readings map[string]float64
+}
+
+// EventFor is the event that announces transition t on host, with the
+// beat's readings as context.
+func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64) Event {
+	readings := make(map[string]float64, len(values))
+	for id, v := range values {
+		readings[id.String()] = v
+	}
+	ev := Event{SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
+	switch t.Kind {
+	case alert.Cleared:
+		ev.Cleared = true
+		ev.Message = fmt.Sprintf("%s: %s %s recovered: %g °C, below its %s threshold %g °C (less %g °C hysteresis)",
+			host, t.Chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Hysteresis)
+	default:
+		ev.Message = fmt.Sprintf("%s: %s %s is %g °C, above its %s threshold %g °C (firing since %s)",
+			host, t.Chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Since.UTC().Format(time.RFC3339))
+	}
+	return ev
 }
 
 // CheckInURL posts one heartbeat to a plain URL. Placeholders in the URL are

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/getsentry/sentry-go"
+
+	"github.com/thermal-heartbeat/thermal"
 )
 
 // Sentry monitor settings for a 30 s heartbeat: Sentry schedules have minute
@@ -93,8 +95,7 @@ func (s *Sentry) CheckIn(ok bool) {
 // Event sends one breach event.
 func (s *Sentry) Event(e Event) {
 	level := sentry.LevelWarning
-	switch e.Level {
-	case "critical":
+	if e.Level == thermal.Critical {
 		level = sentry.LevelError
 	}
 	if e.Cleared {
@@ -107,7 +108,7 @@ func (s *Sentry) Event(e Event) {
 		"source":    e.Source,
 		"chip":      e.Chip,
 		"sensor":    e.Sensor,
-		"level":     e.Level,
+		"level":     string(e.Level),
 		"celsius":   strconv.FormatFloat(e.Celsius, 'f', -1, 64),
 		"threshold": strconv.FormatFloat(e.Threshold, 'f', -1, 64),
 	}
@@ -116,7 +117,7 @@ func (s *Sentry) Event(e Event) {
 		readings[k] = v
 	}
 	ev.Contexts = map[string]sentry.Context{"thermal": readings}
-	ev.Fingerprint = []string{"thermal", s.opts.Host, e.Source, e.Chip, e.Sensor, e.Level}
+	ev.Fingerprint = []string{"thermal", s.opts.Host, e.Source, e.Chip, e.Sensor, string(e.Level)}
 	s.hub.CaptureEvent(ev)
 }
 

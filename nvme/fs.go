@@ -12,8 +12,8 @@ import (
 	"sync"
 
 	"github.com/thermal-heartbeat/thermal"
-	"github.com/thermal-heartbeat/thermal/hwmon"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
@@ -28,7 +28,6 @@ type transportCloser interface {
 type FS struct {
 	sys, dev string
 	rng      thermal.Range
-	names    hwmon.FS
 	read     sysread.ReadFunc
 	open     func(path string) (transportCloser, error)
 	ignore   func(source, chip, sensor string) bool
@@ -48,11 +47,7 @@ func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
 	if sysfs == "" || dev == "" {
 		return FS{}, errors.New("nvme: sysfs and dev directories must be given")
 	}
-	names, err := hwmon.NewFS(sysfs, rng)
-	if err != nil {
-		return FS{}, err
-	}
-	return FS{sys: filepath.Clean(sysfs), dev: filepath.Clean(dev), rng: rng, names: names, read: sysread.ReadFile,
+	return FS{sys: filepath.Clean(sysfs), dev: filepath.Clean(dev), rng: rng, read: sysread.ReadFile,
 		open: func(path string) (transportCloser, error) {
 			d, err := Open(path)
 			if err != nil {
@@ -97,6 +92,7 @@ func (fs FS) Controllers() ([]Controller, error) {
 		return nil, fmt.Errorf("nvme: %w", err)
 	}
 	var out []Controller
+	tree := sysdev.New(fs.sys, fs.read)
 	for _, e := range entries {
 		n, ok := strings.CutPrefix(e, "nvme")
 		if _, err := strconv.Atoi(n); !ok || err != nil {
@@ -115,8 +111,8 @@ func (fs FS) Controllers() ([]Controller, error) {
 				*a.dst = string(sysread.Trim(b))
 			}
 		}
-		c.Chip, c.Bus = fs.names.ChipName("nvme", c.Path)
-		c.Asleep = fs.names.Suspended(c.Path)
+		c.Chip, c.Bus = tree.ChipName("nvme", c.Path)
+		c.Asleep = tree.Asleep(c.Path)
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -136,60 +132,87 @@ type Limits struct {
 
 // Result is what one read of all controllers produced.
 type Result struct {
-	// Chips holds one chip per controller read through the ioctl, and one
-	// per controller that is asleep, not live, or whose read did not finish in time
-	// (with Err set; the hwmon chip of such a controller would block or
-	// fail the same way, so it is not read either).
+	// Chips holds one chip per controller the configuration does not
+	// ignore: read through the ioctl; or asleep, not live, or not finished
+	// in time (with Err set; the kernel's hwmon chip of such a controller
+	// would block or fail the same way); or, with Yield set to the reason,
+	// a controller the ioctl could not read, whose kernel hwmon chip is to
+	// be read instead.
 	Chips []thermal.Chip
-	// Fallback maps the chip name of every controller the ioctl could not
-	// read to the reason; its kernel hwmon chip is read instead.
-	Fallback map[string]string
 	// Learned holds the limits identified in this read, by Controller.Key,
 	// for the caller to cache.
 	Learned map[string]Limits
-	// Ignored lists the chips of controllers the configuration ignores;
-	// they were not read, and their hwmon chips are not to be read either.
-	Ignored []string
 }
 
-// Read reads the SMART log of every live controller under ctx. A
+// limitsKey is the Cache key of the drives' limits.
+const limitsKey = "nvme-limits"
+
+// Name is the source label, nvme.
+func (fs FS) Name() string { return thermal.SourceNVMe }
+
+// Read implements thermal.Source: every controller under the request's
+// rules, with the limits cache kept in its Cache.
+func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
+	if req != nil {
+		fs.ignore = req.Ignore
+	}
+	ctrls, err := fs.Controllers()
+	var known map[string]Limits
+	cache := req.CacheOf()
+	if cache != nil {
+		cache.Load(limitsKey, &known)
+	}
+	res := fs.ReadControllers(ctx, ctrls, known)
+	if cache != nil && len(res.Learned) > 0 {
+		all := make(map[string]Limits, len(known)+len(res.Learned))
+		for k, v := range known {
+			all[k] = v
+		}
+		for k, v := range res.Learned {
+			all[k] = v
+		}
+		cache.Store(limitsKey, all)
+	}
+	return res.Chips, err
+}
+
+// ReadControllers reads the SMART log of every live controller under ctx. A
 // controller whose limits are in known costs exactly one admin command (Get
 // Log Page); one that is not costs two (Identify Controller first).
-func (fs FS) Read(ctx context.Context, ctrls []Controller, known map[string]Limits) Result {
-	res := Result{Fallback: map[string]string{}, Learned: map[string]Limits{}}
+func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[string]Limits) Result {
+	res := Result{Learned: map[string]Limits{}}
 	type outcome struct {
 		fallback string
-		smart    *thermal.NVMeSMART
+		smart    *SMARTLog
 		limits   Limits
 		learned  bool
 	}
 	var mu sync.Mutex
 	outcomes := make([]outcome, len(ctrls))
-	jobs := make([]gather.Job, len(ctrls))
-	ignored := make([]bool, len(ctrls))
+	jobs := make([]gather.Job, 0, len(ctrls))
+	index := make([]int, 0, len(ctrls)) // job -> controller
 	for i, c := range ctrls {
 		if fs.ignore != nil && fs.ignore(thermal.SourceNVMe, c.Chip, "") {
-			res.Ignored = append(res.Ignored, c.Chip)
-			ignored[i] = true // its zero job reads nothing
 			continue
 		}
 		chip := thermal.Chip{Source: thermal.SourceNVMe, Name: c.Chip, Driver: "nvme", Bus: c.Bus,
-			Path: filepath.Join(fs.dev, c.Name), Device: c.Path,
-			NVMe: &thermal.NVMe{Controller: c.Name, Model: c.Model, Serial: c.Serial, Firmware: c.Firmware, ReadVia: "ioctl"}}
+			Path: filepath.Join(fs.dev, c.Name), Device: c.Path, Attrs: c.attrs("ioctl"),
+			Series: []thermal.Series{InfoSeries(c.Model, c.Serial, c.Firmware)}}
+		index = append(index, i)
 		if c.Asleep {
 			chip.Asleep = true
-			chip.NVMe.ReadVia = ""
-			jobs[i] = gather.Job{Chip: chip}
+			chip.Attrs.Set("read_via", "")
+			jobs = append(jobs, gather.Job{Chip: chip})
 			continue
 		}
 		if c.State != "" && c.State != "live" {
 			chip.Err = fmt.Errorf("nvme: controller %s is %s, not live", c.Name, c.State)
 			chip.Errors = 1
-			jobs[i] = gather.Job{Chip: chip}
+			jobs = append(jobs, gather.Job{Chip: chip})
 			continue
 		}
 		lim, haveLimits := known[c.Key()]
-		jobs[i] = gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
+		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
 			o := outcome{limits: lim}
 			defer func() {
 				mu.Lock()
@@ -216,40 +239,83 @@ func (fs FS) Read(ctx context.Context, ctrls []Controller, known map[string]Limi
 				return
 			}
 			log, _ := ParseSMARTLog(buf) // the buffer is exactly one log page
-			o.smart = &thermal.NVMeSMART{
-				TemperatureWarning:  log.TemperatureWarning(),
-				WarningTempMinutes:  log.WarningTempMinutes,
-				CriticalTempMinutes: log.CriticalTempMinutes,
-				ThermalTransitions:  log.ThermalTransitions,
-				ThermalSeconds:      log.ThermalSeconds,
-			}
+			o.smart = &log
 			for _, s := range fs.sensors(log, o.limits) {
 				if fs.ignore == nil || !fs.ignore(thermal.SourceNVMe, chip.Name, s.Name) {
 					add(s)
 				}
 			}
-		}}
+		}})
 	}
 	chips := gather.Run(ctx, jobs)
 	mu.Lock()
 	defer mu.Unlock()
-	for i, chip := range chips {
-		if ignored[i] {
-			continue
-		}
+	for j, chip := range chips {
+		i := index[j]
 		o := outcomes[i]
 		if o.learned {
 			res.Learned[ctrls[i].Key()] = o.limits
 		}
 		if o.fallback != "" {
-			res.Fallback[chip.Name] = o.fallback
-			continue
+			chip.Yield = o.fallback
+			chip.Sensors, chip.Errors = nil, 0
+			chip.Attrs.Set("read_via", "hwmon")
+			chip.Attrs.Set("fallback", o.fallback)
+		} else if o.smart != nil {
+			chip.Attrs.Set("wctemp", celsius(fs.limit(o.limits.WCTEMP)))
+			chip.Attrs.Set("cctemp", celsius(fs.limit(o.limits.CCTEMP)))
+			chip.Attrs.Set("temperature_warning", o.smart.TemperatureWarning())
+			chip.Series = append(chip.Series, smartSeries(o.smart)...)
 		}
-		chip.NVMe.SMART = o.smart
-		chip.NVMe.WCTEMP, chip.NVMe.CCTEMP = fs.limit(o.limits.WCTEMP), fs.limit(o.limits.CCTEMP)
 		res.Chips = append(res.Chips, chip)
 	}
 	return res
+}
+
+// attrs are the controller's facts for probe, in the order probe shows
+// them.
+func (c Controller) attrs(via string) thermal.Attrs {
+	return thermal.Attrs{{Key: "controller", Value: c.Name}, {Key: "model", Value: c.Model}, {Key: "serial", Value: c.Serial},
+		{Key: "firmware", Value: c.Firmware}, {Key: "wctemp"}, {Key: "cctemp"}, {Key: "read_via", Value: via}, {Key: "fallback"},
+		{Key: "temperature_warning"}}
+}
+
+// InfoSeries is the info series of a controller, whichever way it is read.
+func InfoSeries(model, serial, firmware string) thermal.Series {
+	return thermal.Series{Name: "node_thermal_nvme_info", Help: "An NVMe controller: model, serial and firmware from sysfs; always 1.",
+		Labels: []thermal.Label{{Name: "model", Value: model}, {Name: "serial", Value: serial}, {Name: "firmware", Value: firmware}}, Value: 1}
+}
+
+// smartSeries are the thermal counters of a SMART / Health log.
+func smartSeries(log *SMARTLog) []thermal.Series {
+	warn := 0.0
+	if log.TemperatureWarning() {
+		warn = 1
+	}
+	out := []thermal.Series{
+		{Name: "node_thermal_nvme_temperature_warning", Help: "1 while the SMART log's critical warning bit 1 is set: a temperature is past an over- or under-temperature threshold.", Value: warn},
+		{Name: "node_thermal_nvme_warning_temperature_time_seconds_total", Counter: true,
+			Help: "Time the composite temperature has spent at or above the drive's warning threshold (WCTEMP), from the SMART log (minute resolution).", Value: float64(log.WarningTempMinutes) * 60},
+		{Name: "node_thermal_nvme_critical_temperature_time_seconds_total", Counter: true,
+			Help: "Time the composite temperature has spent at or above the drive's critical threshold (CCTEMP), from the SMART log (minute resolution).", Value: float64(log.CriticalTempMinutes) * 60},
+	}
+	for i, level := range []string{"1", "2"} {
+		out = append(out,
+			thermal.Series{Name: "node_thermal_nvme_thermal_management_transitions_total", Counter: true,
+				Help:   "Times the controller entered thermal management temperature 1 or 2 (light or heavy throttling).",
+				Labels: []thermal.Label{{Name: "level", Value: level}}, Value: float64(log.ThermalTransitions[i])},
+			thermal.Series{Name: "node_thermal_nvme_thermal_management_seconds_total", Counter: true,
+				Help:   "Time the controller has spent in thermal management temperature 1 or 2 (throttling).",
+				Labels: []thermal.Label{{Name: "level", Value: level}}, Value: float64(log.ThermalSeconds[i])})
+	}
+	return out
+}
+
+func celsius(m *int64) any {
+	if m == nil {
+		return nil
+	}
+	return thermal.Celsius(*m)
 }
 
 // sensors turns a SMART log into the chip's sensors, named as the kernel's

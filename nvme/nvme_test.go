@@ -171,7 +171,7 @@ func TestControllersFromSysfs(t *testing.T) {
 func TestReadSteadyStateIsOneAdminCommand(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)
-	first := fs.Read(context.Background(), ctrls, nil)
+	first := fs.ReadControllers(context.Background(), ctrls, nil)
 	if n != 2 {
 		t.Errorf("first read issued %d admin commands, want 2 (identify + SMART)", n)
 	}
@@ -180,11 +180,11 @@ func TestReadSteadyStateIsOneAdminCommand(t *testing.T) {
 		t.Fatalf("learned %+v", first.Learned)
 	}
 	n = 0
-	res := fs.Read(context.Background(), ctrls, first.Learned)
+	res := fs.ReadControllers(context.Background(), ctrls, first.Learned)
 	if n != 1 {
 		t.Errorf("steady-state read issued %d admin commands, want 1", n)
 	}
-	if len(res.Chips) != 1 || len(res.Fallback) != 0 || len(res.Learned) != 0 {
+	if len(res.Chips) != 1 || res.Chips[0].Yield != "" || len(res.Learned) != 0 {
 		t.Fatalf("result %+v", res)
 	}
 	c := res.Chips[0]
@@ -192,22 +192,28 @@ func TestReadSteadyStateIsOneAdminCommand(t *testing.T) {
 	if c.Name != "nvme-pci-0010" || c.Source != thermal.SourceNVMe || s.Name != "Composite" || s.Milli != 49850 {
 		t.Errorf("chip %+v", c)
 	}
-	if *s.Max != 69850 || *s.Crit != 99850 || *c.NVMe.WCTEMP != 69850 || c.NVMe.ReadVia != "ioctl" {
-		t.Errorf("limits max=%v crit=%v nvme=%+v", *s.Max, *s.Crit, c.NVMe)
+	if *s.Max != 69850 || *s.Crit != 99850 || c.Attrs.Get("wctemp") != 69.85 || c.Attrs.Get("read_via") != "ioctl" {
+		t.Errorf("limits max=%v crit=%v attrs=%+v", *s.Max, *s.Crit, c.Attrs)
 	}
-	if c.NVMe.SMART == nil || c.NVMe.SMART.WarningTempMinutes != 7 {
-		t.Errorf("SMART counters %+v", c.NVMe.SMART)
+	var warnTime float64 = -1
+	for _, sr := range c.Series {
+		if sr.Name == "node_thermal_nvme_warning_temperature_time_seconds_total" {
+			warnTime = sr.Value
+		}
+	}
+	if warnTime != 7*60 {
+		t.Errorf("SMART warning temperature time = %v s, want 420; series %+v", warnTime, c.Series)
 	}
 }
 
 func TestReadRefusedFallsBackToHwmon(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, &Error{Op: "ioctl", Path: "/dev/nvme0", Errno: syscall.EACCES}, &n)
-	res := fs.Read(context.Background(), ctrls, map[string]Limits{ctrls[0].Key(): {343, 373}})
-	if len(res.Chips) != 0 {
-		t.Errorf("refused controller produced chips %+v", res.Chips)
+	res := fs.ReadControllers(context.Background(), ctrls, map[string]Limits{ctrls[0].Key(): {343, 373}})
+	if len(res.Chips) != 1 || len(res.Chips[0].Sensors) != 0 {
+		t.Fatalf("refused controller: chips %+v, want one yielded chip without sensors", res.Chips)
 	}
-	if why := res.Fallback["nvme-pci-0010"]; why == "" || !strings.Contains(why, "CAP_SYS_ADMIN") {
+	if why := res.Chips[0].Yield; why == "" || !strings.Contains(why, "CAP_SYS_ADMIN") {
 		t.Errorf("fallback reason %q, want it to name CAP_SYS_ADMIN", why)
 	}
 }
@@ -216,7 +222,7 @@ func TestSleepingControllerIsNotWoken(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)
 	ctrls[0].Asleep = true
-	res := fs.Read(context.Background(), ctrls, nil)
+	res := fs.ReadControllers(context.Background(), ctrls, nil)
 	if n != 0 || len(res.Chips) != 1 || !res.Chips[0].Asleep || res.Chips[0].Errors != 0 {
 		t.Errorf("asleep controller: %d commands, result %+v", n, res)
 	}
@@ -226,8 +232,8 @@ func TestIgnoredControllerIsNotSentACommand(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)
 	fs = fs.WithIgnore(func(source, chip, sensor string) bool { return chip == "nvme-pci-0010" && sensor == "" })
-	res := fs.Read(context.Background(), ctrls, nil)
-	if n != 0 || len(res.Chips) != 0 || len(res.Ignored) != 1 || res.Ignored[0] != "nvme-pci-0010" {
+	res := fs.ReadControllers(context.Background(), ctrls, nil)
+	if n != 0 || len(res.Chips) != 0 {
 		t.Errorf("ignored controller: %d commands, result %+v", n, res)
 	}
 }
@@ -236,7 +242,7 @@ func TestNotLiveControllerIsNotRead(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)
 	ctrls[0].State = "resetting"
-	res := fs.Read(context.Background(), ctrls, nil)
+	res := fs.ReadControllers(context.Background(), ctrls, nil)
 	if n != 0 || len(res.Chips) != 1 || res.Chips[0].Err == nil || res.Chips[0].Errors != 1 {
 		t.Errorf("resetting controller: %d commands, result %+v", n, res)
 	}

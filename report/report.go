@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal"
 )
@@ -26,158 +26,308 @@ type Beat struct {
 	Durations map[string]time.Duration // collection time per source
 	// Thresholds are the thresholds in force, with whether each is firing.
 	Thresholds []Threshold
+	// ConfigInvalid is set when the configuration could not be loaded and
+	// the last good (or the built-in) one was used.
+	ConfigInvalid bool
 }
 
 // Threshold is one threshold in force for one sensor.
 type Threshold struct {
-	Source, Chip, Sensor string
-	Level                string // warning or critical
-	Celsius              float64
-	Firing               bool // the breach has held for `for` and not cleared
+	thermal.SensorID
+	Level   thermal.Level
+	Celsius float64
+	Firing  bool // the breach has held for `for` and not cleared
 }
 
-var (
-	labelsSensor = []string{"source", "chip", "sensor"}
-	labelsChip   = []string{"source", "chip"}
+// family is one metric family; its label names are sorted, as the text
+// format's consumers (and client_golang's registry) order them.
+type family struct {
+	name, help string
+	counter    bool
+	labels     []string // sorted label names
+	// perm maps the order the caller passes label values in to the sorted
+	// order: value i goes to position perm[i].
+	perm []int
+}
 
-	descCelsius = prometheus.NewDesc("node_thermal_celsius",
-		"Temperature reported by a sensor, in degrees Celsius.", labelsSensor, nil)
-	descLimit = prometheus.NewDesc("node_thermal_limit_celsius",
+func newFamily(name, help string, counter bool, labels ...string) *family {
+	f := &family{name: name, help: help, counter: counter}
+	f.setLabels(labels)
+	return f
+}
+
+func (f *family) setLabels(labels []string) {
+	f.labels = slices.Clone(labels)
+	slices.Sort(f.labels)
+	f.perm = make([]int, len(labels))
+	for i, l := range labels {
+		f.perm[i] = slices.Index(f.labels, l)
+	}
+}
+
+// The fixed families. Label values are passed in the order given here.
+var (
+	famCelsius = newFamily("node_thermal_celsius",
+		"Temperature reported by a sensor, in degrees Celsius.", false, "source", "chip", "sensor")
+	famLimit = newFamily("node_thermal_limit_celsius",
 		"The hardware's own limit for a sensor (hwmon max, crit, emergency, crit_hyst; NVMe WCTEMP/CCTEMP as max/crit; a zone's critical trip as crit), in degrees Celsius.",
-		append(labelsSensor[:3:3], "limit"), nil)
-	descTrip = prometheus.NewDesc("node_thermal_trip_point_celsius",
-		"A thermal zone trip point, in degrees Celsius.", append(labelsSensor[:3:3], "trip", "type"), nil)
-	descErrors = prometheus.NewDesc("node_thermal_read_errors",
-		"Reads of a chip that failed or were rejected (fault, out of range, timed out) in this beat.", labelsChip, nil)
-	descSuspended = prometheus.NewDesc("node_thermal_chip_suspended",
-		"1 when the chip's device was runtime-suspended and so was not read (monitoring never wakes a device), else 0.", labelsChip, nil)
-	descDuration = prometheus.NewDesc("node_thermal_collect_duration_seconds",
-		"Time taken to read a source in this beat, in seconds.", []string{"source"}, nil)
-	descNVMeInfo = prometheus.NewDesc("node_thermal_nvme_info",
-		"An NVMe controller: model, serial and firmware from sysfs; always 1.", append(labelsChip[:2:2], "model", "serial", "firmware"), nil)
-	descNVMeTempWarning = prometheus.NewDesc("node_thermal_nvme_temperature_warning",
-		"1 while the SMART log's critical warning bit 1 is set: a temperature is past an over- or under-temperature threshold.", labelsChip, nil)
-	descNVMeWarnTime = prometheus.NewDesc("node_thermal_nvme_warning_temperature_time_seconds_total",
-		"Time the composite temperature has spent at or above the drive's warning threshold (WCTEMP), from the SMART log (minute resolution).", labelsChip, nil)
-	descNVMeCritTime = prometheus.NewDesc("node_thermal_nvme_critical_temperature_time_seconds_total",
-		"Time the composite temperature has spent at or above the drive's critical threshold (CCTEMP), from the SMART log (minute resolution).", labelsChip, nil)
-	descNVMeTransitions = prometheus.NewDesc("node_thermal_nvme_thermal_management_transitions_total",
-		"Times the controller entered thermal management temperature 1 or 2 (light or heavy throttling).", append(labelsChip[:2:2], "level"), nil)
-	descNVMeTMTime = prometheus.NewDesc("node_thermal_nvme_thermal_management_seconds_total",
-		"Time the controller has spent in thermal management temperature 1 or 2 (throttling).", append(labelsChip[:2:2], "level"), nil)
-	descThreshold = prometheus.NewDesc("node_thermal_threshold_celsius",
+		false, "source", "chip", "sensor", "limit")
+	famTrip = newFamily("node_thermal_trip_point_celsius",
+		"A thermal zone trip point, in degrees Celsius.", false, "source", "chip", "sensor", "trip", "type")
+	famErrors = newFamily("node_thermal_read_errors",
+		"Reads of a chip that failed or were rejected (fault, out of range, timed out) in this beat.", false, "source", "chip")
+	famSuspended = newFamily("node_thermal_chip_suspended",
+		"1 when the chip's device was runtime-suspended and so was not read (monitoring never wakes a device), else 0.", false, "source", "chip")
+	famDuration = newFamily("node_thermal_collect_duration_seconds",
+		"Time taken to read a source in this beat, in seconds.", false, "source")
+	famThreshold = newFamily("node_thermal_threshold_celsius",
 		"The threshold in force for a sensor (a configured rule, else the hardware's own limit), in degrees Celsius.",
-		append(labelsSensor[:3:3], "level"), nil)
-	descAlert = prometheus.NewDesc("node_thermal_alert",
+		false, "source", "chip", "sensor", "level")
+	famAlert = newFamily("node_thermal_alert",
 		"1 while a sensor's breach of its threshold is firing (it held for the rule's `for` and has not cleared), else 0.",
-		append(labelsSensor[:3:3], "level"), nil)
-	descHeartbeat = prometheus.NewDesc("node_thermal_heartbeat_seconds",
-		"Unix time at which this beat collected its readings, in seconds.", nil, nil)
+		false, "source", "chip", "sensor", "level")
+	famHeartbeat = newFamily("node_thermal_heartbeat_seconds",
+		"Unix time at which this beat collected its readings, in seconds.", false)
+	famConfigValid = newFamily("node_thermal_config_valid",
+		"1 when the configuration file was loaded, 0 when it could not be and the last good (or the built-in) configuration was used.", false)
 )
 
-// collector exposes one Beat as constant metrics.
-type collector struct{ b Beat }
+var fixed = map[string]bool{}
 
-func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCelsius, descLimit, descTrip, descErrors, descSuspended, descDuration, descHeartbeat,
-		descThreshold, descAlert, descNVMeInfo, descNVMeTempWarning, descNVMeWarnTime, descNVMeCritTime, descNVMeTransitions, descNVMeTMTime} {
-		ch <- d
+func init() {
+	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid} {
+		fixed[f.name] = true
 	}
 }
 
-func (c collector) Collect(ch chan<- prometheus.Metric) {
-	// The readers make names unique; should two series still share a label
-	// set, the first is kept: one bad name must not cost the whole file.
-	seen := make(map[string]struct{}, 8*len(c.b.Chips))
-	metric := func(t prometheus.ValueType, d *prometheus.Desc, v float64, labels ...string) {
-		for i, l := range labels {
-			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
+// row is one series: its label values (sorted by label name) live in the
+// writer's arena at [off, off+n).
+type row struct {
+	fam    *family
+	off, n int32
+	value  float64
+}
+
+// writer accumulates the beat's series, then renders them sorted.
+type writer struct {
+	rows  []row
+	arena []string
+	extra map[string]*family // families of the sources' own series
+}
+
+func (w *writer) add(f *family, v float64, values ...string) {
+	off := len(w.arena)
+	w.arena = slices.Grow(w.arena, len(values))[:off+len(values)]
+	for i, val := range values {
+		if !utf8.ValidString(val) {
+			val = strings.ToValidUTF8(val, "\uFFFD")
 		}
-		key := d.String() + "\x00" + strings.Join(labels, "\x00")
-		if _, dup := seen[key]; dup {
-			return
-		}
-		seen[key] = struct{}{}
-		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
+		w.arena[off+f.perm[i]] = val
 	}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) { metric(prometheus.GaugeValue, d, v, labels...) }
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		metric(prometheus.CounterValue, d, v, labels...)
+	w.rows = append(w.rows, row{fam: f, off: int32(off), n: int32(len(values)), value: v})
+}
+
+// series adds a source's own series for chip c.
+func (w *writer) series(c *thermal.Chip, s thermal.Series) {
+	names := make([]string, 0, 2+len(s.Labels))
+	values := make([]string, 0, 2+len(s.Labels))
+	names = append(names, "source", "chip")
+	values = append(values, c.Source, c.Name)
+	for _, l := range s.Labels {
+		names = append(names, l.Name)
+		values = append(values, l.Value)
 	}
-	for _, chip := range c.b.Chips {
-		gauge(descErrors, float64(chip.Errors), chip.Source, chip.Name)
-		suspended := 0.0
-		if chip.Asleep {
-			suspended = 1
+	if fixed[s.Name] {
+		return // the fixed families' names are taken
+	}
+	f := w.extra[s.Name]
+	if f == nil {
+		if w.extra == nil {
+			w.extra = map[string]*family{}
 		}
-		gauge(descSuspended, suspended, chip.Source, chip.Name)
-		if n := chip.NVMe; n != nil {
-			gauge(descNVMeInfo, 1, chip.Source, chip.Name, n.Model, n.Serial, n.Firmware)
-			if sm := n.SMART; sm != nil {
-				warn := 0.0
-				if sm.TemperatureWarning {
-					warn = 1
-				}
-				gauge(descNVMeTempWarning, warn, chip.Source, chip.Name)
-				counter(descNVMeWarnTime, float64(sm.WarningTempMinutes)*60, chip.Source, chip.Name)
-				counter(descNVMeCritTime, float64(sm.CriticalTempMinutes)*60, chip.Source, chip.Name)
-				for i, level := range []string{"1", "2"} {
-					counter(descNVMeTransitions, float64(sm.ThermalTransitions[i]), chip.Source, chip.Name, level)
-					counter(descNVMeTMTime, float64(sm.ThermalSeconds[i]), chip.Source, chip.Name, level)
-				}
-			}
+		f = newFamily(s.Name, s.Help, s.Counter, names...)
+		w.extra[s.Name] = f
+	} else if !slices.Equal(names, labelOrder(f)) {
+		return // a family's label names cannot change between series
+	}
+	w.add(f, s.Value, values...)
+}
+
+// labelOrder returns the label names in the order the family's values are
+// passed in.
+func labelOrder(f *family) []string {
+	out := make([]string, len(f.perm))
+	for i, p := range f.perm {
+		out[i] = f.labels[p]
+	}
+	return out
+}
+
+func (w *writer) values(r row) []string { return w.arena[r.off : r.off+r.n] }
+
+// Write writes the beat's exposition text to w: families sorted by name,
+// series by label values, each label set once (the first series is kept
+// should two share one: one bad name must not cost the whole file).
+func Write(out io.Writer, b Beat) error {
+	var buf bytes.Buffer
+	render(&buf, b)
+	_, err := out.Write(buf.Bytes())
+	return err
+}
+
+func render(buf *bytes.Buffer, b Beat) {
+	w := &writer{}
+	n := 0
+	for i := range b.Chips {
+		n += 2 + len(b.Chips[i].Sensors)
+	}
+	w.rows = make([]row, 0, n+2*len(b.Thresholds)+8)
+	w.arena = make([]string, 0, 3*cap(w.rows))
+	for i := range b.Chips {
+		chip := &b.Chips[i]
+		w.add(famErrors, float64(chip.Errors), chip.Source, chip.Name)
+		w.add(famSuspended, b2f(chip.Asleep), chip.Source, chip.Name)
+		for _, s := range chip.Series {
+			w.series(chip, s)
 		}
-		for _, s := range chip.Sensors {
+		for j := range chip.Sensors {
+			s := &chip.Sensors[j]
 			if s.Err != nil {
 				continue
 			}
-			gauge(descCelsius, s.Celsius(), chip.Source, chip.Name, s.Name)
-			for _, l := range []struct {
-				name string
-				v    *int64
-			}{{"max", s.Max}, {"crit", s.Crit}, {"emergency", s.Emergency}, {"crit_hyst", s.CritHyst}} {
-				if l.v != nil {
-					gauge(descLimit, thermal.Celsius(*l.v), chip.Source, chip.Name, s.Name, l.name)
+			w.add(famCelsius, s.Celsius(), chip.Source, chip.Name, s.Name)
+			limit := func(v *int64, name string) {
+				if v != nil {
+					w.add(famLimit, thermal.Celsius(*v), chip.Source, chip.Name, s.Name, name)
 				}
 			}
+			limit(s.Max, "max")
+			limit(s.Crit, "crit")
+			limit(s.Emergency, "emergency")
+			limit(s.CritHyst, "crit_hyst")
 			for _, t := range s.Trips {
-				gauge(descTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
+				w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
 			}
 		}
 	}
-	for _, t := range c.b.Thresholds {
-		gauge(descThreshold, t.Celsius, t.Source, t.Chip, t.Sensor, t.Level)
-		firing := 0.0
-		if t.Firing {
-			firing = 1
-		}
-		gauge(descAlert, firing, t.Source, t.Chip, t.Sensor, t.Level)
+	for _, t := range b.Thresholds {
+		w.add(famThreshold, t.Celsius, t.Source, t.Chip, t.Sensor, string(t.Level))
+		w.add(famAlert, b2f(t.Firing), t.Source, t.Chip, t.Sensor, string(t.Level))
 	}
-	for source, d := range c.b.Durations {
-		gauge(descDuration, d.Seconds(), source)
+	for source, d := range b.Durations {
+		w.add(famDuration, d.Seconds(), source)
 	}
-	gauge(descHeartbeat, float64(c.b.Time.UnixMilli())/1e3)
+	w.add(famHeartbeat, float64(b.Time.UnixMilli())/1e3)
+	w.add(famConfigValid, b2f(!b.ConfigInvalid))
+	w.write(buf)
 }
 
-// Write writes the beat's exposition text to w.
-func Write(w io.Writer, b Beat) error {
-	// A plain registry still rejects two series with the same labels; the
-	// pedantic one's per-metric descriptor checks cost more than the rest of
-	// the beat and are covered by the golden tests.
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(collector{b}); err != nil {
-		return err
+func b2f(v bool) float64 {
+	if v {
+		return 1
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
-			return err
+	return 0
+}
+
+// write renders the rows: families by name, then rows by label values.
+func (w *writer) write(buf *bytes.Buffer) {
+	slices.SortStableFunc(w.rows, func(a, b row) int {
+		if a.fam != b.fam {
+			return strings.Compare(a.fam.name, b.fam.name)
 		}
+		if a.n != b.n {
+			return int(a.n - b.n)
+		}
+		return slices.Compare(w.values(a), w.values(b))
+	})
+	buf.Grow(len(w.rows) * 96)
+	var num []byte
+	var last *family
+	var prev []string
+	for _, r := range w.rows {
+		vals := w.values(r)
+		if r.fam == last && slices.Equal(vals, prev) {
+			continue // a duplicate label set: the first stands
+		}
+		if r.fam != last {
+			last = r.fam
+			buf.WriteString("# HELP ")
+			buf.WriteString(r.fam.name)
+			buf.WriteByte(' ')
+			escape(buf, r.fam.help, false)
+			buf.WriteString("\n# TYPE ")
+			buf.WriteString(r.fam.name)
+			if r.fam.counter {
+				buf.WriteString(" counter\n")
+			} else {
+				buf.WriteString(" gauge\n")
+			}
+		}
+		prev = vals
+		buf.WriteString(r.fam.name)
+		if len(vals) > 0 {
+			buf.WriteByte('{')
+			for i, v := range vals {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				buf.WriteString(r.fam.labels[i])
+				buf.WriteString(`="`)
+				escape(buf, v, true)
+				buf.WriteByte('"')
+			}
+			buf.WriteByte('}')
+		}
+		buf.WriteByte(' ')
+		num = appendFloat(num[:0], r.value)
+		buf.Write(num)
+		buf.WriteByte('\n')
 	}
-	return nil
+}
+
+// escape writes s as the text format escapes HELP text (backslash and
+// newline) and, with quote, label values (also the double quote).
+func escape(buf *bytes.Buffer, s string, quote bool) {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '\\':
+			rep = `\\`
+		case '\n':
+			rep = `\n`
+		case '"':
+			if !quote {
+				continue
+			}
+			rep = `\"`
+		default:
+			continue
+		}
+		buf.WriteString(s[start:i])
+		buf.WriteString(rep)
+		start = i + 1
+	}
+	buf.WriteString(s[start:])
+}
+
+// appendFloat formats a sample value as the text format writes it.
+func appendFloat(b []byte, f float64) []byte {
+	switch {
+	case f == 1:
+		return append(b, '1')
+	case f == 0:
+		return append(b, '0')
+	case f == -1:
+		return append(b, "-1"...)
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, +1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // WriteFile writes the beat to dir/thermal.prom atomically and returns the
@@ -185,9 +335,7 @@ func Write(w io.Writer, b Beat) error {
 // created, so a rendering error leaves the previous file in place.
 func WriteFile(dir string, b Beat) (string, error) {
 	var buf bytes.Buffer
-	if err := Write(&buf, b); err != nil {
-		return "", err
-	}
+	render(&buf, b)
 	target := filepath.Join(dir, FileName)
 	// The temporary name starts with a dot and does not end in .prom:
 	// node_exporter's textfile collector never reads it.

@@ -18,6 +18,33 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func ptr(v int64) *int64 { return &v }
 
+// info and smart build the series the nvme source reports, without
+// importing it.
+func info(model, serial, fw string) thermal.Series {
+	return thermal.Series{Name: "node_thermal_nvme_info", Help: "An NVMe controller: model, serial and firmware from sysfs; always 1.",
+		Labels: []thermal.Label{{Name: "model", Value: model}, {Name: "serial", Value: serial}, {Name: "firmware", Value: fw}}, Value: 1}
+}
+
+func smart(warning bool, warnMin, critMin float64, transitions, seconds [2]float64) []thermal.Series {
+	out := []thermal.Series{
+		{Name: "node_thermal_nvme_temperature_warning", Help: "1 while the SMART log's critical warning bit 1 is set: a temperature is past an over- or under-temperature threshold.", Value: b2f(warning)},
+		{Name: "node_thermal_nvme_warning_temperature_time_seconds_total", Counter: true,
+			Help: "Time the composite temperature has spent at or above the drive's warning threshold (WCTEMP), from the SMART log (minute resolution).", Value: warnMin * 60},
+		{Name: "node_thermal_nvme_critical_temperature_time_seconds_total", Counter: true,
+			Help: "Time the composite temperature has spent at or above the drive's critical threshold (CCTEMP), from the SMART log (minute resolution).", Value: critMin * 60},
+	}
+	for i, level := range []string{"1", "2"} {
+		out = append(out,
+			thermal.Series{Name: "node_thermal_nvme_thermal_management_transitions_total", Counter: true,
+				Help:   "Times the controller entered thermal management temperature 1 or 2 (light or heavy throttling).",
+				Labels: []thermal.Label{{Name: "level", Value: level}}, Value: transitions[i]},
+			thermal.Series{Name: "node_thermal_nvme_thermal_management_seconds_total", Counter: true,
+				Help:   "Time the controller has spent in thermal management temperature 1 or 2 (throttling).",
+				Labels: []thermal.Label{{Name: "level", Value: level}}, Value: seconds[i]})
+	}
+	return out
+}
+
 func sampleBeat() Beat {
 	return Beat{
 		Time: time.Unix(1763731200, 250e6),
@@ -33,10 +60,9 @@ func sampleBeat() Beat {
 			}},
 			{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{
 				{Name: "Composite", Milli: 38850, Max: ptr(81850), Crit: ptr(84850)},
-			}, NVMe: &thermal.NVMe{Controller: "nvme0", Model: "Samsung SSD 990 PRO 2TB", Serial: "S7DNNJ0W123456", Firmware: "4B2QJXD7", ReadVia: "ioctl",
-				SMART: &thermal.NVMeSMART{TemperatureWarning: true, WarningTempMinutes: 3, CriticalTempMinutes: 1, ThermalTransitions: [2]uint32{5, 1}, ThermalSeconds: [2]uint32{120, 7}}}},
+			}, Series: append([]thermal.Series{info("Samsung SSD 990 PRO 2TB", "S7DNNJ0W123456", "4B2QJXD7")}, smart(true, 3, 1, [2]float64{5, 1}, [2]float64{120, 7})...)},
 			{Source: thermal.SourceNVMe, Name: "nvme-pci-0200", Sensors: []thermal.Sensor{{Name: "Composite", Milli: 41850}},
-				NVMe: &thermal.NVMe{Controller: "nvme1", Model: "WD_BLACK SN850X", Serial: "2304", Firmware: "620361WD", ReadVia: "hwmon", Fallback: "needs CAP_SYS_ADMIN"}},
+				Series: []thermal.Series{info("WD_BLACK SN850X", "2304", "620361WD")}},
 			{Source: thermal.SourceHwmon, Name: "amdgpu-pci-0a00", Asleep: true},
 			{Source: thermal.SourceHwmon, Name: "weird\xffchip", Sensors: []thermal.Sensor{{Name: "label \"quoted\"\n", Milli: -5500}}},
 			{Source: thermal.SourceZone, Name: "thermal_zone0", Sensors: []thermal.Sensor{
@@ -44,9 +70,9 @@ func sampleBeat() Beat {
 			}},
 		},
 		Thresholds: []Threshold{
-			{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0", Level: "warning", Celsius: 85},
-			{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0", Level: "critical", Celsius: 98, Firing: false},
-			{Source: "nvme", Chip: "nvme-pci-0100", Sensor: "Composite", Level: "warning", Celsius: 70, Firing: true},
+			{SensorID: thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}, Level: "warning", Celsius: 85},
+			{SensorID: thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}, Level: "critical", Celsius: 98, Firing: false},
+			{SensorID: thermal.SensorID{Source: "nvme", Chip: "nvme-pci-0100", Sensor: "Composite"}, Level: "warning", Celsius: 70, Firing: true},
 		},
 		Durations: map[string]time.Duration{"hwmon": 1500 * time.Microsecond, "thermal_zone": 250 * time.Microsecond},
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
@@ -40,6 +41,17 @@ func NewFS(mountPoint string, rng thermal.Range) (FS, error) {
 		return FS{}, errors.New("zones: no sysfs mount point given")
 	}
 	return FS{sys: filepath.Clean(mountPoint), rng: rng, read: sysread.ReadFile}, nil
+}
+
+// Name is the source label, thermal_zone.
+func (fs FS) Name() string { return thermal.SourceZone }
+
+// Read implements thermal.Source: Zones under the request's ignore rules.
+func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
+	if req != nil {
+		fs.ignore = req.Ignore
+	}
+	return fs.Zones(ctx)
 }
 
 // Zones returns one chip per thermal zone, read concurrently under ctx (see
@@ -75,6 +87,9 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 		}
 		dir := filepath.Join(classDir, z.name)
 		chip := thermal.Chip{Source: thermal.SourceZone, Name: z.name, Path: dir}
+		if target, err := sysread.Readlink(dir, buf); err == nil {
+			chip.Device = sysdev.Resolve(classDir, target)
+		}
 		names, err := sysread.ReadDirNames(dir, buf)
 		if err != nil {
 			chip.Err, chip.Errors = err, 1

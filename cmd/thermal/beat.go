@@ -12,54 +12,34 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/alert"
 	"github.com/thermal-heartbeat/thermal/config"
-	"github.com/thermal-heartbeat/thermal/hwmon"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 	"github.com/thermal-heartbeat/thermal/notify"
-	"github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/report"
 	"github.com/thermal-heartbeat/thermal/state"
 )
 
 // Files in the state directory.
 const (
-	// nvmeLimitsFile caches each drive's WCTEMP/CCTEMP, so that a
-	// steady-state beat sends one admin command per controller.
-	nvmeLimitsFile = "nvme-limits.json"
 	// alertStateFile holds the breaches that are pending or firing.
 	alertStateFile = "state.json"
-	// inventoryFile holds the hwmon inventory (names, labels, limits) so
-	// that a steady-state beat reads only the inputs.
-	inventoryFile = "hwmon-inventory.json"
-	// inventoryTTL is how long labels and limits are trusted before a beat
-	// reads them all again (a limit written at run time shows up then).
-	inventoryTTL = 10 * time.Minute
-	// bootIDPath changes with every boot; the inventory is keyed by it.
+	// cacheTTL is how long what the sources learned (hwmon labels and
+	// limits, NVMe limits) is trusted before a beat reads it all again (a
+	// limit written at run time shows up then).
+	cacheTTL = 10 * time.Minute
+	// bootIDPath changes with every boot; the cache is keyed by it.
 	bootIDPath = "/proc/sys/kernel/random/boot_id"
 )
 
-// inventoryState is the inventory file.
-type inventoryState struct {
-	BootID string          `json:"boot_id"`
-	Sysfs  string          `json:"sysfs"`
-	Built  time.Time       `json:"built"`
-	Hwmon  hwmon.Inventory `json:"hwmon"`
-}
-
-// loadInventory returns the saved inventory when it belongs to this boot,
-// this sysfs tree and is younger than inventoryTTL; else nil.
-func loadInventory(path, sysfs string, now time.Time) (*inventoryState, string) {
+// bootID returns this boot's id, or "" (no cache) when it cannot be read.
+func bootID() string {
 	b, err := sysread.ReadFile(bootIDPath, make([]byte, 64))
-	boot := string(sysread.Trim(b))
 	if err != nil {
-		return nil, ""
+		return ""
 	}
-	st, err := state.Load[*inventoryState](path)
-	if err != nil || st == nil || st.BootID != boot || st.Sysfs != sysfs || now.Sub(st.Built) >= inventoryTTL || now.Before(st.Built) {
-		return nil, boot
-	}
-	return st, boot
+	return string(sysread.Trim(b))
 }
 
 func beat(args []string, e env) int {
@@ -108,26 +88,21 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 		}
 	}
 
-	limitsPath := filepath.Join(*stateDir, nvmeLimitsFile)
-	known, err := state.Load[map[string]nvme.Limits](limitsPath)
-	if err != nil {
-		log.Warn("starting with an empty NVMe limits cache", "err", err)
+	var cache *state.Cache
+	if !*dryRun {
+		cache = &state.Cache{Dir: *stateDir, BootID: bootID(), Scope: src.sysfs, TTL: cacheTTL, Now: e.now()}
 	}
-	invPath := filepath.Join(*stateDir, inventoryFile)
-	prevInv, bootID := loadInventory(invPath, src.sysfs, e.now())
-	var prev *hwmon.Inventory
-	if prevInv != nil {
-		prev = &prevInv.Hwmon
-	}
-	c := collect(src, e.now, known, cfg, prev)
-	for _, err := range c.errs {
+	snap := collect(src, e.now, cfg, cacheOrNil(cache))
+	for _, err := range snap.Errs {
 		log.Warn("source could not be read", "err", err)
 	}
-	b := c.beat
-	var th map[sensorRef][]config.Threshold
-	b.Chips, th = applyConfig(cfg, b.Chips)
+	if cache != nil {
+		for _, err := range cache.Warnings {
+			log.Warn("cache unreadable; the sources learn afresh", "err", err)
+		}
+	}
 	if *verbose {
-		logDropped(e, b)
+		logDropped(e, snap.Chips)
 	}
 
 	// Breach state: lock, evaluate, and (unless this is a dry run) save
@@ -138,6 +113,7 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 		if err := os.MkdirAll(*stateDir, 0o755); err != nil {
 			log.Warn("state directory", "err", err)
 		}
+		var err error
 		if unlock, err = state.Lock(statePath, src.timeout); err != nil {
 			log.Warn("breach state not locked; evaluating anyway", "err", err)
 		}
@@ -147,9 +123,10 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 		log.Warn("breach state unreadable; starting fresh", "err", err)
 	}
 	// Announcements a failed delivery left behind go out first.
-	transitions := append(st.Outbox, alert.Evaluate(&st, b.Time, alertReadings(b.Chips, th), sensorsRead(b.Chips))...)
+	values := snap.Values()
+	transitions := append(st.Outbox, alert.Evaluate(&st, snap.Time, snap.Readings(), values)...)
 	st.Outbox = nil
-	b.Thresholds = reportThresholds(th, st.FiringKeys())
+	b := snap.Beat(st.FiringKeys())
 
 	if *dryRun {
 		if unlock != nil {
@@ -174,27 +151,11 @@ failed), 1 when it could not be, 2 for a usage or configuration error.
 	if unlock != nil {
 		unlock()
 	}
-	if inv := c.inventory; inv != nil && bootID != "" && (prevInv == nil || inv.Changed) {
-		built := b.Time
-		if prevInv != nil {
-			built = prevInv.Built // a partial update does not extend the TTL
-		}
-		if err := state.Save(invPath, inventoryState{BootID: bootID, Sysfs: src.sysfs, Built: built, Hwmon: *inv}); err != nil {
-			log.Warn("hwmon inventory not saved; the next beat reads labels and limits again", "err", err)
-		}
+	if err := cache.Flush(); err != nil {
+		log.Warn("cache not saved; the next beat reads labels and limits again", "err", err)
 	}
-	if len(c.learned) > 0 {
-		if known == nil {
-			known = map[string]nvme.Limits{}
-		}
-		for k, v := range c.learned {
-			known[k] = v
-		}
-		if err := state.Save(limitsPath, known); err != nil {
-			log.Warn("NVMe limits not cached; the next beat identifies the drives again", "err", err)
-		}
-	}
-	if !deliver(e, log, cfg, b, transitions, readingCount(b.Chips) > 0, src.timeout) && len(transitions) > 0 {
+	_, read := snap.Sensors()
+	if !deliver(e, log, cfg, values, transitions, read > 0, src.timeout) && len(transitions) > 0 {
 		postpone(log, statePath, transitions, src.timeout)
 	}
 	return exitOK
@@ -222,7 +183,7 @@ func postpone(log *slog.Logger, statePath string, ts []alert.Transition, timeout
 // deliver sends the check-ins and events, all bounded by timeout. Failures
 // are logged; they never change the beat's exit status. It reports whether
 // the events were delivered (true when there is nowhere to send them).
-func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transitions []alert.Transition, ok bool, timeout time.Duration) (delivered bool) {
+func deliver(e env, log *slog.Logger, cfg *config.Config, values map[thermal.SensorID]float64, transitions []alert.Transition, ok bool, timeout time.Duration) (delivered bool) {
 	dsn, url := os.Getenv("SENTRY_DSN"), os.Getenv("THERMAL_CHECKIN_URL")
 	delivered = true
 	if dsn == "" && url == "" {
@@ -244,9 +205,8 @@ func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transit
 				return
 			}
 			s.CheckIn(ok)
-			readings := beatReadings(b)
 			for _, t := range transitions {
-				s.Event(eventFor(host, t, readings))
+				s.Event(notify.EventFor(host, t, values))
 			}
 			if !s.Flush(ctx) {
 				log.Warn("Sentry delivery did not finish in time; events are kept for the next beat", "timeout", timeout)
@@ -267,37 +227,17 @@ func deliver(e env, log *slog.Logger, cfg *config.Config, b report.Beat, transit
 	return delivered
 }
 
-// beatReadings flattens the readings for an event's context.
-func beatReadings(b report.Beat) map[string]float64 {
-	m := map[string]float64{}
-	for _, c := range b.Chips {
-		for _, s := range c.Sensors {
-			if s.Err == nil {
-				m[c.Source+"/"+c.Name+"/"+s.Name] = s.Celsius()
-			}
-		}
+// cacheOrNil keeps a nil *state.Cache from becoming a non-nil interface.
+func cacheOrNil(c *state.Cache) thermal.Cache {
+	if c == nil {
+		return nil
 	}
-	return m
-}
-
-func eventFor(host string, t alert.Transition, readings map[string]float64) notify.Event {
-	ev := notify.Event{Source: t.Source, Chip: t.Chip, Sensor: t.Sensor, Level: t.Level,
-		Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
-	switch t.Kind {
-	case alert.Cleared:
-		ev.Cleared = true
-		ev.Message = fmt.Sprintf("%s: %s %s recovered: %g °C, below its %s threshold %g °C (less %g °C hysteresis)",
-			host, t.Chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Hysteresis)
-	default:
-		ev.Message = fmt.Sprintf("%s: %s %s is %g °C, above its %s threshold %g °C (firing since %s)",
-			host, t.Chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Since.UTC().Format(time.RFC3339))
-	}
-	return ev
+	return c
 }
 
 // logDropped prints one line per chip problem and dropped sensor.
-func logDropped(e env, b report.Beat) {
-	for _, c := range b.Chips {
+func logDropped(e env, chips []thermal.Chip) {
+	for _, c := range chips {
 		if c.Asleep {
 			fmt.Fprintf(e.stderr, "%s %s: asleep (runtime-suspended), not read\n", c.Source, c.Name)
 		}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/thermal-heartbeat/thermal/config"
-	"github.com/thermal-heartbeat/thermal/hwmon"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/report"
+	"github.com/thermal-heartbeat/thermal/state"
 )
 
 // BenchmarkBeat measures a whole beat's work in process (collection,
@@ -24,27 +24,31 @@ func BenchmarkBeat(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 5000} {
 		root := sysfstest.UnpackString(b, sysfstest.Generate(n))
 		src := sourceFlags{sysfs: root, dev: root, timeout: time.Minute}
-		beat := func(inv *hwmon.Inventory) *hwmon.Inventory {
-			c := collect(src, time.Now, nil, cfg, inv)
-			chips, th := applyConfig(cfg, c.beat.Chips)
-			c.beat.Chips = chips
-			c.beat.Thresholds = reportThresholds(th, nil)
-			if err := report.Write(io.Discard, c.beat); err != nil {
+		dir := b.TempDir()
+		beat := func(steady bool) {
+			var cache *state.Cache
+			if steady {
+				cache = &state.Cache{Dir: dir, BootID: "bench", Scope: root, TTL: time.Hour, Now: time.Now()}
+			}
+			snap := collect(src, time.Now, cfg, cacheOrNil(cache))
+			if err := report.Write(io.Discard, snap.Beat(nil)); err != nil {
 				b.Fatal(err)
 			}
-			return c.inventory
+			if err := cache.Flush(); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.Run(fmt.Sprintf("full/sensors=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				beat(nil)
+				beat(false)
 			}
 		})
 		b.Run(fmt.Sprintf("steady/sensors=%d", n), func(b *testing.B) {
-			inv := beat(nil)
+			beat(true)
 			b.ReportAllocs()
 			for b.Loop() {
-				beat(inv)
+				beat(true)
 			}
 		})
 	}

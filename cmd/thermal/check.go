@@ -20,23 +20,26 @@ func check(args []string, e env) int {
 	if !ok {
 		return exitUsage
 	}
-	c := collect(src, e.now, nil, cfg, nil)
-	for _, err := range c.errs {
+	snap := collect(src, e.now, cfg, nil)
+	for _, err := range snap.Errs {
 		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
 	}
-	chips, th := applyConfig(cfg, c.beat.Chips)
 	fmt.Fprintf(e.stdout, "%s: OK (%d rules, %d ignores, %d labels)\n\n", cfg.DisplayPath(), len(cfg.Rules), len(cfg.Ignores), len(cfg.Labels))
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tLEVEL\tTHRESHOLD\tFOR\tHYSTERESIS\tREPEAT\tFROM")
-	for _, chip := range chips {
+	for _, chip := range snap.Chips {
 		for _, s := range chip.Sensors {
 			now := "-"
 			if s.Err == nil {
 				now = strconv.FormatFloat(s.Celsius(), 'f', -1, 64)
 			}
-			ts := th[sensorRef{chip.Source, chip.Name, s.Name}]
+			ts := snap.Thresholds[chip.ID(&s)]
 			if len(ts) == 0 {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\t-\t\t\t\tno rule and no hardware limit\n", chip.Source, chip.Name, s.Name, now)
+				why := "no rule and no hardware limit"
+				if chip.Twin != "" {
+					why = "no rule; hardware limits apply to its twin " + chip.Twin
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\t-\t\t\t\t%s\n", chip.Source, chip.Name, s.Name, now, why)
 			}
 			for _, t := range ts {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", chip.Source, chip.Name, s.Name, now, t.Level,
@@ -45,7 +48,7 @@ func check(args []string, e env) int {
 		}
 	}
 	tw.Flush()
-	if len(c.errs) > 0 {
+	if len(snap.Errs) > 0 {
 		return exitFail // the file is valid, but not every source could be read
 	}
 	return exitOK

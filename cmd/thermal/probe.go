@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,8 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/thermal-heartbeat/thermal"
-	"github.com/thermal-heartbeat/thermal/config"
-	"github.com/thermal-heartbeat/thermal/report"
+	"github.com/thermal-heartbeat/thermal/pipeline"
 )
 
 func probe(args []string, e env) int {
@@ -35,14 +35,11 @@ func probe(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "thermal probe: --json and --toml exclude each other")
 		return exitUsage
 	}
-	c := collect(src, e.now, nil, cfg, nil)
-	b := c.beat
-	for _, err := range c.errs {
+	snap := collect(src, e.now, cfg, nil)
+	for _, err := range snap.Errs {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
 	}
-	var th map[sensorRef][]config.Threshold
-	b.Chips, th = applyConfig(cfg, b.Chips)
-	inv := inventory(b, th)
+	inv := inventory(snap)
 	if *asTOML {
 		writeStarterTOML(e.stdout, inv)
 		return exitOK
@@ -62,29 +59,36 @@ func probe(args []string, e env) int {
 // probeChip and probeSensor are the --json shape: stable field names,
 // degrees Celsius, null where there is no value.
 type probeChip struct {
-	Source  string        `json:"source"`
-	Chip    string        `json:"chip"`
-	Driver  string        `json:"driver"`
-	Bus     string        `json:"bus,omitempty"`
-	Path    string        `json:"path"`
-	Device  string        `json:"device,omitempty"`
-	Status  string        `json:"status"` // ok, asleep, error
-	Error   string        `json:"error,omitempty"`
-	Errors  int           `json:"read_errors"`
-	NVMe    *probeNVMe    `json:"nvme,omitempty"`
+	Source string `json:"source"`
+	Chip   string `json:"chip"`
+	Driver string `json:"driver"`
+	Bus    string `json:"bus,omitempty"`
+	Path   string `json:"path"`
+	Device string `json:"device,omitempty"`
+	Status string `json:"status"` // ok, asleep, error
+	Error  string `json:"error,omitempty"`
+	Errors int    `json:"read_errors"`
+	// Attrs are the source's facts about the chip (an NVMe drive's model,
+	// serial and how it was read), under the source's name.
+	Attrs   thermal.Attrs `json:"-"`
 	Sensors []probeSensor `json:"sensors"`
 }
 
-type probeNVMe struct {
-	Controller  string   `json:"controller"`
-	Model       string   `json:"model"`
-	Serial      string   `json:"serial"`
-	Firmware    string   `json:"firmware"`
-	ReadVia     string   `json:"read_via"` // ioctl or hwmon
-	Fallback    string   `json:"fallback,omitempty"`
-	WCTEMP      *float64 `json:"wctemp,omitempty"`
-	CCTEMP      *float64 `json:"cctemp,omitempty"`
-	TempWarning *bool    `json:"temperature_warning,omitempty"`
+// MarshalJSON puts the chip's facts under the source's name ("nvme": {…})
+// between its status and its sensors.
+func (c probeChip) MarshalJSON() ([]byte, error) {
+	type plain probeChip
+	b, err := json.Marshal(plain(c))
+	if err != nil || len(c.Attrs) == 0 {
+		return b, err
+	}
+	attrs, err := json.Marshal(c.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndex(b, []byte(`,"sensors":`))
+	key, _ := json.Marshal(c.Source)
+	return slices.Concat(b[:i], []byte(","), key, []byte(":"), attrs, b[i:]), nil
 }
 
 type probeSensor struct {
@@ -117,23 +121,11 @@ type probeTrip struct {
 	Celsius float64 `json:"celsius"`
 }
 
-func inventory(b report.Beat, th map[sensorRef][]config.Threshold) []probeChip {
-	out := make([]probeChip, 0, len(b.Chips))
-	for _, c := range b.Chips {
+func inventory(snap *pipeline.Snapshot) []probeChip {
+	out := make([]probeChip, 0, len(snap.Chips))
+	for _, c := range snap.Chips {
 		pc := probeChip{Source: c.Source, Chip: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path,
-			Device: c.Device, Status: "ok", Errors: c.Errors, Sensors: []probeSensor{}}
-		if n := c.NVMe; n != nil {
-			pc.NVMe = &probeNVMe{Controller: n.Controller, Model: n.Model, Serial: n.Serial, Firmware: n.Firmware,
-				ReadVia: n.ReadVia, Fallback: n.Fallback, WCTEMP: celsius(n.WCTEMP), CCTEMP: celsius(n.CCTEMP)}
-			if len(c.Sensors) > 0 && pc.NVMe.WCTEMP == nil && pc.NVMe.CCTEMP == nil {
-				// Read through hwmon: the Composite limits are WCTEMP/CCTEMP.
-				pc.NVMe.WCTEMP, pc.NVMe.CCTEMP = celsius(c.Sensors[0].Max), celsius(c.Sensors[0].Crit)
-			}
-			if n.SMART != nil {
-				w := n.SMART.TemperatureWarning
-				pc.NVMe.TempWarning = &w
-			}
-		}
+			Device: c.Device, Status: "ok", Errors: c.Errors, Attrs: c.Attrs, Sensors: []probeSensor{}}
 		switch {
 		case c.Asleep:
 			pc.Status = "asleep"
@@ -153,7 +145,7 @@ func inventory(b report.Beat, th map[sensorRef][]config.Threshold) []probeChip {
 			for _, t := range s.Trips {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
 			}
-			for _, t := range th[sensorRef{c.Source, c.Name, s.Name}] {
+			for _, t := range snap.Thresholds[c.ID(&s)] {
 				ps.Thresholds = append(ps.Thresholds, probeThreshold{Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin,
 					For: t.For.String(), Hysteresis: t.Hysteresis, Repeat: t.Repeat.String()})
 			}
@@ -225,34 +217,68 @@ func printTable(w io.Writer, inv []probeChip) {
 	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
 }
 
-// printDrives lists the NVMe controllers with their own limits and how they
-// were read.
+// printDrives lists, per source, the facts its chips carry (the NVMe
+// controllers with their own limits and how they were read).
 func printDrives(w io.Writer, inv []probeChip) {
-	first := true
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var sources []string
 	for _, c := range inv {
-		n := c.NVMe
-		if n == nil {
-			continue
+		if len(c.Attrs) > 0 && !slices.Contains(sources, c.Source) {
+			sources = append(sources, c.Source)
 		}
-		if first {
-			fmt.Fprintln(w)
-			fmt.Fprintln(tw, "NVME	CHIP	MODEL	SERIAL	FIRMWARE	WCTEMP	CCTEMP	READ VIA")
-			first = false
-		}
-		via := n.ReadVia
-		if c.Status == "asleep" {
-			via = "not read: asleep"
-		}
-		if n.Fallback != "" {
-			via += ": " + n.Fallback
-		}
-		if n.TempWarning != nil && *n.TempWarning {
-			via += " (SMART temperature warning set)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Controller, c.Chip, n.Model, n.Serial, n.Firmware, f1(n.WCTEMP), f1(n.CCTEMP), via)
 	}
-	tw.Flush()
+	for _, src := range sources {
+		var keys []string
+		for _, c := range inv {
+			for _, a := range c.Attrs {
+				if a.Value != nil && c.Source == src && !slices.Contains(keys, a.Key) {
+					keys = append(keys, a.Key)
+				}
+			}
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		// The first fact names the device (nvme0); the chip follows it.
+		header := []string{strings.ToUpper(src), "CHIP"}
+		for _, k := range keys[1:] {
+			header = append(header, strings.ToUpper(strings.ReplaceAll(k, "_", " ")))
+		}
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+		for _, c := range inv {
+			if c.Source != src || len(c.Attrs) == 0 {
+				continue
+			}
+			row := []string{attrText(c.Attrs.Get(keys[0])), c.Chip}
+			for _, k := range keys[1:] {
+				v := attrText(c.Attrs.Get(k))
+				if k == "read_via" && c.Status == "asleep" {
+					v = "not read: asleep"
+				}
+				row = append(row, v)
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+		tw.Flush()
+	}
+}
+
+func attrText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "-"
+	case string:
+		if v == "" {
+			return "-"
+		}
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		if v {
+			return "yes"
+		}
+		return "no"
+	}
+	return fmt.Sprint(v)
 }
 
 // thresholdColumns renders a sensor's thresholds and their origin.
@@ -261,7 +287,7 @@ func thresholdColumns(ts []probeThreshold) (warn, crit, from string) {
 	var origins []string
 	for _, t := range ts {
 		v := strconv.FormatFloat(t.Celsius, 'f', -1, 64)
-		if t.Level == string(config.Warning) {
+		if t.Level == string(thermal.Warning) {
 			warn = v
 		} else {
 			crit = v

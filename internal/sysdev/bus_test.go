@@ -1,4 +1,4 @@
-package hwmon
+package sysdev
 
 import "testing"
 

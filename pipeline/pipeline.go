@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/config"
+)
+
+// Source is a source in the pipeline and the sources it waits for: those
+// whose chips may own devices it would otherwise read (hwmon waits for
+// nvme, so that the kernel's nvme chip of a controller read through the
+// ioctl is never read). A source others wait for gets half the deadline,
+// so that those keep the other half.
+type Source struct {
+	thermal.Source
+	After []string
+}
+
+// Pipeline collects one snapshot. Config must be set; Timeout bounds the
+// whole collection; Cache (may be nil) is handed to the sources.
+type Pipeline struct {
+	Sources []Source
+	Config  *config.Config
+	Timeout time.Duration
+	Cache   thermal.Cache
+	Now     func() time.Time // time.Now when nil
+}
+
+// Snapshot is what one collection produced, with the configuration applied.
+type Snapshot struct {
+	Time      time.Time // when collection started
+	Chips     []thermal.Chip
+	Durations map[string]time.Duration // per source
+	// Thresholds in force, warning first, for every sensor that has one.
+	Thresholds map[thermal.SensorID][]config.Threshold
+	// Errs are problems that stopped a whole source (its class directory
+	// could not be listed); everything else is on the chips.
+	Errs []error
+}
+
+// Collect runs every source under the deadline and applies the
+// configuration.
+func (p *Pipeline) Collect() *Snapshot {
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	snap := &Snapshot{Time: now(), Durations: make(map[string]time.Duration, len(p.Sources))}
+	ctx, cancel := context.WithTimeout(context.Background(), p.Timeout)
+	defer cancel()
+
+	waitedFor := map[string]bool{}
+	for _, s := range p.Sources {
+		for _, a := range s.After {
+			waitedFor[a] = true
+		}
+	}
+	var (
+		mu      sync.Mutex
+		claimed = map[[2]string]bool{}         // (source, chip) read by a source that finished
+		yielded = map[[2]string]thermal.Chip{} // left to another source, with what is known of it
+		chips   []thermal.Chip
+	)
+	admit := func(c *thermal.Chip) bool {
+		relabel(c)
+		k := [2]string{c.Source, c.Name}
+		mu.Lock()
+		taken := claimed[k]
+		mu.Unlock()
+		return !taken && !p.Config.Ignored(c.Source, c.Name, "")
+	}
+	done := make(map[string]chan struct{}, len(p.Sources))
+	for _, s := range p.Sources {
+		done[s.Name()] = make(chan struct{})
+	}
+	var wg sync.WaitGroup
+	for _, s := range p.Sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[s.Name()])
+			for _, a := range s.After {
+				if ch, ok := done[a]; ok {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+					}
+				}
+			}
+			sctx := ctx
+			if waitedFor[s.Name()] {
+				var c context.CancelFunc
+				sctx, c = context.WithTimeout(ctx, p.Timeout/2)
+				defer c()
+			}
+			start := now()
+			got, err := s.Read(sctx, &thermal.Request{Admit: admit, Ignore: p.Config.Ignored, Cache: p.Cache})
+			mu.Lock()
+			defer mu.Unlock()
+			snap.Durations[s.Name()] = now().Sub(start)
+			if err != nil {
+				snap.Errs = append(snap.Errs, err)
+			}
+			for _, c := range got {
+				relabel(&c)
+				k := [2]string{c.Source, c.Name}
+				if c.Yield != "" {
+					yielded[k] = c
+					continue
+				}
+				claimed[k] = true
+				chips = append(chips, c)
+			}
+		}()
+	}
+	wg.Wait()
+	// A device yielded by one source and read by another carries what the
+	// first knew of it; one read by nobody is left out.
+	for i := range chips {
+		if y, ok := yielded[[2]string{chips[i].Source, chips[i].Name}]; ok {
+			adopt(&chips[i], y)
+		}
+	}
+	// NVMe-over-fabrics controllers all share a name; hwmon tells its own
+	// chips apart already.
+	thermal.UniqueChipNames(chips)
+	sort.SliceStable(chips, func(i, j int) bool {
+		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
+	})
+	twins(chips)
+	snap.Chips, snap.Thresholds = Apply(p.Config, chips)
+	return snap
+}
+
+// Apply drops ignored chips and sensors (sources skip them before reading
+// where they can; this catches the rest), renames sensors with a [[label]],
+// and returns the thresholds in force for every remaining sensor.
+func Apply(cfg *config.Config, chips []thermal.Chip) ([]thermal.Chip, map[thermal.SensorID][]config.Threshold) {
+	th := map[thermal.SensorID][]config.Threshold{}
+	out := chips[:0]
+	var kernel []string
+	for _, c := range chips {
+		if cfg.Ignored(c.Source, c.Name, "") {
+			continue
+		}
+		kept := c.Sensors[:0]
+		kernel = kernel[:0]
+		for _, s := range c.Sensors {
+			if cfg.Ignored(c.Source, c.Name, s.Name) {
+				if s.Err != nil {
+					c.Errors-- // an ignored sensor's failure is not ours to count
+				}
+				continue
+			}
+			kernel = append(kernel, s.Name)
+			s.Name = cfg.Rename(c.Source, c.Name, s.Name)
+			kept = append(kept, s)
+		}
+		// Two sensors renamed alike stay two series.
+		thermal.UniqueSensorNames(kept)
+		for i := range kept {
+			if t := cfg.Thresholds(c, kept[i], kernel[i]); len(t) > 0 {
+				th[c.ID(&kept[i])] = t
+			}
+		}
+		c.Sensors = kept
+		out = append(out, c)
+	}
+	return out, th
+}
+
+// Values maps every sensor with a value in this snapshot to it, in °C.
+func (s *Snapshot) Values() map[thermal.SensorID]float64 {
+	m := make(map[thermal.SensorID]float64, 4*len(s.Chips))
+	for i := range s.Chips {
+		c := &s.Chips[i]
+		for j := range c.Sensors {
+			if c.Sensors[j].Err == nil {
+				m[c.ID(&c.Sensors[j])] = c.Sensors[j].Celsius()
+			}
+		}
+	}
+	return m
+}
+
+// Sensors counts the sensors present (read or not) and those with a value.
+func (s *Snapshot) Sensors() (present, read int) {
+	for _, c := range s.Chips {
+		present += len(c.Sensors)
+		for _, x := range c.Sensors {
+			if x.Err == nil {
+				read++
+			}
+		}
+	}
+	return present, read
+}
+
+// ThresholdIDs lists the sensors with thresholds in a stable order.
+func (s *Snapshot) ThresholdIDs() []thermal.SensorID {
+	ids := make([]thermal.SensorID, 0, len(s.Thresholds))
+	for id := range s.Thresholds {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b thermal.SensorID) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Chip, b.Chip), cmp.Compare(a.Sensor, b.Sensor))
+	})
+	return ids
+}
