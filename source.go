@@ -143,13 +143,15 @@ func (r *Request) Ignores(source, chip, sensor string) bool {
 	return r != nil && r.Ignore != nil && r.Ignore(source, chip, sensor)
 }
 
-// Cache is a source's memory between beats. Load decodes what was stored
-// under key into v (a pointer) and reports whether there was anything
-// valid; Store keeps v for the next beat. Keys are short file-name-safe
-// words (hwmon-inventory, nvme-limits).
+// Cache is a source's memory between beats: bytes in the source's own
+// encoding. Load returns what was stored under key, if it is still valid
+// (same boot, same tree, young enough); Store keeps data for the next
+// beat. Keys are short file-name-safe words (hwmon-inventory, nvme-limits).
+// A source must treat loaded bytes as untrusted: a corrupt entry is
+// ignored, never a failure.
 type Cache interface {
-	Load(key string, v any) bool
-	Store(key string, v any)
+	Load(key string) ([]byte, bool)
+	Store(key string, data []byte)
 }
 
 // CacheOf returns r.Cache, or nil.

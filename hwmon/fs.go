@@ -58,13 +58,15 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	var prev *Inventory
 	if cache != nil {
 		var inv Inventory
-		if cache.Load(inventoryKey, &inv) && inv.Chips != nil {
+		if data, ok := cache.Load(inventoryKey); ok && inv.UnmarshalBinary(data) == nil {
 			prev = &inv
 		}
 	}
 	chips, next, err := fs.ChipsCached(ctx, prev)
 	if cache != nil && next != nil && (prev == nil || next.Changed) {
-		cache.Store(inventoryKey, next)
+		if data, err := next.MarshalBinary(); err == nil {
+			cache.Store(inventoryKey, data)
+		}
 	}
 	return chips, err
 }

@@ -2,7 +2,9 @@ package hwmon
 
 import (
 	"errors"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/thermal-heartbeat/thermal"
 )
@@ -100,3 +102,165 @@ func (inv *Inventory) remember(entry, link string, c thermal.Chip, channels []ch
 }
 
 func isRangeErr(err error) bool { return errors.Is(err, thermal.ErrOutOfRange) }
+
+// inventoryMagic starts an encoded inventory; a change of format changes it.
+const inventoryMagic = "thermal-hwmon-inventory 1\n"
+
+// MarshalBinary encodes the inventory compactly, one line per chip and per
+// channel, tab-separated: a steady-state beat decodes it for every sensor,
+// and encoding/json's reflection cost more than reading the sensors did.
+func (inv *Inventory) MarshalBinary() ([]byte, error) {
+	entries := make([]string, 0, len(inv.Chips))
+	for e := range inv.Chips {
+		entries = append(entries, e)
+	}
+	sort.Strings(entries)
+	b := make([]byte, 0, 256*len(entries))
+	b = append(b, inventoryMagic...)
+	field := func(s string) {
+		b = append(b, '\t')
+		b = appendEscaped(b, s)
+	}
+	limit := func(v *int64) {
+		b = append(b, '\t')
+		if v != nil {
+			b = strconv.AppendInt(b, *v, 10)
+		}
+	}
+	for _, e := range entries {
+		c := inv.Chips[e]
+		b = append(b, 'C')
+		for _, f := range []string{e, c.Link, c.Source, c.Name, c.Driver, c.Bus, c.Path, c.Device} {
+			field(f)
+		}
+		b = append(b, '\n')
+		for _, ch := range c.Channels {
+			b = append(b, "T\t"...)
+			b = strconv.AppendInt(b, int64(ch.N), 10)
+			b = append(b, '\t')
+			b = strconv.AppendUint(b, uint64(ch.Attrs), 10)
+			if ch.Known {
+				b = append(b, "\t1"...)
+			} else {
+				b = append(b, "\t0"...)
+			}
+			field(ch.Label)
+			limit(ch.Max)
+			limit(ch.Crit)
+			limit(ch.Emergency)
+			limit(ch.CritHyst)
+			b = append(b, '\n')
+		}
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded. Anything malformed is
+// an error; the caller then inspects every chip afresh.
+func (inv *Inventory) UnmarshalBinary(data []byte) error {
+	s, ok := strings.CutPrefix(string(data), inventoryMagic)
+	if !ok {
+		return errors.New("hwmon: inventory: unknown format")
+	}
+	inv.Chips = map[string]InventoryChip{}
+	var cur *InventoryChip
+	var curEntry string
+	flush := func() {
+		if cur != nil {
+			inv.Chips[curEntry] = *cur
+		}
+	}
+	var fields [10]string
+	for line := range strings.SplitSeq(s, "\n") {
+		if line == "" {
+			continue
+		}
+		n := splitTabs(line, fields[:])
+		switch {
+		case fields[0] == "C" && n == 9:
+			flush()
+			curEntry = unescape(fields[1])
+			cur = &InventoryChip{Link: unescape(fields[2]), Source: unescape(fields[3]), Name: unescape(fields[4]),
+				Driver: unescape(fields[5]), Bus: unescape(fields[6]), Path: unescape(fields[7]), Device: unescape(fields[8])}
+		case fields[0] == "T" && n == 9 && cur != nil:
+			num, err1 := strconv.Atoi(fields[1])
+			attrs, err2 := strconv.ParseUint(fields[2], 10, 8)
+			if err1 != nil || err2 != nil || num < 1 || (fields[3] != "0" && fields[3] != "1") {
+				return errors.New("hwmon: inventory: bad channel line")
+			}
+			ch := InventoryChannel{N: num, Attrs: uint8(attrs), Known: fields[3] == "1", Label: unescape(fields[4])}
+			for i, dst := range []**int64{&ch.Max, &ch.Crit, &ch.Emergency, &ch.CritHyst} {
+				if f := fields[5+i]; f != "" {
+					v, err := strconv.ParseInt(f, 10, 64)
+					if err != nil {
+						return errors.New("hwmon: inventory: bad limit")
+					}
+					*dst = &v
+				}
+			}
+			cur.Channels = append(cur.Channels, ch)
+		default:
+			return errors.New("hwmon: inventory: bad line")
+		}
+	}
+	flush()
+	return nil
+}
+
+// splitTabs splits line at tabs into fields and returns how many there
+// were (more than len(fields) counts as len(fields)+1).
+func splitTabs(line string, fields []string) int {
+	n := 0
+	for {
+		i := strings.IndexByte(line, '\t')
+		if n == len(fields) {
+			return n + 1
+		}
+		if i < 0 {
+			fields[n] = line
+			return n + 1
+		}
+		fields[n] = line[:i]
+		line = line[i+1:]
+		n++
+	}
+}
+
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, `\\`...)
+		case '\t':
+			b = append(b, `\t`...)
+		case '\n':
+			b = append(b, `\n`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func unescape(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			switch s[i] {
+			case 't':
+				b.WriteByte('\t')
+			case 'n':
+				b.WriteByte('\n')
+			default:
+				b.WriteByte(s[i])
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -141,3 +141,54 @@ func TestInventorySettlesWithSkippedAndBrokenChips(t *testing.T) {
 		inv = next
 	}
 }
+
+func TestInventoryEncodingRoundTrips(t *testing.T) {
+	for _, tree := range []string{"intel-server.tree", "amd-workstation.tree", "exotic.tree", "qemu-6.1.tree"} {
+		fs := newFS(t, fixtureRoot(t, tree))
+		_, inv, err := fs.ChipsCached(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Labels with the encoding's own separators survive.
+		for e, c := range inv.Chips {
+			if len(c.Channels) > 0 {
+				c.Channels[0].Label = "tab\there\\ and\nnewline"
+				inv.Chips[e] = c
+				break
+			}
+		}
+		data, err := inv.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Inventory
+		if err := got.UnmarshalBinary(data); err != nil {
+			t.Fatalf("%s: %v", tree, err)
+		}
+		inv.Changed = false
+		if !reflect.DeepEqual(&got, inv) {
+			t.Errorf("%s: round trip differs:\n got %+v\nwant %+v", tree, got, *inv)
+		}
+	}
+}
+
+// A corrupt cache entry is an error, never a panic or a half inventory.
+func FuzzInventoryUnmarshal(f *testing.F) {
+	f.Add([]byte(inventoryMagic + "C\thwmon0\tl\thwmon\tx-isa-0000\tx\tisa\t/p\t/d\nT\t1\t1\t1\tlabel\t1000\t\t\t\n"))
+	f.Add([]byte(inventoryMagic + "T\t1\t1\t1\n"))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var inv Inventory
+		if err := inv.UnmarshalBinary(data); err != nil {
+			return
+		}
+		again, err := inv.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inv2 Inventory
+		if err := inv2.UnmarshalBinary(again); err != nil || !reflect.DeepEqual(inv, inv2) {
+			t.Fatalf("re-encoding changed the inventory: %v", err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package nvme
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -160,7 +161,9 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	var known map[string]Limits
 	cache := req.CacheOf()
 	if cache != nil {
-		cache.Load(limitsKey, &known)
+		if data, ok := cache.Load(limitsKey); ok && json.Unmarshal(data, &known) != nil {
+			known = nil // corrupt: identify the drives again
+		}
 	}
 	res := fs.ReadControllers(ctx, ctrls, known)
 	if cache != nil && len(res.Learned) > 0 {
@@ -171,7 +174,9 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		for k, v := range res.Learned {
 			all[k] = v
 		}
-		cache.Store(limitsKey, all)
+		if data, err := json.Marshal(all); err == nil {
+			cache.Store(limitsKey, data)
+		}
 	}
 	return res.Chips, err
 }

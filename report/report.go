@@ -1,7 +1,8 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/thermal-heartbeat/thermal"
 )
@@ -42,6 +44,7 @@ type Threshold struct {
 // family is one metric family; its label names are sorted, as the text
 // format's consumers (and client_golang's registry) order them.
 type family struct {
+	rank       int // position by name among the beat's families
 	name, help string
 	counter    bool
 	labels     []string // sorted label names
@@ -92,39 +95,83 @@ var (
 		"1 when the configuration file was loaded, 0 when it could not be and the last good (or the built-in) configuration was used.", false)
 )
 
-var fixed = map[string]bool{}
+var (
+	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid}
+	fixed         = map[string]bool{}
+)
 
 func init() {
-	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid} {
+	for _, f := range fixedFamilies {
 		fixed[f.name] = true
 	}
 }
 
-// row is one series: its label values (sorted by label name) live in the
-// writer's arena at [off, off+n).
+// row is one series: its label values (sorted by label name) are string
+// ids in the writer's arena at [off, off+n).
 type row struct {
 	fam    *family
 	off, n int32
+	seq    int32 // insertion order: of two equal label sets the first stands
 	value  float64
+	key    [2]uint64 // family rank, label count and value ranks, packed for sorting
 }
 
-// writer accumulates the beat's series, then renders them sorted.
+// Packing of row keys: 8 bits of family rank, 4 of label count, then up to
+// five value ranks of keyBits each over two words.
+const keyBits = 20
+
+// writer accumulates the beat's series, then renders them sorted. Label
+// values are interned: each distinct string is sanitised, ranked and
+// escaped once, and rows compare as integers.
 type writer struct {
 	rows  []row
-	arena []string
+	arena []uint32
+	strs  []string          // id -> value
+	ids   map[string]uint32 // value -> id
+	// last remembers, per label position, the string last interned there:
+	// a chip's name comes back for each of its series.
+	last [6]struct {
+		p  *byte
+		n  int
+		id uint32
+	}
+	rank  []uint32           // id -> rank of the value in byte order
 	extra map[string]*family // families of the sources' own series
+}
+
+func (w *writer) intern(pos int, s string) uint32 {
+	p := unsafe.StringData(s)
+	if pos < len(w.last) && w.last[pos].p == p && w.last[pos].n == len(s) && p != nil {
+		return w.last[pos].id
+	}
+	id, ok := w.ids[s]
+	if !ok {
+		id = uint32(len(w.strs))
+		v := s
+		if !utf8.ValidString(v) {
+			v = strings.ToValidUTF8(v, "\uFFFD")
+			if id2, ok := w.ids[v]; ok {
+				w.ids[s] = id2
+				return id2
+			}
+			w.ids[v] = id
+		}
+		w.ids[s] = id
+		w.strs = append(w.strs, v)
+	}
+	if pos < len(w.last) {
+		w.last[pos].p, w.last[pos].n, w.last[pos].id = p, len(s), id
+	}
+	return id
 }
 
 func (w *writer) add(f *family, v float64, values ...string) {
 	off := len(w.arena)
 	w.arena = slices.Grow(w.arena, len(values))[:off+len(values)]
 	for i, val := range values {
-		if !utf8.ValidString(val) {
-			val = strings.ToValidUTF8(val, "\uFFFD")
-		}
-		w.arena[off+f.perm[i]] = val
+		w.arena[off+f.perm[i]] = w.intern(i, val)
 	}
-	w.rows = append(w.rows, row{fam: f, off: int32(off), n: int32(len(values)), value: v})
+	w.rows = append(w.rows, row{fam: f, off: int32(off), n: int32(len(values)), seq: int32(len(w.rows)), value: v})
 }
 
 // series adds a source's own series for chip c.
@@ -163,26 +210,26 @@ func labelOrder(f *family) []string {
 	return out
 }
 
-func (w *writer) values(r row) []string { return w.arena[r.off : r.off+r.n] }
+func (w *writer) values(r row) []uint32 { return w.arena[r.off : r.off+r.n] }
 
 // Write writes the beat's exposition text to w: families sorted by name,
 // series by label values, each label set once (the first series is kept
 // should two share one: one bad name must not cost the whole file).
 func Write(out io.Writer, b Beat) error {
-	var buf bytes.Buffer
-	render(&buf, b)
-	_, err := out.Write(buf.Bytes())
-	return err
+	buf := bufio.NewWriterSize(out, 64<<10)
+	render(buf, b)
+	return buf.Flush()
 }
 
-func render(buf *bytes.Buffer, b Beat) {
+func render(buf *bufio.Writer, b Beat) {
 	w := &writer{}
 	n := 0
 	for i := range b.Chips {
 		n += 2 + len(b.Chips[i].Sensors)
 	}
 	w.rows = make([]row, 0, n+2*len(b.Thresholds)+8)
-	w.arena = make([]string, 0, 3*cap(w.rows))
+	w.arena = make([]uint32, 0, 4*cap(w.rows))
+	w.ids = make(map[string]uint32, n)
 	for i := range b.Chips {
 		chip := &b.Chips[i]
 		w.add(famErrors, float64(chip.Errors), chip.Source, chip.Name)
@@ -230,22 +277,76 @@ func b2f(v bool) float64 {
 }
 
 // write renders the rows: families by name, then rows by label values.
-func (w *writer) write(buf *bytes.Buffer) {
-	slices.SortStableFunc(w.rows, func(a, b row) int {
+func (w *writer) write(buf *bufio.Writer) {
+	fams := make([]*family, 0, len(fixedFamilies)+len(w.extra))
+	fams = append(fams, fixedFamilies...)
+	for _, f := range w.extra {
+		fams = append(fams, f)
+	}
+	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	for i, f := range fams {
+		f.rank = i
+	}
+	order := make([]uint32, len(w.strs))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(w.strs[a], w.strs[b]) })
+	w.rank = make([]uint32, len(w.strs))
+	for r, id := range order {
+		w.rank[id] = uint32(r)
+	}
+	if len(fams) < 1<<8 && len(w.strs) < 1<<keyBits {
+		for i := range w.rows {
+			r := &w.rows[i]
+			var ranks [5]uint64
+			for j, id := range w.values(*r) {
+				if j < len(ranks) {
+					ranks[j] = uint64(w.rank[id])
+				}
+			}
+			r.key[0] = uint64(r.fam.rank)<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
+			r.key[1] = ranks[2]<<(2*keyBits) | ranks[3]<<keyBits | ranks[4]
+		}
+	}
+	// Sort compact keys, not rows.
+	type sortKey struct {
+		k0, k1 uint64
+		i      int32
+	}
+	keys := make([]sortKey, len(w.rows))
+	for i := range w.rows {
+		keys[i] = sortKey{w.rows[i].key[0], w.rows[i].key[1], int32(i)}
+	}
+	slices.SortFunc(keys, func(x, y sortKey) int {
+		if x.k0 != y.k0 {
+			return cmp.Compare(x.k0, y.k0)
+		}
+		if x.k1 != y.k1 {
+			return cmp.Compare(x.k1, y.k1)
+		}
+		// Equal keys: the packing did not apply, or more than five labels.
+		a, b := &w.rows[x.i], &w.rows[y.i]
 		if a.fam != b.fam {
-			return strings.Compare(a.fam.name, b.fam.name)
+			return a.fam.rank - b.fam.rank
 		}
 		if a.n != b.n {
 			return int(a.n - b.n)
 		}
-		return slices.Compare(w.values(a), w.values(b))
+		va, vb := w.values(*a), w.values(*b)
+		for i := range va {
+			if ra, rb := w.rank[va[i]], w.rank[vb[i]]; ra != rb {
+				return int(ra) - int(rb)
+			}
+		}
+		return int(a.seq - b.seq)
 	})
-	buf.Grow(len(w.rows) * 96)
-	var num []byte
+	num := make([]byte, 0, 32)
 	var last *family
-	var prev []string
-	for _, r := range w.rows {
-		vals := w.values(r)
+	var prev []uint32
+	for _, k := range keys {
+		r := &w.rows[k.i]
+		vals := w.values(*r)
 		if r.fam == last && slices.Equal(vals, prev) {
 			continue // a duplicate label set: the first stands
 		}
@@ -273,7 +374,7 @@ func (w *writer) write(buf *bytes.Buffer) {
 				}
 				buf.WriteString(r.fam.labels[i])
 				buf.WriteString(`="`)
-				escape(buf, v, true)
+				escape(buf, w.strs[v], true)
 				buf.WriteByte('"')
 			}
 			buf.WriteByte('}')
@@ -287,7 +388,7 @@ func (w *writer) write(buf *bytes.Buffer) {
 
 // escape writes s as the text format escapes HELP text (backslash and
 // newline) and, with quote, label values (also the double quote).
-func escape(buf *bytes.Buffer, s string, quote bool) {
+func escape(buf *bufio.Writer, s string, quote bool) {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		var rep string
@@ -331,11 +432,9 @@ func appendFloat(b []byte, f float64) []byte {
 }
 
 // WriteFile writes the beat to dir/thermal.prom atomically and returns the
-// path written. The exposition is rendered in full before the file is
-// created, so a rendering error leaves the previous file in place.
+// path written: a temporary file is renamed over the target only once it is
+// complete, so a failed write leaves the previous file in place.
 func WriteFile(dir string, b Beat) (string, error) {
-	var buf bytes.Buffer
-	render(&buf, b)
 	target := filepath.Join(dir, FileName)
 	// The temporary name starts with a dot and does not end in .prom:
 	// node_exporter's textfile collector never reads it.
@@ -344,7 +443,7 @@ func WriteFile(dir string, b Beat) (string, error) {
 		return "", fmt.Errorf("report: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
-	_, err = tmp.Write(buf.Bytes())
+	err = Write(tmp, b)
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}

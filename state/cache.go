@@ -1,9 +1,13 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -23,58 +27,66 @@ type Cache struct {
 
 	mu      sync.Mutex
 	built   map[string]time.Time // when each valid loaded entry was first built
-	pending map[string]any
+	pending map[string][]byte
 	// Warnings are the entries that could not be read; the beat logs them.
 	Warnings []error
 }
 
-type cacheFile struct {
-	BootID string          `json:"boot_id"`
-	Scope  string          `json:"sysfs"`
-	Built  time.Time       `json:"built"`
-	Data   json.RawMessage `json:"data"`
+// cacheHeader is the first line of a cache file; the source's bytes follow.
+type cacheHeader struct {
+	BootID string    `json:"boot_id"`
+	Scope  string    `json:"sysfs"`
+	Built  time.Time `json:"built"`
 }
 
-func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json") }
+// MaxCacheFile bounds what a cache file may hold.
+const MaxCacheFile = 16 << 20
 
-// Load decodes the entry for key into v when it is valid.
-func (c *Cache) Load(key string, v any) bool {
+func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".cache") }
+
+// Load returns the entry for key when it is valid.
+func (c *Cache) Load(key string) ([]byte, bool) {
 	if c == nil || c.BootID == "" {
-		return false
+		return nil, false
 	}
-	f, err := Load[*cacheFile](c.path(key))
+	b, err := readCapped(c.path(key), MaxCacheFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
 		c.Warnings = append(c.Warnings, err)
-		return false
+		return nil, false
 	}
-	if f == nil || f.BootID != c.BootID || f.Scope != c.Scope || c.Now.Before(f.Built) || c.Now.Sub(f.Built) >= c.TTL {
-		return false
+	line, data, ok := bytes.Cut(b, []byte("\n"))
+	var h cacheHeader
+	if !ok || json.Unmarshal(line, &h) != nil {
+		c.Warnings = append(c.Warnings, fmt.Errorf("state: %s: %w: bad header", c.path(key), ErrCorrupt))
+		return nil, false
 	}
-	if err := json.Unmarshal(f.Data, v); err != nil {
-		c.Warnings = append(c.Warnings, errors.Join(ErrCorrupt, err))
-		return false
+	if h.BootID != c.BootID || h.Scope != c.Scope || c.Now.Before(h.Built) || c.Now.Sub(h.Built) >= c.TTL {
+		return nil, false
 	}
 	if c.built == nil {
 		c.built = map[string]time.Time{}
 	}
-	c.built[key] = f.Built
-	return true
+	c.built[key] = h.Built
+	return data, true
 }
 
-// Store keeps v under key until Flush. An update of a valid entry keeps
+// Store keeps data under key until Flush. An update of a valid entry keeps
 // its age: a partial refresh does not extend the TTL.
-func (c *Cache) Store(key string, v any) {
+func (c *Cache) Store(key string, data []byte) {
 	if c == nil || c.BootID == "" {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending == nil {
-		c.pending = map[string]any{}
+		c.pending = map[string][]byte{}
 	}
-	c.pending[key] = v
+	c.pending[key] = data
 }
 
 // Flush writes what was stored.
@@ -85,14 +97,14 @@ func (c *Cache) Flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var errs []error
-	for key, v := range c.pending {
-		data, err := json.Marshal(v)
+	for key, data := range c.pending {
+		built, ok := c.built[key]
+		if !ok {
+			built = c.Now
+		}
+		h, err := json.Marshal(cacheHeader{BootID: c.BootID, Scope: c.Scope, Built: built})
 		if err == nil {
-			built, ok := c.built[key]
-			if !ok {
-				built = c.Now
-			}
-			err = Save(c.path(key), cacheFile{BootID: c.BootID, Scope: c.Scope, Built: built, Data: data})
+			err = WriteFileAtomic(c.path(key), slices.Concat(h, []byte("\n"), data))
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -4,25 +4,60 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ErrCorrupt wraps the decoding error of a state file that exists but cannot
 // be read back.
 var ErrCorrupt = errors.New("corrupt state file")
 
+// MaxFile bounds a JSON state file: a beat's state is a few KiB; a file
+// grown past this is corrupt, not read.
+const MaxFile = 4 << 20
+
+// readCapped reads the regular file at path, refusing anything else (a
+// FIFO would block, /dev/zero would never end) and anything over max bytes.
+func readCapped(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("state: %s: %w: not a regular file", path, ErrCorrupt)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("state: %s: %w: %d bytes, more than %d", path, ErrCorrupt, st.Size(), max)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("state: %s: %w: more than %d bytes", path, ErrCorrupt, max)
+	}
+	return b, nil
+}
+
 // Load decodes the JSON file at path. A missing file is the zero T and no
-// error. A file that cannot be decoded is the zero T and an error wrapping
-// ErrCorrupt: the caller warns and starts fresh.
+// error. A file that cannot be decoded (or is not a regular file, or is too
+// large) is the zero T and an error wrapping ErrCorrupt: the caller warns
+// and starts fresh.
 func Load[T any](path string) (T, error) {
 	var v T
-	b, err := os.ReadFile(path)
+	b, err := readCapped(path, MaxFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return v, nil
 	}
 	if err != nil {
-		return v, fmt.Errorf("state: %w", err)
+		return v, err
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		var zero T
@@ -38,6 +73,14 @@ func Save(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory (named .<base>.*.tmp) that is synced and renamed over path, so
+// that a reader, or the next beat after a crash, sees the old file or the
+// new one, never half of one.
+func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state: %w", err)
@@ -47,7 +90,7 @@ func Save(path string, v any) error {
 		return fmt.Errorf("state: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}
