@@ -9,6 +9,18 @@ import (
 // UniqueSensorNames makes sensor names unique within a chip: a repeated name
 // becomes "<name> (tempN)".
 func UniqueSensorNames(sensors []Sensor) {
+	if len(sensors) <= 32 {
+		// Chips have a handful of sensors: compare, do not hash.
+		for i := 1; i < len(sensors); i++ {
+			for j := 0; j < i; j++ {
+				if sensors[j].Name == sensors[i].Name {
+					sensors[i].Name += " (" + sensors[i].Attr + ")"
+					break
+				}
+			}
+		}
+		return
+	}
 	seen := make(map[string]bool, len(sensors))
 	for i := range sensors {
 		s := &sensors[i]

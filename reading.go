@@ -90,6 +90,9 @@ type Sensor struct {
 	// AuxErrors counts failed reads of the fault flag or of limits. The
 	// reading itself stands; the failures are counted on the chip.
 	AuxErrors int
+	// Thresholds in force, warning first; set by the pipeline from the
+	// configuration and the hardware's limits.
+	Thresholds []Threshold
 }
 
 // Trip is one trip point of a thermal zone.

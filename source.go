@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
+	"time"
 )
 
 // Level is a threshold level, as it appears in the level label and as the
@@ -160,4 +162,36 @@ func (r *Request) CacheOf() Cache {
 		return nil
 	}
 	return r.Cache
+}
+
+// Threshold is a threshold in force for one sensor, with where it came
+// from.
+type Threshold struct {
+	Level      Level
+	Celsius    float64
+	Origin     Origin
+	For        time.Duration // must hold this long before it fires
+	Hysteresis float64       // °C below the threshold before it clears
+	Repeat     time.Duration // re-announce at most this often while firing; 0: once
+}
+
+// Origin says where a threshold came from: a rule of the configuration or
+// one of the hardware's own limits. It is rendered only for people.
+type Origin struct {
+	Rule int    // 1-based index of the rule; 0 for a hardware limit
+	File string // the rule's file; "" for a built-in rule
+	Line int
+	// Attr and Limit name a hardware limit: ("temp1", "_max") reads
+	// "temp1_max"; ("", "NVMe WCTEMP") reads as is.
+	Attr, Limit string
+}
+
+func (o Origin) String() string {
+	switch {
+	case o.Rule > 0 && o.File == "":
+		return "built-in rule " + strconv.Itoa(o.Rule)
+	case o.Rule > 0:
+		return "rule " + strconv.Itoa(o.Rule) + " (" + o.File + ":" + strconv.Itoa(o.Line) + ")"
+	}
+	return "hardware: " + o.Attr + o.Limit
 }

@@ -39,7 +39,7 @@ func TestDefaults(t *testing.T) {
 			if i > 0 {
 				got += ","
 			}
-			got += string(th.Level) + "@" + formatC(th.Celsius) + " " + th.Origin
+			got += string(th.Level) + "@" + formatC(th.Celsius) + " " + th.Origin.String()
 		}
 		if got != tc.want {
 			t.Errorf("%s %s: thresholds %q, want %q", tc.chip.Name, tc.sensor.Name, got, tc.want)
@@ -91,7 +91,7 @@ environment = "production"
 	}
 	// A rule matches the renamed sensor too.
 	th := c.Thresholds(thermal.Chip{Source: "hwmon", Name: "nct6798-isa-0290"}, thermal.Sensor{Name: "Motherboard"}, "SYSTIN")
-	if len(th) != 2 || th[0].Origin != "rule 1 ("+c.DisplayPath()+":2)" {
+	if len(th) != 2 || th[0].Origin.String() != "rule 1 ("+c.DisplayPath()+":2)" {
 		t.Errorf("thresholds %+v", th)
 	}
 }

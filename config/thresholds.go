@@ -1,21 +1,11 @@
 package config
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/thermal-heartbeat/thermal"
 )
 
-// Threshold is a threshold in force for one sensor, with where it came from.
-type Threshold struct {
-	Level      thermal.Level
-	Celsius    float64
-	Origin     string // "rule 2 (/etc/thermal-heartbeat/thermal.toml:14)", "hardware tempN_max", …
-	For        time.Duration
-	Hysteresis float64 // °C
-	Repeat     time.Duration
-}
+// Threshold is a threshold in force for one sensor.
+type Threshold = thermal.Threshold
 
 // Ignored reports whether the sensor (or, with sensor "", the whole chip)
 // is to be neither read nor reported.
@@ -54,74 +44,78 @@ func (c *Config) Rename(source, chip, sensor string) string {
 // as unset (tmp102 powers up with max = 0). kernelName is the sensor's
 // name before any [[label]], name after; a rule may use either.
 func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName string) []Threshold {
+	return c.AppendThresholds(nil, &chip, &s, kernelName)
+}
+
+// AppendThresholds appends the sensor's thresholds (see Thresholds) to dst.
+func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *thermal.Sensor, kernelName string) []Threshold {
 	hwWarn, hwCrit := hardware(chip, s)
-	for i, r := range c.Rules {
+	for i := range c.Rules {
+		r := &c.Rules[i]
 		if !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
 			continue
 		}
-		origin := fmt.Sprintf("rule %d (%s:%d)", i+1, c.DisplayPath(), r.Line)
+		origin := thermal.Origin{Rule: i + 1, File: c.DisplayPath(), Line: r.Line}
 		if c.Path == "" {
-			origin = fmt.Sprintf("built-in rule %d", i+1)
+			origin.File, origin.Line = "", 0
 		}
-		rule := func(level thermal.Level, v float64) *Threshold {
-			return &Threshold{Level: level, Celsius: v, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
-		}
-		var warn, crit *Threshold
+		var warn, crit Threshold
 		if r.Warning != nil {
-			warn = rule(thermal.Warning, *r.Warning)
+			warn = Threshold{Level: thermal.Warning, Celsius: *r.Warning, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
 		}
 		if r.Critical != nil {
-			crit = rule(thermal.Critical, *r.Critical)
+			crit = Threshold{Level: thermal.Critical, Celsius: *r.Critical, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
 		}
-		if warn == nil && hwWarn != nil && hwWarn.Celsius < crit.Celsius {
+		if warn.Level == "" && hwWarn.Level != "" && hwWarn.Celsius < crit.Celsius {
 			warn = hwWarn
 		}
-		if crit == nil && hwCrit != nil && hwCrit.Celsius > warn.Celsius {
+		if crit.Level == "" && hwCrit.Level != "" && hwCrit.Celsius > warn.Celsius {
 			crit = hwCrit
 		}
-		return pair(warn, crit)
+		return appendSet(dst, warn, crit)
 	}
-	if hwWarn != nil && hwCrit != nil && hwWarn.Celsius >= hwCrit.Celsius {
-		hwWarn = nil
+	if hwWarn.Level != "" && hwCrit.Level != "" && hwWarn.Celsius >= hwCrit.Celsius {
+		hwWarn = Threshold{}
 	}
-	return pair(hwWarn, hwCrit)
+	return appendSet(dst, hwWarn, hwCrit)
 }
 
-func pair(warn, crit *Threshold) []Threshold {
-	var out []Threshold
-	for _, t := range []*Threshold{warn, crit} {
-		if t != nil {
-			out = append(out, *t)
+// appendSet appends the thresholds that are set (Level != "").
+func appendSet(dst []Threshold, ts ...Threshold) []Threshold {
+	for _, t := range ts {
+		if t.Level != "" {
+			dst = append(dst, t)
 		}
 	}
-	return out
+	return dst
 }
 
-// hardware returns the thresholds the hardware's own limits give.
-func hardware(chip thermal.Chip, s thermal.Sensor) (warn, crit *Threshold) {
+// hardware returns the thresholds the hardware's own limits give; an unset
+// one has Level "".
+func hardware(chip *thermal.Chip, s *thermal.Sensor) (warn, crit Threshold) {
 	if chip.Twin != "" && chip.Source != thermal.SourceZone {
 		// One physical sensor pages once: the zone that exports this hwmon
 		// chip owns the trip points.
-		return nil, nil
+		return warn, crit
 	}
-	hw := func(level thermal.Level, milli *int64, origin string) *Threshold {
+	hw := func(level thermal.Level, milli *int64, attr, limit string) Threshold {
 		if milli == nil || *milli <= 0 {
-			return nil
+			return Threshold{}
 		}
-		return &Threshold{Level: level, Celsius: thermal.Celsius(*milli), Origin: origin,
+		return Threshold{Level: level, Celsius: thermal.Celsius(*milli), Origin: thermal.Origin{Attr: attr, Limit: limit},
 			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
 	}
 	switch chip.Source {
 	case thermal.SourceNVMe:
-		warn = hw(thermal.Warning, s.Max, "hardware: NVMe WCTEMP")
-		crit = hw(thermal.Critical, s.Crit, "hardware: NVMe CCTEMP")
+		warn = hw(thermal.Warning, s.Max, "", "NVMe WCTEMP")
+		crit = hw(thermal.Critical, s.Crit, "", "NVMe CCTEMP")
 	case thermal.SourceZone:
-		crit = hw(thermal.Critical, s.Crit, "hardware: critical trip point")
+		crit = hw(thermal.Critical, s.Crit, "", "critical trip point")
 	default:
-		warn = hw(thermal.Warning, s.Max, "hardware: "+s.Attr+"_max")
-		crit = hw(thermal.Critical, s.Crit, "hardware: "+s.Attr+"_crit")
-		if crit == nil {
-			crit = hw(thermal.Critical, s.Emergency, "hardware: "+s.Attr+"_emergency")
+		warn = hw(thermal.Warning, s.Max, s.Attr, "_max")
+		crit = hw(thermal.Critical, s.Crit, s.Attr, "_crit")
+		if crit.Level == "" {
+			crit = hw(thermal.Critical, s.Emergency, s.Attr, "_emergency")
 		}
 	}
 	return warn, crit

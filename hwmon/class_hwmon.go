@@ -89,6 +89,7 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 	type plan struct {
 		entry, link string
 		channels    []channel
+		cached      *InventoryChip // the inventory's entry, when it was used
 	}
 	jobs := make([]gather.Job, 0, len(entries))
 	plans := make([]plan, 0, len(entries))
@@ -96,8 +97,10 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 		link, linkErr := sysread.Readlink(filepath.Join(classDir, e), in.linkBuf)
 		var chip thermal.Chip
 		var channels []channel
+		var fromInventory *InventoryChip
 		if cached, ok := prev.lookup(e, link, linkErr); ok {
 			chip, channels = cached.chip(), cached.channels()
+			fromInventory = &cached
 		} else {
 			chip, channels = in.inspect(classDir, e, link, linkErr)
 			// A chip that cannot be inspected is not remembered, and is not
@@ -119,12 +122,16 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			job.Read = fs.readChannels(chip, channels)
 		}
 		jobs = append(jobs, job)
-		plans = append(plans, plan{e, link, channels})
+		plans = append(plans, plan{e, link, channels, fromInventory})
 	}
 	chips := gather.Run(ctx, jobs)
 	for i, c := range chips {
 		if c.Err != nil && jobs[i].Read == nil {
 			continue // not inspected: nothing to remember
+		}
+		if p := plans[i]; p.cached != nil && p.cached.complete() {
+			next.Chips[p.entry] = *p.cached // nothing left to learn
+			continue
 		}
 		if next.remember(plans[i].entry, plans[i].link, c, plans[i].channels) {
 			next.Changed = true

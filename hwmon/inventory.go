@@ -58,6 +58,16 @@ func (inv *Inventory) lookup(e, link string, linkErr error) (InventoryChip, bool
 	return c, ok && c.Link == link
 }
 
+// complete reports whether every channel's label and limits are known.
+func (c *InventoryChip) complete() bool {
+	for _, ch := range c.Channels {
+		if !ch.Known {
+			return false
+		}
+	}
+	return true
+}
+
 func (c InventoryChip) chip() thermal.Chip {
 	return thermal.Chip{Source: c.Source, Name: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path, Device: c.Device}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/alert"
 	"github.com/thermal-heartbeat/thermal/report"
 )
@@ -8,7 +9,13 @@ import (
 // Readings pairs every reading of the snapshot with each of its thresholds,
 // for alert.Evaluate.
 func (s *Snapshot) Readings() []alert.Reading {
-	var rs []alert.Reading
+	n := 0
+	for i := range s.Chips {
+		for j := range s.Chips[i].Sensors {
+			n += len(s.Chips[i].Sensors[j].Thresholds)
+		}
+	}
+	rs := make([]alert.Reading, 0, n)
 	for i := range s.Chips {
 		c := &s.Chips[i]
 		for j := range c.Sensors {
@@ -16,9 +23,8 @@ func (s *Snapshot) Readings() []alert.Reading {
 			if sn.Err != nil {
 				continue
 			}
-			id := c.ID(sn)
-			for _, t := range s.Thresholds[id] {
-				rs = append(rs, alert.Reading{Key: alert.Key{SensorID: id, Level: t.Level},
+			for _, t := range sn.Thresholds {
+				rs = append(rs, alert.Reading{Key: alert.Key{SensorID: c.ID(sn), Level: t.Level},
 					Celsius: sn.Celsius(), Threshold: t.Celsius, For: t.For, Hysteresis: t.Hysteresis, Repeat: t.Repeat})
 			}
 		}
@@ -29,11 +35,8 @@ func (s *Snapshot) Readings() []alert.Reading {
 // Beat is the snapshot as report renders it, with the breaches firing now.
 func (s *Snapshot) Beat(firing map[alert.Key]bool) report.Beat {
 	b := report.Beat{Time: s.Time, Chips: s.Chips, Durations: s.Durations}
-	for _, id := range s.ThresholdIDs() {
-		for _, t := range s.Thresholds[id] {
-			b.Thresholds = append(b.Thresholds, report.Threshold{SensorID: id, Level: t.Level, Celsius: t.Celsius,
-				Firing: firing[alert.Key{SensorID: id, Level: t.Level}]})
-		}
+	if len(firing) > 0 {
+		b.Firing = func(id thermal.SensorID, level thermal.Level) bool { return firing[alert.Key{SensorID: id, Level: level}] }
 	}
 	return b
 }

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"cmp"
 	"context"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -37,8 +36,6 @@ type Snapshot struct {
 	Time      time.Time // when collection started
 	Chips     []thermal.Chip
 	Durations map[string]time.Duration // per source
-	// Thresholds in force, warning first, for every sensor that has one.
-	Thresholds map[thermal.SensorID][]config.Threshold
 	// Errs are problems that stopped a whole source (its class directory
 	// could not be listed); everything else is on the chips.
 	Errs []error
@@ -134,15 +131,20 @@ func (p *Pipeline) Collect() *Snapshot {
 		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
 	})
 	twins(chips)
-	snap.Chips, snap.Thresholds = Apply(p.Config, chips)
+	snap.Chips = Apply(p.Config, chips)
 	return snap
 }
 
 // Apply drops ignored chips and sensors (sources skip them before reading
 // where they can; this catches the rest), renames sensors with a [[label]],
-// and returns the thresholds in force for every remaining sensor.
-func Apply(cfg *config.Config, chips []thermal.Chip) ([]thermal.Chip, map[thermal.SensorID][]config.Threshold) {
-	th := map[thermal.SensorID][]config.Threshold{}
+// and sets every remaining sensor's thresholds.
+func Apply(cfg *config.Config, chips []thermal.Chip) []thermal.Chip {
+	n := 0
+	for _, c := range chips {
+		n += len(c.Sensors)
+	}
+	// One backing array for every sensor's thresholds (at most two each).
+	arena := make([]thermal.Threshold, 0, 2*n)
 	out := chips[:0]
 	var kernel []string
 	for _, c := range chips {
@@ -165,14 +167,16 @@ func Apply(cfg *config.Config, chips []thermal.Chip) ([]thermal.Chip, map[therma
 		// Two sensors renamed alike stay two series.
 		thermal.UniqueSensorNames(kept)
 		for i := range kept {
-			if t := cfg.Thresholds(c, kept[i], kernel[i]); len(t) > 0 {
-				th[c.ID(&kept[i])] = t
+			start := len(arena)
+			arena = cfg.AppendThresholds(arena, &c, &kept[i], kernel[i])
+			if len(arena) > start {
+				kept[i].Thresholds = arena[start:len(arena):len(arena)]
 			}
 		}
 		c.Sensors = kept
 		out = append(out, c)
 	}
-	return out, th
+	return out
 }
 
 // Values maps every sensor with a value in this snapshot to it, in °C.
@@ -200,16 +204,4 @@ func (s *Snapshot) Sensors() (present, read int) {
 		}
 	}
 	return present, read
-}
-
-// ThresholdIDs lists the sensors with thresholds in a stable order.
-func (s *Snapshot) ThresholdIDs() []thermal.SensorID {
-	ids := make([]thermal.SensorID, 0, len(s.Thresholds))
-	for id := range s.Thresholds {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b thermal.SensorID) int {
-		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Chip, b.Chip), cmp.Compare(a.Sensor, b.Sensor))
-	})
-	return ids
 }

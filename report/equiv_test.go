@@ -46,10 +46,11 @@ func FuzzWriteMatchesRegistry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, chip, sensor, model string, v float64) {
 		milli := int64(v * 1000)
 		b := Beat{Time: time.Unix(1763731200, 0), Chips: []thermal.Chip{
-			{Source: "hwmon", Name: chip, Errors: 1, Sensors: []thermal.Sensor{{Name: sensor, Milli: milli, Max: &milli}, {Name: sensor + "x", Milli: -milli}, {Name: sensor, Milli: 1}}},
+			{Source: "hwmon", Name: chip, Errors: 1, Sensors: []thermal.Sensor{{Name: sensor, Milli: milli, Max: &milli,
+				Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: v}}}, {Name: sensor + "x", Milli: -milli}, {Name: sensor, Milli: 1}}},
 			{Source: "nvme", Name: chip, Series: []thermal.Series{info(model, sensor, chip), info(model, sensor, chip)}},
 			{Source: "thermal_zone", Name: sensor, Sensors: []thermal.Sensor{{Name: chip, Milli: milli, Trips: []thermal.Trip{{Index: 0, Type: model, Milli: milli}}}}},
-		}, Thresholds: []Threshold{{SensorID: thermal.SensorID{Source: "hwmon", Chip: chip, Sensor: sensor}, Level: thermal.Warning, Celsius: v, Firing: true}},
+		}, Firing: func(thermal.SensorID, thermal.Level) bool { return true },
 			Durations: map[string]time.Duration{chip: time.Duration(milli)}}
 		CheckMatchesRegistry(t, b)
 	})
@@ -62,10 +63,8 @@ func bigBeat(n int) Beat {
 		chip := thermal.Chip{Source: "hwmon", Name: fmt.Sprintf("chip%d-isa-%04x", c, c)}
 		for s := 0; s < 10; s++ {
 			m, crit := int64(40000+s*100+c), int64(95000)
-			chip.Sensors = append(chip.Sensors, thermal.Sensor{Name: fmt.Sprintf("Core %d", s), Milli: m, Max: &crit, Crit: &crit})
-			for _, l := range []thermal.Level{thermal.Warning, thermal.Critical} {
-				b.Thresholds = append(b.Thresholds, Threshold{SensorID: thermal.SensorID{Source: "hwmon", Chip: chip.Name, Sensor: fmt.Sprintf("Core %d", s)}, Level: l, Celsius: 95})
-			}
+			chip.Sensors = append(chip.Sensors, thermal.Sensor{Name: fmt.Sprintf("Core %d", s), Milli: m, Max: &crit, Crit: &crit,
+				Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 90}, {Level: thermal.Critical, Celsius: 95}}})
 		}
 		b.Chips = append(b.Chips, chip)
 	}

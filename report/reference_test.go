@@ -124,9 +124,14 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	for _, t := range c.b.Thresholds {
-		metric(famThreshold, t.Celsius, t.Source, t.Chip, t.Sensor, string(t.Level))
-		metric(famAlert, b2f(t.Firing), t.Source, t.Chip, t.Sensor, string(t.Level))
+	for _, chip := range c.b.Chips {
+		for _, s := range chip.Sensors {
+			for _, t := range s.Thresholds {
+				firing := c.b.Firing != nil && c.b.Firing(chip.ID(&s), t.Level)
+				metric(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
+				metric(famAlert, b2f(firing), chip.Source, chip.Name, s.Name, string(t.Level))
+			}
+		}
 	}
 	for source, d := range c.b.Durations {
 		metric(famDuration, d.Seconds(), source)

@@ -26,19 +26,12 @@ type Beat struct {
 	Time      time.Time // when collection started
 	Chips     []thermal.Chip
 	Durations map[string]time.Duration // collection time per source
-	// Thresholds are the thresholds in force, with whether each is firing.
-	Thresholds []Threshold
+	// Firing reports whether the breach of a sensor's threshold at level is
+	// firing (the sensors carry their thresholds). Nil: none is.
+	Firing func(id thermal.SensorID, level thermal.Level) bool
 	// ConfigInvalid is set when the configuration could not be loaded and
 	// the last good (or the built-in) one was used.
 	ConfigInvalid bool
-}
-
-// Threshold is one threshold in force for one sensor.
-type Threshold struct {
-	thermal.SensorID
-	Level   thermal.Level
-	Celsius float64
-	Firing  bool // the breach has held for `for` and not cleared
 }
 
 // family is one metric family; its label names are sorted, as the text
@@ -111,9 +104,7 @@ func init() {
 type row struct {
 	fam    *family
 	off, n int32
-	seq    int32 // insertion order: of two equal label sets the first stands
 	value  float64
-	key    [2]uint64 // family rank, label count and value ranks, packed for sorting
 }
 
 // Packing of row keys: 8 bits of family rank, 4 of label count, then up to
@@ -171,7 +162,7 @@ func (w *writer) add(f *family, v float64, values ...string) {
 	for i, val := range values {
 		w.arena[off+f.perm[i]] = w.intern(i, val)
 	}
-	w.rows = append(w.rows, row{fam: f, off: int32(off), n: int32(len(values)), seq: int32(len(w.rows)), value: v})
+	w.rows = append(w.rows, row{fam: f, off: int32(off), n: int32(len(values)), value: v})
 }
 
 // series adds a source's own series for chip c.
@@ -225,9 +216,13 @@ func render(buf *bufio.Writer, b Beat) {
 	w := &writer{}
 	n := 0
 	for i := range b.Chips {
-		n += 2 + len(b.Chips[i].Sensors)
+		n += 2 + len(b.Chips[i].Series)
+		for j := range b.Chips[i].Sensors {
+			s := &b.Chips[i].Sensors[j]
+			n += 2 + 2*len(s.Thresholds) + len(s.Trips)
+		}
 	}
-	w.rows = make([]row, 0, n+2*len(b.Thresholds)+8)
+	w.rows = make([]row, 0, n+8)
 	w.arena = make([]uint32, 0, 4*cap(w.rows))
 	w.ids = make(map[string]uint32, n)
 	for i := range b.Chips {
@@ -239,6 +234,11 @@ func render(buf *bufio.Writer, b Beat) {
 		}
 		for j := range chip.Sensors {
 			s := &chip.Sensors[j]
+			for _, t := range s.Thresholds {
+				firing := b.Firing != nil && b.Firing(chip.ID(s), t.Level)
+				w.add(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
+				w.add(famAlert, b2f(firing), chip.Source, chip.Name, s.Name, string(t.Level))
+			}
 			if s.Err != nil {
 				continue
 			}
@@ -256,10 +256,6 @@ func render(buf *bufio.Writer, b Beat) {
 				w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
 			}
 		}
-	}
-	for _, t := range b.Thresholds {
-		w.add(famThreshold, t.Celsius, t.Source, t.Chip, t.Sensor, string(t.Level))
-		w.add(famAlert, b2f(t.Firing), t.Source, t.Chip, t.Sensor, string(t.Level))
 	}
 	for source, d := range b.Durations {
 		w.add(famDuration, d.Seconds(), source)
@@ -296,27 +292,29 @@ func (w *writer) write(buf *bufio.Writer) {
 	for r, id := range order {
 		w.rank[id] = uint32(r)
 	}
-	if len(fams) < 1<<8 && len(w.strs) < 1<<keyBits {
-		for i := range w.rows {
-			r := &w.rows[i]
-			var ranks [5]uint64
-			for j, id := range w.values(*r) {
-				if j < len(ranks) {
-					ranks[j] = uint64(w.rank[id])
-				}
-			}
-			r.key[0] = uint64(r.fam.rank)<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
-			r.key[1] = ranks[2]<<(2*keyBits) | ranks[3]<<keyBits | ranks[4]
-		}
-	}
-	// Sort compact keys, not rows.
+	// Sort compact keys, not rows: family rank, label count and value
+	// ranks packed into two words, then the insertion order (of two equal
+	// label sets the first stands).
 	type sortKey struct {
 		k0, k1 uint64
 		i      int32
 	}
 	keys := make([]sortKey, len(w.rows))
+	packed := len(fams) < 1<<8 && len(w.strs) < 1<<keyBits
 	for i := range w.rows {
-		keys[i] = sortKey{w.rows[i].key[0], w.rows[i].key[1], int32(i)}
+		r := &w.rows[i]
+		keys[i].i = int32(i)
+		if !packed {
+			continue
+		}
+		var ranks [5]uint64
+		for j, id := range w.values(*r) {
+			if j < len(ranks) {
+				ranks[j] = uint64(w.rank[id])
+			}
+		}
+		keys[i].k0 = uint64(r.fam.rank)<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
+		keys[i].k1 = ranks[2]<<(2*keyBits) | ranks[3]<<keyBits | ranks[4]
 	}
 	slices.SortFunc(keys, func(x, y sortKey) int {
 		if x.k0 != y.k0 {
@@ -339,7 +337,7 @@ func (w *writer) write(buf *bufio.Writer) {
 				return int(ra) - int(rb)
 			}
 		}
-		return int(a.seq - b.seq)
+		return int(x.i - y.i)
 	})
 	num := make([]byte, 0, 32)
 	var last *family

@@ -50,7 +50,8 @@ func sampleBeat() Beat {
 		Time: time.Unix(1763731200, 250e6),
 		Chips: []thermal.Chip{
 			{Source: thermal.SourceHwmon, Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{
-				{Name: "Package id 0", Milli: 45000, Max: ptr(88000), Crit: ptr(98000)},
+				{Name: "Package id 0", Milli: 45000, Max: ptr(88000), Crit: ptr(98000),
+					Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 85}, {Level: thermal.Critical, Celsius: 98}}},
 				{Name: "Core 0", Milli: 43000},
 			}},
 			{Source: thermal.SourceHwmon, Name: "nct6798-isa-0290", Errors: 2, Sensors: []thermal.Sensor{
@@ -59,7 +60,7 @@ func sampleBeat() Beat {
 				{Name: "PCH_CHIP_TEMP", Err: errors.New("read: input/output error")},
 			}},
 			{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{
-				{Name: "Composite", Milli: 38850, Max: ptr(81850), Crit: ptr(84850)},
+				{Name: "Composite", Milli: 38850, Max: ptr(81850), Crit: ptr(84850), Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 70}}},
 			}, Series: append([]thermal.Series{info("Samsung SSD 990 PRO 2TB", "S7DNNJ0W123456", "4B2QJXD7")}, smart(true, 3, 1, [2]float64{5, 1}, [2]float64{120, 7})...)},
 			{Source: thermal.SourceNVMe, Name: "nvme-pci-0200", Sensors: []thermal.Sensor{{Name: "Composite", Milli: 41850}},
 				Series: []thermal.Series{info("WD_BLACK SN850X", "2304", "620361WD")}},
@@ -69,11 +70,10 @@ func sampleBeat() Beat {
 				{Name: "acpitz", Milli: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{Index: 0, Type: "critical", Milli: 119000}, {Index: 1, Type: "hot", Milli: 100000}}},
 			}},
 		},
-		Thresholds: []Threshold{
-			{SensorID: thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}, Level: "warning", Celsius: 85},
-			{SensorID: thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}, Level: "critical", Celsius: 98, Firing: false},
-			{SensorID: thermal.SensorID{Source: "nvme", Chip: "nvme-pci-0100", Sensor: "Composite"}, Level: "warning", Celsius: 70, Firing: true},
+		Firing: func(id thermal.SensorID, level thermal.Level) bool {
+			return id == thermal.SensorID{Source: "nvme", Chip: "nvme-pci-0100", Sensor: "Composite"} && level == thermal.Warning
 		},
+
 		Durations: map[string]time.Duration{"hwmon": 1500 * time.Microsecond, "thermal_zone": 250 * time.Microsecond},
 	}
 }

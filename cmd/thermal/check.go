@@ -33,7 +33,7 @@ func check(args []string, e env) int {
 			if s.Err == nil {
 				now = strconv.FormatFloat(s.Celsius(), 'f', -1, 64)
 			}
-			ts := snap.Thresholds[chip.ID(&s)]
+			ts := s.Thresholds
 			if len(ts) == 0 {
 				why := "no rule and no hardware limit"
 				if chip.Twin != "" {
@@ -43,7 +43,7 @@ func check(args []string, e env) int {
 			}
 			for _, t := range ts {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", chip.Source, chip.Name, s.Name, now, t.Level,
-					strconv.FormatFloat(t.Celsius, 'f', -1, 64), t.For, strconv.FormatFloat(t.Hysteresis, 'f', -1, 64), t.Repeat, t.Origin)
+					strconv.FormatFloat(t.Celsius, 'f', -1, 64), t.For, strconv.FormatFloat(t.Hysteresis, 'f', -1, 64), t.Repeat, t.Origin.String())
 			}
 		}
 	}

@@ -145,8 +145,8 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 			for _, t := range s.Trips {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
 			}
-			for _, t := range snap.Thresholds[c.ID(&s)] {
-				ps.Thresholds = append(ps.Thresholds, probeThreshold{Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin,
+			for _, t := range s.Thresholds {
+				ps.Thresholds = append(ps.Thresholds, probeThreshold{Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin.String(),
 					For: t.For.String(), Hysteresis: t.Hysteresis, Repeat: t.Repeat.String()})
 			}
 			pc.Sensors = append(pc.Sensors, ps)

@@ -101,8 +101,12 @@ wait:
 		s := &slots[i]
 		c := jobs[i].Chip
 		s.mu.Lock()
-		c.Sensors = append([]thermal.Sensor(nil), s.sensors...)
 		done := s.done
+		c.Sensors = s.sensors
+		if !done {
+			// A stuck worker may still add to the slot: keep a copy.
+			c.Sensors = append([]thermal.Sensor(nil), s.sensors...)
+		}
 		s.mu.Unlock()
 		for _, sn := range c.Sensors {
 			if sn.Err != nil {

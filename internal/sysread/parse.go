@@ -9,6 +9,10 @@ import (
 // ErrEmpty is returned by ParseInt for an attribute that read as nothing.
 var ErrEmpty = errors.New("empty value")
 
+// ErrTooLong: the value filled the read buffer, so it may have been cut
+// short; it is rejected rather than taken as read.
+var ErrTooLong = errors.New("value longer than the read buffer")
+
 // Trim returns b without surrounding ASCII whitespace (sysfs values end in a
 // newline).
 func Trim(b []byte) []byte {

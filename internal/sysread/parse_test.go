@@ -2,7 +2,10 @@ package sysread
 
 import (
 	"errors"
+	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -47,4 +50,23 @@ func FuzzParseInt(f *testing.F) {
 			t.Fatalf("ParseInt(%q) = %d, strconv says %d, %v", s, got, std, stdErr)
 		}
 	})
+}
+
+// A value that fills the buffer may be cut short: rejected, not truncated.
+func TestReadFileRejectsValuesLongerThanTheBuffer(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/temp1_input"
+	if err := os.WriteFile(p, []byte("123456789\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadInt(ReadFile, p, make([]byte, 4)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("4-byte buffer: err = %v, want ErrTooLong", err)
+	}
+	if v, err := ReadInt(ReadFile, p, make([]byte, 64)); err != nil || v != 123456789 {
+		t.Errorf("64-byte buffer: %d, %v", v, err)
+	}
+	long := dir + "/" + strings.Repeat("x", 600) // past the stack path buffer
+	if _, err := ReadFile(long, make([]byte, 8)); !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Errorf("long path: err = %v", err)
+	}
 }

@@ -20,5 +20,8 @@ func ReadFile(path string, buf []byte) ([]byte, error) {
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
+	if n == len(buf) {
+		return nil, &os.PathError{Op: "read", Path: path, Err: ErrTooLong}
+	}
 	return buf[:n], nil
 }
