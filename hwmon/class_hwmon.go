@@ -194,7 +194,7 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 	if err != nil {
 		return fail(err)
 	}
-	chip.Driver = string(sysread.Trim(b))
+	chip.Driver = sysread.Text(b)
 	if chip.Driver == "" {
 		return fail(fmt.Errorf("%s: empty name attribute", dir))
 	}
@@ -232,39 +232,94 @@ func channels(names []string) []channel {
 }
 
 // readChannels returns the gather.Job read function for a chip: for each
-// channel its label, fault flag, input and limits, one read each.
+// channel its label, fault flag, input and limits, one read each, relative
+// to the chip's directory.
 func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(thermal.Sensor)) {
 	return func(add func(thermal.Sensor)) {
 		buf := make([]byte, 256)
+		a := attrFiles{dir: chip.Path, read: fs.read}
+		if fs.dirReads {
+			d, err := sysread.OpenDir(chip.Path)
+			if err == nil {
+				defer d.Close()
+				a.d = d
+			}
+		}
 		for _, ch := range chans {
-			if s, ok := fs.readChannel(chip, ch, buf); ok {
+			if s, ok := fs.readChannel(chip, ch, a, buf); ok {
 				add(s)
 			}
 		}
 	}
 }
 
+// attrFiles reads a chip's attributes by name: through the open directory
+// when there is one, else by path through the FS's read seam.
+type attrFiles struct {
+	d    *sysread.Dir
+	dir  string
+	read sysread.ReadFunc
+}
+
+func (a attrFiles) file(name string, buf []byte) ([]byte, error) {
+	if a.d != nil {
+		return a.d.ReadFile(name, buf)
+	}
+	return a.read(a.dir+"/"+name, buf)
+}
+
+func (a attrFiles) int(name string, buf []byte) (int64, error) {
+	b, err := a.file(name, buf)
+	if err != nil {
+		return 0, err
+	}
+	v, err := sysread.ParseInt(b)
+	if err != nil {
+		return 0, fmt.Errorf("%s/%s: %w", a.dir, name, err)
+	}
+	return v, nil
+}
+
+// Attribute names of the first channels, built once: a beat reads them for
+// every sensor.
+var attrNames = func() (t [64]struct{ attr, input, fault string }) {
+	for n := range t {
+		attr := "temp" + strconv.Itoa(n)
+		t[n].attr, t[n].input, t[n].fault = attr, attr+"_input", attr+"_fault"
+	}
+	return t
+}()
+
+// names returns channel n's attribute prefix and the names of its input
+// and fault files.
+func names(n int) (attr, input, fault string) {
+	if n >= 0 && n < len(attrNames) {
+		t := &attrNames[n]
+		return t.attr, t.input, t.fault
+	}
+	attr = "temp" + strconv.Itoa(n)
+	return attr, attr + "_input", attr + "_fault"
+}
+
 // readChannel reads one channel; ok is false for a sensor the configuration
 // ignores, whose value is then never read.
-func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.Sensor, ok bool) {
-	dir := chip.Path
-	attr := "temp" + strconv.Itoa(ch.n)
+func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
+	attr, input, fault := names(ch.n)
 	s := thermal.Sensor{Name: attr, Attr: attr}
-	path := func(suffix string) string { return dir + "/" + attr + "_" + suffix }
 	if ch.known {
 		if ch.label != "" {
 			s.Label, s.Name = ch.label, ch.label
 		}
 		s.Max, s.Crit, s.Emergency, s.CritHyst = ch.max, ch.crit, ch.emergency, ch.critHyst
 	} else if ch.attrs&attrLabel != 0 {
-		b, err := fs.read(path("label"), buf)
+		b, err := a.file(attr+"_label", buf)
 		if err != nil {
 			// Without its label the sensor would be reported under another
 			// name; drop it for this beat instead.
 			s.Err = err
 			return s, true
 		}
-		if l := string(sysread.Trim(b)); l != "" {
+		if l := sysread.Text(b); l != "" {
 			s.Label, s.Name = l, l
 		}
 	}
@@ -272,26 +327,26 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.S
 		return s, false
 	}
 	if ch.attrs&attrFault != 0 {
-		b, err := fs.read(path("fault"), buf)
+		b, err := a.file(fault, buf)
 		v, perr := sysread.ParseInt(b)
 		switch {
 		case err != nil || perr != nil:
 			s.AuxErrors++ // the reading still stands; the flag's failure is counted
 		case v != 0:
-			s.Err = fmt.Errorf("%s: %w", path("fault"), thermal.ErrFault)
+			s.Err = fmt.Errorf("%s/%s: %w", chip.Path, fault, thermal.ErrFault)
 			return s, true
 		}
 	}
-	v, err := sysread.ReadInt(fs.read, path("input"), buf)
+	v, err := a.int(input, buf)
 	if err != nil {
 		s.Err = err
 		return s, true
 	}
 	if !ch.known {
-		fs.readLimits(&s, ch, path, buf)
+		fs.readLimits(&s, ch, a, attr, buf)
 	}
 	if err := fs.rng.Check(v); err != nil {
-		s.Err = fmt.Errorf("%s: %w", path("input"), err)
+		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, input, err)
 		return s, true
 	}
 	s.Milli = v
@@ -300,21 +355,21 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, buf []byte) (_ thermal.S
 
 // readLimits reads the channel's limits into s. A failed read counts in
 // AuxErrors and leaves the limit unset.
-func (fs FS) readLimits(s *thermal.Sensor, ch channel, path func(string) string, buf []byte) {
+func (fs FS) readLimits(s *thermal.Sensor, ch channel, a attrFiles, attr string, buf []byte) {
 	for _, l := range []struct {
 		bit    uint8
 		suffix string
 		dst    **int64
 	}{
-		{attrMax, "max", &s.Max},
-		{attrCrit, "crit", &s.Crit},
-		{attrEmergency, "emergency", &s.Emergency},
-		{attrCritHyst, "crit_hyst", &s.CritHyst},
+		{attrMax, "_max", &s.Max},
+		{attrCrit, "_crit", &s.Crit},
+		{attrEmergency, "_emergency", &s.Emergency},
+		{attrCritHyst, "_crit_hyst", &s.CritHyst},
 	} {
 		if ch.attrs&l.bit == 0 {
 			continue
 		}
-		v, err := sysread.ReadInt(fs.read, path(l.suffix), buf)
+		v, err := a.int(attr+l.suffix, buf)
 		if err != nil {
 			s.AuxErrors++
 			continue

@@ -208,6 +208,7 @@ func TestReadFailures(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			fs := newFS(t, root)
 			calls := 0
+			fs.dirReads = false
 			fs.read = func(path string, buf []byte) ([]byte, error) {
 				if strings.HasSuffix(path, tc.failSuffix) {
 					calls++
@@ -227,6 +228,7 @@ func TestStuckReadDoesNotStopTheBeat(t *testing.T) {
 	fs := newFS(t, sysfstest.UnpackString(t, tinyTree))
 	release := make(chan struct{})
 	defer close(release)
+	fs.dirReads = false
 	fs.read = func(path string, buf []byte) ([]byte, error) {
 		if strings.HasSuffix(path, "hwmon1/temp2_input") {
 			<-release // a driver stuck on a wedged bus

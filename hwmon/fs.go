@@ -16,6 +16,9 @@ type FS struct {
 	// read is the kernel boundary: one open+read+close of an attribute.
 	// Tests replace it to make a read fail or hang.
 	read sysread.ReadFunc
+	// dirReads: read a chip's attributes relative to its open directory
+	// (sysread.Dir) rather than through read. Off when a test replaces read.
+	dirReads bool
 	// admit, when set, is asked about every chip before any of its values
 	// is read: it may relabel the chip, and false leaves it out.
 	admit func(*thermal.Chip) bool
@@ -77,5 +80,5 @@ func NewFS(mountPoint string, rng thermal.Range) (FS, error) {
 	if mountPoint == "" {
 		return FS{}, errors.New("hwmon: no sysfs mount point given")
 	}
-	return FS{sys: filepath.Clean(mountPoint), rng: rng, read: sysread.ReadFile}, nil
+	return FS{sys: filepath.Clean(mountPoint), rng: rng, read: sysread.ReadFile, dirReads: true}, nil
 }

@@ -19,6 +19,7 @@ func countingFS(t *testing.T, root string) (FS, func() []string) {
 	fs := newFS(t, root)
 	var mu sync.Mutex
 	var reads []string
+	fs.dirReads = false
 	fs.read = func(path string, buf []byte) ([]byte, error) {
 		mu.Lock()
 		reads = append(reads, strings.TrimPrefix(path, root))

@@ -109,7 +109,7 @@ func (fs FS) Controllers() ([]Controller, error) {
 		}{{"model", &c.Model}, {"serial", &c.Serial}, {"firmware_rev", &c.Firmware}, {"state", &c.State},
 			{"transport", &c.Transport}, {"address", &c.Address}} {
 			if b, err := fs.read(filepath.Join(c.Path, a.file), buf); err == nil {
-				*a.dst = string(sysread.Trim(b))
+				*a.dst = sysread.Text(b)
 			}
 		}
 		c.Chip, c.Bus = tree.ChipName("nvme", c.Path)

@@ -36,7 +36,9 @@ func (s *Snapshot) Readings() []alert.Reading {
 func (s *Snapshot) Beat(firing map[alert.Key]bool) report.Beat {
 	b := report.Beat{Time: s.Time, Chips: s.Chips, Durations: s.Durations}
 	if len(firing) > 0 {
-		b.Firing = func(id thermal.SensorID, level thermal.Level) bool { return firing[alert.Key{SensorID: id, Level: level}] }
+		b.Firing = func(id thermal.SensorID, level thermal.Level) bool {
+			return firing[alert.Key{SensorID: id, Level: level}]
+		}
 	}
 	return b
 }

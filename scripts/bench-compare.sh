@@ -1,27 +1,50 @@
 #!/usr/bin/env bash
-# Side-by-side cost of one beat: `thermal beat` (steady state, writing its
-# textfile, no network) against `sensors -j` alone and against the shell
-# pipeline a user would otherwise run every 30 s (sensors -j | jq into a
-# textfile, zones with cat, a curl check-in), on the same generated sysfs
-# trees of N and 10N sensors. sensors and the pipeline run in a private
-# mount namespace with the tree bound over /sys/{class,devices,bus}.
+# Side-by-side cost of one beat, whole processes, measured with perf stat
+# (task-clock and raw_syscalls:sys_enter) in one run:
 #
-# Prints syscalls per additional sensor (strace -f -c, and perf's
-# raw_syscalls count where perf works), the syscall ratio, the CPU ratio
-# (user+sys over repeated runs) and peak RSS. Needs root, strace, lm-sensors,
-# jq, curl, busybox (httpd as the check-in endpoint); make deps installs them.
+#   thermal beat     steady state (second beat onwards), writing its textfile,
+#                    built-in config, no network
+#   sensors -j       lm-sensors reading the same tree
+#   shell pipeline   what a user would run every 30 s without thermal:
+#                    sensors -j | jq into a textfile, zones with cat, a curl
+#                    check-in to a local endpoint
+#   Go hello world   the floor: a static Go binary that prints one line
+#
+# on generated sysfs trees of 35, 355 and 3,235 sensors. sensors and the
+# pipeline read the tree through a private mount namespace that binds it
+# over /sys/{class,devices,bus}; perf runs inside the namespace, so the
+# namespace setup is not counted. The machines are noisy: the tools are
+# measured in interleaved rounds (ROUNDS, each a perf stat -r REPEAT) and the
+# median round is reported. Needs root, perf (linux-perf), lm-sensors, jq,
+# curl, busybox; make deps installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-100}
-RUNS=${RUNS:-20}
+ROUNDS=${ROUNDS:-7}
+REPEAT=${REPEAT:-10}
+SIZES=${SIZES:-"35 355 3235"}
 work=$(mktemp -d)
 httpd_pid=
 cleanup() { [ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+if ! perf stat -e task-clock,raw_syscalls:sys_enter true >/dev/null 2>&1; then
+	echo "bench-compare: perf stat cannot count task-clock and raw_syscalls:sys_enter here (root? linux-perf? perf_event_paranoid?)" >&2
+	exit 1
+fi
+
 make -s build
 thermal=$PWD/bin/thermal
-for n in "$N" $((10 * N)); do
+mkdir -p "$work/hello"
+cat > "$work/hello/main.go" <<'GO'
+package main
+
+import "os"
+
+func main() { os.Stdout.WriteString("hello, world\n") }
+GO
+(cd "$work/hello" && go mod init hello >/dev/null 2>&1 && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/hello.bin" .)
+
+for n in $SIZES 1000; do
 	go run ./internal/sysfstest/gentree -n "$n" -o "$work/tree$n"
 	mkdir -p "$work/state$n" "$work/textfile$n"
 done
@@ -44,81 +67,80 @@ for z in /sys/class/thermal/thermal_zone*; do
   [ -e "\$z/temp" ] && echo "node_thermal_celsius{chip=\"\${z##*/}\",sensor=\"\$(cat \$z/type)\"} \$(cat \$z/temp)" >> "\$out.tmp"
 done
 mv "\$out.tmp" "\$out"
-curl -fsS -X POST "http://127.0.0.1:$port/ping" > /dev/null
+curl -fsS "http://127.0.0.1:$port/ping" > /dev/null
 PIPE
 chmod +x "$work/pipeline.sh"
 
-# in_ns TREE CMD...: run CMD with TREE laid over /sys.
-cat > "$work/in_ns" <<'NS'
-#!/bin/sh
-tree=$1; shift
-exec unshare --mount --propagation private sh -c '
-	for d in class devices bus; do mount --bind "$0/$d" "/sys/$d"; done
-	exec "$@"' "$tree" "$@"
-NS
-chmod +x "$work/in_ns"
-in_ns() { "$work/in_ns" "$@"; }
-
-syscalls_strace() { # prints the total syscalls of CMD... under strace -f -c
-	local f=$work/strace.out
-	"$@" > /dev/null
-	awk '/total$/ {print $4}' "$f"
+# measure OUT TREE CMD...: perf stat -r REPEAT of CMD, with TREE ("-" for
+# none) laid over /sys, into OUT (CSV).
+measure() {
+	local out=$1 tree=$2; shift 2
+	if [ "$tree" = - ]; then
+		perf stat -x, -r "$REPEAT" -e task-clock,raw_syscalls:sys_enter -o "$out" -- "$@" >/dev/null 2>&1
+	else
+		unshare --mount --propagation private sh -c '
+			tree=$1; out=$2; repeat=$3; shift 3
+			for d in class devices bus; do mount --bind "$tree/$d" "/sys/$d"; done
+			exec perf stat -x, -r "$repeat" -e task-clock,raw_syscalls:sys_enter -o "$out" -- "$@" >/dev/null 2>&1' \
+			sh "$tree" "$out" "$REPEAT" "$@"
+	fi
 }
+# field OUT EVENT: the mean perf printed for EVENT (task-clock in ms).
+field() { awk -F, -v e="$2" '$3 ~ e { print $1 }' "$1"; }
 
-perf_ok=0
-if perf stat -x, -e raw_syscalls:sys_enter true 2>/dev/null; then perf_ok=1; fi
-syscalls_perf() {
-	perf stat -x, -e raw_syscalls:sys_enter -- "$@" 2>&1 >/dev/null | awk -F, '/raw_syscalls/ {print $1}'
-}
+beat() { echo "$thermal" beat --config builtin --sysfs "$work/tree$1" --dev "$work/nodev" --textfile-dir "$work/textfile$1" --state-dir "$work/state$1"; }
+for n in $SIZES; do $(beat "$n"); done # the steady state starts with the second beat
 
-cpu_ms() { # user+sys per run, in ms, over $RUNS runs of CMD...
-	local t
-	t=$( { /usr/bin/time -f "%U %S" sh -c 'i=0; while [ $i -lt '"$RUNS"' ]; do "$@" > /dev/null 2>&1; i=$((i+1)); done' sh "$@"; } 2>&1 | tail -1)
-	awk -v t="$t" -v r="$RUNS" 'BEGIN { split(t, a, " "); printf "%.2f", (a[1] + a[2]) * 1000 / r }'
-}
-
-rss_kb() { /usr/bin/time -f "%M" -o "$work/rss" "$@" > /dev/null 2>&1; tail -1 "$work/rss"; }
-
-declare -A S_TH S_LM P_TH CPU_TH CPU_LM CPU_PIPE RSS_TH RSS_LM
-for n in "$N" $((10 * N)); do
-	tree=$work/tree$n
-	beat=("$thermal" beat --config builtin --sysfs "$tree" --dev "$work/nodev" --textfile-dir "$work/textfile$n" --state-dir "$work/state$n")
-	"${beat[@]}" # warm: the steady state has the inventory
-	S_TH[$n]=$(syscalls_strace strace -f -c -o "$work/strace.out" "${beat[@]}")
-	S_LM[$n]=$(syscalls_strace "$work/in_ns" "$tree" strace -f -c -o "$work/strace.out" sensors -j)
-	[ $perf_ok = 1 ] && P_TH[$n]=$(syscalls_perf "${beat[@]}")
-	CPU_TH[$n]=$(cpu_ms "${beat[@]}")
-	CPU_LM[$n]=$(cpu_ms "$work/in_ns" "$tree" sensors -j)
-	CPU_PIPE[$n]=$(cpu_ms "$work/in_ns" "$tree" "$work/pipeline.sh" "$work/pipeline$n.prom")
-	RSS_TH[$n]=$(rss_kb "${beat[@]}")
-	RSS_LM[$n]=$(rss_kb "$work/in_ns" "$tree" sensors -j)
+declare -A CPU SYS
+for r in $(seq "$ROUNDS"); do
+	measure "$work/p" - "$work/hello.bin"
+	CPU[hello,$r]=$(field "$work/p" task-clock); SYS[hello,$r]=$(field "$work/p" raw_syscalls)
+	for n in $SIZES; do
+		measure "$work/p" - $(beat "$n")
+		CPU[thermal$n,$r]=$(field "$work/p" task-clock); SYS[thermal$n,$r]=$(field "$work/p" raw_syscalls)
+		measure "$work/p" "$work/tree$n" sensors -j
+		CPU[sensors$n,$r]=$(field "$work/p" task-clock); SYS[sensors$n,$r]=$(field "$work/p" raw_syscalls)
+		measure "$work/p" "$work/tree$n" "$work/pipeline.sh" "$work/pipeline$n.prom"
+		CPU[pipeline$n,$r]=$(field "$work/p" task-clock); SYS[pipeline$n,$r]=$(field "$work/p" raw_syscalls)
+	done
 done
-# The namespace setup (unshare, sh, 3 mounts) is in CPU_LM and CPU_PIPE; measure it alone and take it out.
-ns_ms=$(cpu_ms "$work/in_ns" "$work/tree$N" true)
+# median KEY ARRAY: the median over the rounds.
+median() {
+	local -n a=$2
+	for r in $(seq "$ROUNDS"); do echo "${a[$1,$r]}"; done | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 
-n1=$N; n2=$((10 * N))
-per() { awk -v a="$1" -v b="$2" -v d="$((n2 - n1))" 'BEGIN { printf "%.2f", (b - a) / d }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
-sub0() { awk -v a="$1" -v b="$2" 'BEGIN { v = a - b; if (v < 0) v = 0; printf "%.2f", v }'; }
-
+n1=$(echo $SIZES | awk '{print $1}'); n2=$(echo $SIZES | awk '{print $2}')
+f() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
 echo
-echo "thermal beat vs sensors -j vs the shell pipeline — $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+echo "One beat, whole process — $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r), $ROUNDS rounds of perf stat -r $REPEAT, medians"
 echo
-printf '| %-44s | %12s | %12s |\n' "measure" "N=$n1" "N=$n2"
-printf '|%s|%s|%s|\n' "----------------------------------------------" "--------------" "--------------"
-printf '| %-44s | %12s | %12s |\n' "thermal beat syscalls (strace -f -c)" "${S_TH[$n1]}" "${S_TH[$n2]}"
-[ $perf_ok = 1 ] && printf '| %-44s | %12s | %12s |\n' "thermal beat syscalls (perf raw_syscalls)" "${P_TH[$n1]}" "${P_TH[$n2]}"
-printf '| %-44s | %12s | %12s |\n' "sensors -j syscalls (strace -f -c)" "${S_LM[$n1]}" "${S_LM[$n2]}"
-printf '| %-44s | %12s | %12s |\n' "syscall ratio sensors -j / thermal beat" "$(ratio "${S_LM[$n1]}" "${S_TH[$n1]}")" "$(ratio "${S_LM[$n2]}" "${S_TH[$n2]}")"
-p1=$(sub0 "${CPU_PIPE[$n1]}" "$ns_ms"); p2=$(sub0 "${CPU_PIPE[$n2]}" "$ns_ms")
-l1=$(sub0 "${CPU_LM[$n1]}" "$ns_ms"); l2=$(sub0 "${CPU_LM[$n2]}" "$ns_ms")
-printf '| %-44s | %12s | %12s |\n' "thermal beat CPU per run, ms (user+sys)" "${CPU_TH[$n1]}" "${CPU_TH[$n2]}"
-printf '| %-44s | %12s | %12s |\n' "sensors -j CPU per run, ms" "$l1" "$l2"
-printf '| %-44s | %12s | %12s |\n' "shell pipeline CPU per run, ms" "$p1" "$p2"
-printf '| %-44s | %12s | %12s |\n' "CPU ratio pipeline / thermal beat" "$(ratio "$p1" "${CPU_TH[$n1]}")" "$(ratio "$p2" "${CPU_TH[$n2]}")"
-printf '| %-44s | %12s | %12s |\n' "peak RSS thermal beat, KiB" "${RSS_TH[$n1]}" "${RSS_TH[$n2]}"
-printf '| %-44s | %12s | %12s |\n' "peak RSS sensors -j, KiB" "${RSS_LM[$n1]}" "${RSS_LM[$n2]}"
+echo "| tree | thermal beat | sensors -j | shell pipeline | Go hello world |"
+echo "|---|---|---|---|---|"
+for n in $SIZES; do
+	printf '| %s sensors | %s ms, %s syscalls | %s ms, %s syscalls | %s ms, %s syscalls | %s ms, %s syscalls |\n' "$n" \
+		"$(f "$(median thermal$n CPU)")" "$(median thermal$n SYS)" \
+		"$(f "$(median sensors$n CPU)")" "$(median sensors$n SYS)" \
+		"$(f "$(median pipeline$n CPU)")" "$(median pipeline$n SYS)" \
+		"$(f "$(median hello CPU)")" "$(median hello SYS)"
+done
+th1=$(median thermal$n1 CPU); th2=$(median thermal$n2 CPU); lm1=$(median sensors$n1 CPU); lm2=$(median sensors$n2 CPU)
+st1=$(median thermal$n1 SYS); st2=$(median thermal$n2 SYS); sl1=$(median sensors$n1 SYS); sl2=$(median sensors$n2 SYS)
+hello=$(median hello CPU); pipe1=$(median pipeline$n1 CPU)
+/usr/bin/time -f %M -o "$work/rss" $(beat 1000) && $(beat 1000) # steady state
+/usr/bin/time -f %M -o "$work/rss" $(beat 1000)
+rss=$(tail -1 "$work/rss")
 echo
-echo "syscalls per additional sensor, strace: thermal $(per "${S_TH[$n1]}" "${S_TH[$n2]}"), sensors -j $(per "${S_LM[$n1]}" "${S_LM[$n2]}")"
-[ $perf_ok = 1 ] && echo "syscalls per additional sensor, perf:   thermal $(per "${P_TH[$n1]}" "${P_TH[$n2]}")"
-echo "(namespace setup, $ns_ms ms per run, is subtracted from the sensors and pipeline CPU)"
+awk -v th1="$th1" -v th2="$th2" -v lm1="$lm1" -v lm2="$lm2" -v st1="$st1" -v st2="$st2" -v sl1="$sl1" -v sl2="$sl2" \
+	-v hello="$hello" -v pipe1="$pipe1" -v n1="$n1" -v n2="$n2" -v rss="$rss" 'BEGIN {
+	d = n2 - n1
+	printf "| goal | measured | target |\n|---|---|---|\n"
+	printf "| CPU per added sensor (%d→%d), thermal | %.1f µs | ≤ 10 µs |\n", n1, n2, (th2 - th1) * 1000 / d
+	printf "| CPU per added sensor, sensors -j | %.1f µs | |\n", (lm2 - lm1) * 1000 / d
+	printf "| beat over %d sensors / Go hello world | %.1f× | ≤ 3× |\n", n1, th1 / hello
+	printf "| sensors -j / thermal beat at %d sensors | %.1f× | ≥ 4× |\n", n2, lm2 / th2
+	printf "| shell pipeline / thermal beat at %d sensors | %.1f× | ≥ 20× |\n", n1, pipe1 / th1
+	printf "| syscalls per added sensor, thermal (perf) | %.2f | ≤ 3.5 |\n", (st2 - st1) / d
+	printf "| syscalls per added sensor, sensors -j (perf) | %.2f | |\n", (sl2 - sl1) / d
+	printf "| peak RSS, thermal beat over 1,000 sensors | %.1f MiB | ≤ 12 MiB |\n", rss / 1024
+}'

@@ -145,7 +145,7 @@ func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.
 		s.Err = err
 		return s, true
 	}
-	if t := string(sysread.Trim(b)); t != "" {
+	if t := sysread.Text(b); t != "" {
 		s.Name, s.Label = t, t
 	}
 	if fs.ignore != nil && fs.ignore(thermal.SourceZone, name, s.Name) {
@@ -178,7 +178,7 @@ func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.
 		if lim == nil {
 			continue
 		}
-		t := thermal.Trip{Index: k, Type: string(sysread.Trim(b)), Milli: v}
+		t := thermal.Trip{Index: k, Type: sysread.Text(b), Milli: v}
 		s.Trips = append(s.Trips, t)
 		if t.Type == "critical" && s.Crit == nil {
 			s.Crit = lim

@@ -42,3 +42,40 @@ func Readlink(path string, buf []byte) (string, error) {
 	}
 	return string(buf[:n]), nil
 }
+
+// Dir is an open directory whose attributes are read relative to it: the
+// kernel walks one path component per read instead of the whole path, which
+// is most of an open's cost for the deep paths of sysfs.
+type Dir struct {
+	fd   int
+	path string
+}
+
+// OpenDir opens the directory at path.
+func OpenDir(path string) (*Dir, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &Dir{fd: fd, path: path}, nil
+}
+
+// Close closes the directory.
+func (d *Dir) Close() error { return unix.Close(d.fd) }
+
+// ReadFile reads the attribute name in the directory into buf, as ReadFile
+// does for a path: one openat, one read, one close, non-blocking; errors
+// name the full path.
+func (d *Dir) ReadFile(name string, buf []byte) ([]byte, error) {
+	fd, err := openat(d.fd, name)
+	for err == unix.EINTR {
+		fd, err = openat(d.fd, name)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: d.path + "/" + name, Err: err}
+	}
+	return readClose(fd, d.path, name, buf)
+}

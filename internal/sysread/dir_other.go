@@ -2,7 +2,10 @@
 
 package sysread
 
-import "os"
+import (
+	"os"
+	"syscall"
+)
 
 // ReadDirNames lists the directory at path.
 func ReadDirNames(path string, _ []byte) ([]string, error) {
@@ -16,3 +19,26 @@ func ReadDirNames(path string, _ []byte) ([]string, error) {
 
 // Readlink returns the target of the symbolic link at path.
 func Readlink(path string, _ []byte) (string, error) { return os.Readlink(path) }
+
+// Dir is an open directory whose attributes are read relative to it.
+type Dir struct{ path string }
+
+// OpenDir opens the directory at path.
+func OpenDir(path string) (*Dir, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, &os.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
+	}
+	return &Dir{path: path}, nil
+}
+
+// Close closes the directory.
+func (d *Dir) Close() error { return nil }
+
+// ReadFile reads the attribute name in the directory into buf.
+func (d *Dir) ReadFile(name string, buf []byte) ([]byte, error) {
+	return ReadFile(d.path+"/"+name, buf)
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ErrEmpty is returned by ParseInt for an attribute that read as nothing.
@@ -58,6 +60,17 @@ func ParseInt(b []byte) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+// Text returns an attribute's value as a name: trimmed like Trim, with
+// invalid UTF-8 replaced (U+FFFD) here, where names are read, so that a
+// series never changes name between beats or outputs.
+func Text(b []byte) string {
+	b = Trim(b)
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // ReadFunc is the signature of ReadFile: the seam through which readers

@@ -19,12 +19,24 @@ import (
 // A value that fills buf may have been cut short: it is an error
 // (ErrTooLong), never a truncated value taken as read.
 func ReadFile(path string, buf []byte) ([]byte, error) {
-	fd, err := open(path)
+	fd, err := openat(unix.AT_FDCWD, path)
 	for err == unix.EINTR {
-		fd, err = open(path)
+		fd, err = openat(unix.AT_FDCWD, path)
 	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return readClose(fd, "", path, buf)
+}
+
+// readClose reads fd once into buf and closes it. dir and name make the
+// path for an error, joined only then.
+func readClose(fd int, dir, name string, buf []byte) ([]byte, error) {
+	path := func() string {
+		if dir == "" {
+			return name
+		}
+		return dir + "/" + name
 	}
 	n, err := unix.Read(fd, buf)
 	for err == unix.EINTR {
@@ -32,25 +44,25 @@ func ReadFile(path string, buf []byte) ([]byte, error) {
 	}
 	unix.Close(fd)
 	if err != nil {
-		return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		return nil, &os.PathError{Op: "read", Path: path(), Err: err}
 	}
 	if n == len(buf) {
-		return nil, &os.PathError{Op: "read", Path: path, Err: ErrTooLong}
+		return nil, &os.PathError{Op: "read", Path: path(), Err: ErrTooLong}
 	}
 	return buf[:n], nil
 }
 
-// open opens path read-only and non-blocking. Paths of sysfs attributes are
-// short: they are NUL-terminated in a stack buffer rather than a heap copy
-// (one allocation less per read, and a beat makes thousands).
-func open(path string) (int, error) {
+// openat opens path (relative to dirfd) read-only and non-blocking. Paths
+// of sysfs attributes are short: they are NUL-terminated in a stack buffer
+// rather than a heap copy (one allocation less per read, and a beat makes
+// thousands).
+func openat(dirfd int, path string) (int, error) {
 	const flags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	var p [512]byte
+	var p [256]byte
 	if len(path) >= len(p) || strings.IndexByte(path, 0) >= 0 {
-		return unix.Open(path, flags, 0)
+		return unix.Openat(dirfd, path, flags, 0)
 	}
 	copy(p[:], path)
-	dirfd := unix.AT_FDCWD
 	fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])), flags, 0, 0, 0)
 	if errno != 0 {
 		return -1, errno
