@@ -11,6 +11,7 @@
 package alert
 
 import (
+	"math"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -36,26 +37,34 @@ type Breach struct {
 // Firing reports whether the breach has fired.
 func (b *Breach) Firing() bool { return !b.FiringSince.IsZero() }
 
-// State is every pending or firing breach, and the announcements that could
-// not be delivered yet.
+// State is every pending or firing breach.
 type State struct {
 	Version  int       `json:"version"`
 	Breaches []*Breach `json:"breaches"`
-	// Outbox holds transitions whose delivery failed; the next beat sends
-	// them again, ahead of its own.
-	Outbox []Transition `json:"outbox,omitempty"`
 }
 
-// MaxOutbox bounds the undelivered transitions kept: a host cut off from
-// Sentry for a day does not grow its state without end.
-const MaxOutbox = 100
-
-// Postpone keeps transitions that could not be delivered for the next beat.
-func (st *State) Postpone(ts []Transition) {
-	st.Outbox = append(st.Outbox, ts...)
-	if over := len(st.Outbox) - MaxOutbox; over > 0 {
-		st.Outbox = st.Outbox[over:]
+// Validate drops what a state file may hold but Evaluate cannot use: null
+// or nameless breaches, unknown levels, non-finite temperatures, a key
+// that appears twice. It returns how many it dropped. A file written by
+// this program never has any; one edited, truncated or corrupted may.
+func (st *State) Validate() (dropped int) {
+	seen := make(map[Key]bool, len(st.Breaches))
+	kept := st.Breaches[:0]
+	for _, b := range st.Breaches {
+		switch {
+		case b == nil, b.Source == "", b.Chip == "", b.Sensor == "",
+			b.Level != thermal.Warning && b.Level != thermal.Critical,
+			math.IsNaN(b.Celsius) || math.IsInf(b.Celsius, 0), math.IsNaN(b.Threshold) || math.IsInf(b.Threshold, 0),
+			b.PendingSince.IsZero(), seen[b.Key]:
+			dropped++
+			continue
+		}
+		seen[b.Key] = true
+		kept = append(kept, b)
 	}
+	clear(st.Breaches[len(kept):])
+	st.Breaches = kept
+	return dropped
 }
 
 // Reading is one sensor against one threshold in this beat.
@@ -83,6 +92,7 @@ type Transition struct {
 	Kind Kind
 	Reading
 	Since time.Time // when the breach started to fire
+	At    time.Time // the beat that caused it
 }
 
 // minGap is the shortest gap between beats that resets a pending breach:
@@ -157,6 +167,9 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 	}
 	sortBreaches(st.Breaches)
 	st.Version = 1
+	for i := range out {
+		out[i].At = now
+	}
 	return out
 }
 

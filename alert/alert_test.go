@@ -1,6 +1,8 @@
 package alert
 
 import (
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -101,12 +103,46 @@ func TestThresholdRemovedClears(t *testing.T) {
 	}
 }
 
-func TestPostponeIsBounded(t *testing.T) {
-	st := &State{}
-	for i := 0; i < MaxOutbox+10; i++ {
-		st.Postpone([]Transition{{Kind: Fired}})
+// A state file holding null, nameless, unknown-level or non-finite breaches
+// used to panic every beat ({"breaches":[null]}): Validate drops them.
+func TestValidateDropsWhatEvaluateCannotUse(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	good := &Breach{Key: key, PendingSince: t0, LastSeen: t0, Celsius: 90, Threshold: 85}
+	st := State{Breaches: []*Breach{nil, good,
+		{Key: Key{Level: thermal.Warning}, PendingSince: t0},
+		{Key: Key{SensorID: key.SensorID, Level: "hot"}, PendingSince: t0},
+		{Key: key, PendingSince: t0, Celsius: math.NaN()},
+		{Key: key, PendingSince: t0, LastSeen: t0}, // the same key again
+	}}
+	if n := st.Validate(); n != 5 || len(st.Breaches) != 1 || st.Breaches[0] != good {
+		t.Errorf("dropped %d, kept %+v", n, st.Breaches)
 	}
-	if len(st.Outbox) != MaxOutbox {
-		t.Errorf("outbox holds %d", len(st.Outbox))
-	}
+}
+
+// Whatever a state file decodes to, Validate and Evaluate neither panic nor
+// keep what they cannot use.
+func FuzzStateLoadEvaluate(f *testing.F) {
+	f.Add([]byte(`{"breaches":[null]}`), 91.0)
+	f.Add([]byte(`{"version":1,"breaches":[{"source":"hwmon","chip":"coretemp-isa-0000","sensor":"Package id 0","level":"warning","pending_since":"2026-11-21T12:00:00Z","last_seen":"2026-11-21T12:00:00Z","celsius":90,"threshold":85}]}`), 80.0)
+	f.Add([]byte(`{"breaches":[{"level":"critical","firing_since":"0001-01-01T00:00:00Z"}]}`), 1e308)
+	f.Add([]byte(`{"breaches":{}}`), 0.0)
+	f.Fuzz(func(t *testing.T, data []byte, celsius float64) {
+		var st State
+		if json.Unmarshal(data, &st) != nil {
+			return
+		}
+		st.Validate()
+		now := time.Date(2026, 11, 21, 12, 1, 0, 0, time.UTC)
+		r := Reading{Key: key, Celsius: celsius, Threshold: 85, For: time.Minute, Hysteresis: 2, Repeat: time.Hour}
+		Evaluate(&st, now, []Reading{r}, map[thermal.SensorID]float64{key.SensorID: celsius})
+		Evaluate(&st, now.Add(2*time.Minute), []Reading{r}, map[thermal.SensorID]float64{key.SensorID: celsius})
+		for _, b := range st.Breaches {
+			if b == nil {
+				t.Fatal("nil breach after Evaluate")
+			}
+		}
+		if n := st.Validate(); n != 0 {
+			t.Fatalf("Evaluate left %d breaches Validate drops", n)
+		}
+	})
 }

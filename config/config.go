@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -102,14 +105,17 @@ type raw struct {
 	Sentry struct{ Monitor, Environment string }
 }
 
-// Default returns the embedded defaults.
-func Default() *Config {
+// Default returns the embedded defaults (parsed once per process; the
+// caller may not modify them).
+func Default() *Config { return defaultConfig() }
+
+var defaultConfig = sync.OnceValue(func() *Config {
 	c, err := Parse("", defaults)
 	if err != nil {
 		panic("embedded defaults: " + err.Error())
 	}
 	return c
-}
+})
 
 // Builtin, given as the path, selects the embedded defaults whatever is in
 // /etc.
@@ -119,21 +125,105 @@ const Builtin = "builtin"
 // used, and its absence means the embedded defaults; a path given
 // explicitly must exist. Builtin selects the embedded defaults.
 func Load(path string) (*Config, error) {
+	c, _, err := LoadFile(path)
+	return c, err
+}
+
+// LoadFile is Load, returning also the file's bytes (nil for the embedded
+// defaults), so that a beat can keep the last good file.
+func LoadFile(path string) (*Config, []byte, error) {
 	if path == Builtin {
-		return Default(), nil
+		return Default(), nil, nil
 	}
 	explicit := path != ""
 	if !explicit {
 		path = DefaultPath
 	}
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && !explicit {
-		return Default(), nil
+		return Default(), nil, nil
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := Parse(path, data)
+	return c, data, err
+}
+
+// MaxFileSize bounds a configuration file. Real ones are a few KiB; the
+// TOML decoder's memory grows much faster than its input for some shapes.
+const MaxFileSize = 256 << 10
+
+// maxNesting bounds how deeply tables and arrays nest in a file: the shape
+// of the configuration needs three levels.
+const maxNesting = 16
+
+// ReadFile reads a configuration file: a regular file of at most
+// MaxFileSize bytes (a FIFO would block the beat, /dev/zero would never end).
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config: %s: not a regular file", path)
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("config: %s: %d bytes; a configuration is at most %d", path, st.Size(), MaxFileSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("config: %s: more than %d bytes", path, MaxFileSize)
+	}
+	return data, nil
+}
+
+// nesting returns the deepest nesting of [ and { outside strings and
+// comments, and the line where it is reached.
+func nesting(data []byte) (depth, line int) {
+	d, ln := 0, 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			ln++
+		case '#':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			i--
+		case '"', '\'':
+			q := string(data[i : i+1])
+			if i+2 < len(data) && data[i+1] == c && data[i+2] == c {
+				q = strings.Repeat(q, 3)
+			}
+			j := i + len(q)
+			for j < len(data) && !bytes.HasPrefix(data[j:], []byte(q)) {
+				if data[j] == '\\' && c == '"' {
+					j++
+				} else if data[j] == '\n' {
+					ln++
+				}
+				j++
+			}
+			i = j + len(q) - 1
+		case '[', '{':
+			d++
+			if d > depth {
+				depth, line = d, ln
+			}
+		case ']', '}':
+			d--
+		}
+	}
+	return depth, line
 }
 
 // Parse parses and validates a configuration; name is used in errors
@@ -148,6 +238,12 @@ func Parse(name string, data []byte) (*Config, error) {
 			return fmt.Errorf("%s:%d: %s", display, line, fmt.Sprintf(format, args...))
 		}
 		return fmt.Errorf("%s: %s", display, fmt.Sprintf(format, args...))
+	}
+	if len(data) > MaxFileSize {
+		return nil, fail(0, "%d bytes; a configuration is at most %d", len(data), MaxFileSize)
+	}
+	if d, line := nesting(data); d > maxNesting {
+		return nil, fail(line, "tables and arrays nest %d deep; at most %d", d, maxNesting)
 	}
 	var r raw
 	md, err := toml.Decode(string(data), &r)

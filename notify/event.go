@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"time"
 
 	"context"
@@ -14,15 +15,20 @@ import (
 	"github.com/thermal-heartbeat/thermal/alert"
 )
 
-// Event is one announcement of a breach.
+// Event is one announcement of a breach. It is committed to the state's
+// outbox before it is sent, and sent (again) as it was committed: the same
+// ID, time and text.
 type Event struct {
+	ID   string    `json:"event_id"` // 32 hex digits; Sentry drops an id it has already stored
+	Time time.Time `json:"time"`     // when the transition happened
 	thermal.SensorID
-	Level              thermal.Level
-	Celsius, Threshold float64
-	Cleared            bool // the breach recovered
-	Message            string
+	Level     thermal.Level `json:"level"`
+	Celsius   float64       `json:"celsius"`
+	Threshold float64       `json:"threshold"`
+	Cleared   bool          `json:"cleared,omitempty"` // the breach recovered
+	Message   string        `json:"message"`
 	// Readings are all readings of the beat, "source/chip/sensor" -> °C.
-	Readings map[string]float64
+	Readings map[string]float64 `json:"readings,omitempty"`
 }
 
 // EventFor is the event that announces transition t on host, with the
@@ -32,7 +38,7 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 	for id, v := range values {
 		readings[id.String()] = v
 	}
-	ev := Event{SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
+	ev := Event{ID: NewEventID(), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
 	switch t.Kind {
 	case alert.Cleared:
 		ev.Cleared = true
@@ -61,7 +67,7 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 	} else {
 		parsed, err := url.Parse(u)
 		if err != nil {
-			return fmt.Errorf("check-in URL: %w", err)
+			return fmt.Errorf("check-in URL: %w", redactErr(err, raw))
 		}
 		q := parsed.Query()
 		q.Set("status", status)
@@ -70,13 +76,13 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader("status="+status))
 	if err != nil {
-		return fmt.Errorf("check-in URL: %w", err)
+		return fmt.Errorf("check-in URL: %w", redactErr(err, raw))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "thermal-heartbeat")
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("check-in URL: %w", redact(err, u))
+		return fmt.Errorf("check-in URL: %w", describe(ctx, redactErr(err, raw)))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
@@ -86,11 +92,61 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 	return nil
 }
 
-// redact keeps tokens in check-in URLs out of logs.
-func redact(err error, raw string) error {
-	if u, perr := url.Parse(raw); perr == nil {
-		msg := strings.ReplaceAll(err.Error(), raw, u.Scheme+"://"+u.Host+"/…")
-		return fmt.Errorf("%s", msg)
+// redactErr keeps the secrets of a URL (a DSN's key, a check-in URL's
+// token in its path or query) out of an error: the URL a *url.Error carries
+// is cut to scheme and host, and any other spelling of raw in the message
+// is replaced; the chain is kept, so errors.Is still sees what went wrong.
+func redactErr(err error, raw string) error {
+	if err == nil {
+		return nil
 	}
-	return err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		c := *ue
+		c.URL = RedactURL(c.URL)
+		c.Err = redactErr(c.Err, raw)
+		return &c
+	}
+	msg := err.Error()
+	clean := msg
+	for _, s := range spellings(raw) {
+		if len(s) >= 8 { // short pieces ("/", "/ping") are not secrets and occur anywhere
+			clean = strings.ReplaceAll(clean, s, RedactURL(raw))
+		}
+	}
+	if clean == msg {
+		return err
+	}
+	return redacted{msg: clean, err: err}
 }
+
+// spellings are the forms a URL can take in an error message.
+func spellings(raw string) []string {
+	out := []string{raw, url.PathEscape(raw), url.QueryEscape(raw)}
+	if u, err := url.Parse(raw); err == nil {
+		out = append(out, u.String(), u.Redacted())
+		if u.User != nil {
+			out = append(out, u.User.Username())
+		}
+		out = append(out, u.Path, u.RawQuery, u.EscapedPath())
+	}
+	return out
+}
+
+// RedactURL returns scheme://host/… of a URL, or a placeholder when it
+// cannot be parsed: enough to tell which endpoint failed, nothing secret.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "<URL>"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }

@@ -1,14 +1,19 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
-	"sync/atomic"
+	"strings"
 	"time"
-
-	"github.com/getsentry/sentry-go"
 
 	"github.com/thermal-heartbeat/thermal"
 )
@@ -24,109 +29,210 @@ const (
 	recoveryThreshold      = 2
 )
 
-// SentryOptions configure the SDK path.
+// SentryOptions configure the Sentry client.
 type SentryOptions struct {
 	DSN         string
-	Release     string // set explicitly: the SDK would otherwise probe VCS
+	Release     string // thermal@<version>
 	Environment string
 	Host        string // server name and part of every fingerprint
 	Monitor     string // cron monitor slug
 }
 
-// Sentry sends check-ins and events through the SDK.
+// Sentry sends check-ins and events to Sentry's envelope endpoint
+// (develop.sentry.dev/sdk/data-model/envelopes), one envelope per request,
+// synchronously: the caller learns, for every event, whether Sentry stored
+// it. The beat needs that to keep a page in its outbox until it is accepted
+// and to re-send it under the same event_id (Sentry drops an event_id it has
+// already stored), which an asynchronous SDK transport does not tell.
 type Sentry struct {
-	hub      *sentry.Hub
+	client   *http.Client
+	endpoint string // https://host/api/<project>/envelope/
+	auth     string // X-Sentry-Auth
+	dsn      string
 	opts     SentryOptions
-	failures *atomic.Int32
 }
 
-// countingTransport counts requests to Sentry that failed or were refused,
-// which the SDK only logs: a page that did not arrive must be sent again.
-type countingTransport struct {
-	next     http.RoundTripper
-	failures *atomic.Int32
-}
-
-func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode/100 != 2 {
-		t.failures.Add(1)
-	}
-	return resp, err
-}
-
-// NewSentry initialises a client for opts.DSN. It starts no goroutine and
-// touches no network until something is sent.
-func NewSentry(opts SentryOptions) (*Sentry, error) {
-	failures := new(atomic.Int32)
-	client, err := sentry.NewClient(sentry.ClientOptions{
-		HTTPTransport: countingTransport{next: http.DefaultTransport, failures: failures},
-		Dsn:           opts.DSN,
-		Release:       opts.Release,
-		Environment:   opts.Environment,
-		ServerName:    opts.Host,
-		// The beat reports what it read, not where it runs: no stack
-		// traces, no default integrations that read modules or the
-		// environment.
-		Integrations: func([]sentry.Integration) []sentry.Integration { return nil },
-	})
+// NewSentry checks opts.DSN and returns a client. It touches no network.
+func NewSentry(client *http.Client, opts SentryOptions) (*Sentry, error) {
+	u, err := url.Parse(opts.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("sentry: %w", err)
+		return nil, fmt.Errorf("sentry: SENTRY_DSN: %w", redactErr(err, opts.DSN))
 	}
-	return &Sentry{hub: sentry.NewHub(client, sentry.NewScope()), opts: opts, failures: failures}, nil
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User == nil || u.User.Username() == "" {
+		return nil, errors.New("sentry: SENTRY_DSN must look like https://<key>@<host>/<project>")
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	i := strings.LastIndexByte(path, '/')
+	project := path[i+1:]
+	if _, err := strconv.ParseUint(project, 10, 64); err != nil {
+		return nil, fmt.Errorf("sentry: SENTRY_DSN: the project (%q) must be a number", project)
+	}
+	endpoint := u.Scheme + "://" + u.Host + path[:i] + "/api/" + project + "/envelope/"
+	auth := "Sentry sentry_version=7, sentry_client=" + strings.ReplaceAll(opts.Release, "@", "/") + ", sentry_key=" + u.User.Username()
+	if secret, ok := u.User.Password(); ok && secret != "" {
+		auth += ", sentry_secret=" + secret
+	}
+	return &Sentry{client: client, endpoint: endpoint, auth: auth, dsn: opts.DSN, opts: opts}, nil
+}
+
+// NewEventID returns a fresh event id: 32 hex digits, as Sentry wants them.
+func NewEventID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
+}
+
+// Outcome of one delivery.
+type Outcome int
+
+const (
+	// Accepted: Sentry stored it (2xx).
+	Accepted Outcome = iota
+	// Retry: it did not arrive or Sentry asked to come back later (network
+	// error, timeout, 429, 5xx): send it again, with the same event_id.
+	Retry
+	// Rejected: Sentry refused it for good (4xx other than 429): sending it
+	// again would be refused again.
+	Rejected
+)
+
+func (o Outcome) String() string {
+	return [...]string{"accepted", "not delivered", "rejected"}[o]
 }
 
 // CheckIn sends one check-in to the monitor, upserting its configuration.
-func (s *Sentry) CheckIn(ok bool) {
-	status := sentry.CheckInStatusOK
+func (s *Sentry) CheckIn(ctx context.Context, ok bool) (Outcome, error) {
+	status := "ok"
 	if !ok {
-		status = sentry.CheckInStatusError
+		status = "error"
 	}
-	s.hub.CaptureCheckIn(&sentry.CheckIn{MonitorSlug: s.opts.Monitor, Status: status},
-		&sentry.MonitorConfig{
-			Schedule:              sentry.IntervalSchedule(monitorIntervalMinutes, sentry.MonitorScheduleUnitMinute),
-			CheckInMargin:         monitorMarginMinutes,
-			MaxRuntime:            monitorMaxRuntime,
-			FailureIssueThreshold: failureThreshold,
-			RecoveryThreshold:     recoveryThreshold,
-		})
+	ci := map[string]any{
+		"check_in_id":  NewEventID(),
+		"monitor_slug": s.opts.Monitor,
+		"status":       status,
+		"release":      s.opts.Release,
+		"monitor_config": map[string]any{
+			"schedule":                map[string]any{"type": "interval", "value": monitorIntervalMinutes, "unit": "minute"},
+			"checkin_margin":          monitorMarginMinutes,
+			"max_runtime":             monitorMaxRuntime,
+			"failure_issue_threshold": failureThreshold,
+			"recovery_threshold":      recoveryThreshold,
+		},
+	}
+	if s.opts.Environment != "" {
+		ci["environment"] = s.opts.Environment
+	}
+	return s.send(ctx, "", "check_in", ci)
 }
 
-// Event sends one breach event.
-func (s *Sentry) Event(e Event) {
-	level := sentry.LevelWarning
+// sentryEvent is an event's payload.
+type sentryEvent struct {
+	EventID     string                    `json:"event_id"`
+	Timestamp   string                    `json:"timestamp"`
+	Level       string                    `json:"level"`
+	Platform    string                    `json:"platform"`
+	Logger      string                    `json:"logger"`
+	Message     string                    `json:"message"`
+	Release     string                    `json:"release,omitempty"`
+	Environment string                    `json:"environment,omitempty"`
+	ServerName  string                    `json:"server_name,omitempty"`
+	Tags        map[string]string         `json:"tags"`
+	Contexts    map[string]map[string]any `json:"contexts,omitempty"`
+	Fingerprint []string                  `json:"fingerprint"`
+	SDK         map[string]string         `json:"sdk"`
+}
+
+// Event sends one breach event under its own e.ID.
+func (s *Sentry) Event(ctx context.Context, e Event) (Outcome, error) {
+	level := "warning"
 	if e.Level == thermal.Critical {
-		level = sentry.LevelError
+		level = "error"
 	}
 	if e.Cleared {
-		level = sentry.LevelInfo
-	}
-	ev := sentry.NewEvent()
-	ev.Level = level
-	ev.Message = e.Message
-	ev.Tags = map[string]string{
-		"source":    e.Source,
-		"chip":      e.Chip,
-		"sensor":    e.Sensor,
-		"level":     string(e.Level),
-		"celsius":   strconv.FormatFloat(e.Celsius, 'f', -1, 64),
-		"threshold": strconv.FormatFloat(e.Threshold, 'f', -1, 64),
+		level = "info"
 	}
 	readings := make(map[string]any, len(e.Readings))
 	for k, v := range e.Readings {
 		readings[k] = v
 	}
-	ev.Contexts = map[string]sentry.Context{"thermal": readings}
-	ev.Fingerprint = []string{"thermal", s.opts.Host, e.Source, e.Chip, e.Sensor, string(e.Level)}
-	s.hub.CaptureEvent(ev)
+	at := e.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	ev := sentryEvent{
+		EventID: e.ID, Timestamp: at.UTC().Format(time.RFC3339Nano), Level: level, Platform: "other", Logger: "thermal",
+		Message: e.Message, Release: s.opts.Release, Environment: s.opts.Environment, ServerName: s.opts.Host,
+		Tags: map[string]string{
+			"source":    e.Source,
+			"chip":      e.Chip,
+			"sensor":    e.Sensor,
+			"level":     string(e.Level),
+			"celsius":   strconv.FormatFloat(e.Celsius, 'f', -1, 64),
+			"threshold": strconv.FormatFloat(e.Threshold, 'f', -1, 64),
+		},
+		Contexts:    map[string]map[string]any{"thermal": readings},
+		Fingerprint: []string{"thermal", s.opts.Host, e.Source, e.Chip, e.Sensor, string(e.Level)},
+		SDK:         map[string]string{"name": "thermal-heartbeat", "version": strings.TrimPrefix(s.opts.Release, "thermal@")},
+	}
+	return s.send(ctx, e.ID, "event", ev)
 }
 
-// Flush waits for delivery until ctx is done; it reports whether everything
-// was sent and accepted.
-func (s *Sentry) Flush(ctx context.Context) bool {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(5 * time.Second)
+// send posts one envelope holding one item.
+func (s *Sentry) send(ctx context.Context, eventID, typ string, payload any) (Outcome, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return Rejected, fmt.Errorf("sentry: %s: %w", typ, err)
 	}
-	return s.hub.Flush(time.Until(deadline)) && s.failures.Load() == 0
+	header := map[string]string{"sent_at": time.Now().UTC().Format(time.RFC3339Nano), "dsn": s.dsn}
+	if eventID != "" {
+		header["event_id"] = eventID
+	}
+	h, _ := json.Marshal(header)
+	item, _ := json.Marshal(map[string]any{"type": typ, "length": len(body)})
+	var env bytes.Buffer
+	env.Grow(len(h) + len(item) + len(body) + 3)
+	env.Write(h)
+	env.WriteByte('\n')
+	env.Write(item)
+	env.WriteByte('\n')
+	env.Write(body)
+	env.WriteByte('\n')
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, &env)
+	if err != nil {
+		return Rejected, fmt.Errorf("sentry: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-sentry-envelope")
+	req.Header.Set("X-Sentry-Auth", s.auth)
+	req.Header.Set("User-Agent", "thermal-heartbeat")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return Retry, fmt.Errorf("sentry: %s: %w", typ, describe(ctx, redactErr(err, s.dsn)))
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch {
+	case resp.StatusCode/100 == 2:
+		return Accepted, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5:
+		return Retry, fmt.Errorf("sentry: %s: HTTP %s%s", typ, resp.Status, retryAfter(resp))
+	}
+	return Rejected, fmt.Errorf("sentry: %s refused: HTTP %s: %s", typ, resp.Status, strings.TrimSpace(string(msg)))
+}
+
+func retryAfter(resp *http.Response) string {
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		return " (retry after " + v + " s)"
+	}
+	return ""
+}
+
+// describe tells a deadline from other failures: "did not answer within
+// the deadline" only when that is what happened.
+func describe(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("no answer before the deadline (%w)", context.DeadlineExceeded)
+	}
+	return err
 }

@@ -40,7 +40,7 @@ type refCollector struct{ b Beat }
 
 func (c refCollector) Describe(ch chan<- *prometheus.Desc) {
 	seen := map[string]bool{}
-	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid} {
+	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved} {
 		ch <- desc(f)
 	}
 	for _, chip := range c.b.Chips {
@@ -138,6 +138,7 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	metric(famHeartbeat, float64(c.b.Time.UnixMilli())/1e3)
 	metric(famConfigValid, b2f(!c.b.ConfigInvalid))
+	metric(famStateSaved, b2f(!c.b.StateUnsaved))
 }
 
 func slicesEqual(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") }

@@ -32,6 +32,10 @@ type Beat struct {
 	// ConfigInvalid is set when the configuration could not be loaded and
 	// the last good (or the built-in) one was used.
 	ConfigInvalid bool
+	// StateUnsaved is set when the breach state could not be saved:
+	// pending breaches restart every beat and events cannot wait in the
+	// outbox until it is fixed.
+	StateUnsaved bool
 }
 
 // family is one metric family; its label names are sorted, as the text
@@ -86,10 +90,12 @@ var (
 		"Unix time at which this beat collected its readings, in seconds.", false)
 	famConfigValid = newFamily("node_thermal_config_valid",
 		"1 when the configuration file was loaded, 0 when it could not be and the last good (or the built-in) configuration was used.", false)
+	famStateSaved = newFamily("node_thermal_state_saved",
+		"1 when the beat saved its breach state, 0 when it could not (pending breaches restart, events cannot wait for the next beat).", false)
 )
 
 var (
-	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid}
+	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved}
 	fixed         = map[string]bool{}
 )
 
@@ -262,6 +268,7 @@ func render(buf *bufio.Writer, b Beat) {
 	}
 	w.add(famHeartbeat, float64(b.Time.UnixMilli())/1e3)
 	w.add(famConfigValid, b2f(!b.ConfigInvalid))
+	w.add(famStateSaved, b2f(!b.StateUnsaved))
 	w.write(buf)
 }
 

@@ -46,6 +46,17 @@ func readCapped(path string, max int64) ([]byte, error) {
 	return b, nil
 }
 
+// ReadFile returns the bytes of the state file at path, nil for a missing
+// one; a file that is not regular or too large is an error wrapping
+// ErrCorrupt.
+func ReadFile(path string) ([]byte, error) {
+	b, err := readCapped(path, MaxFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return b, err
+}
+
 // Load decodes the JSON file at path. A missing file is the zero T and no
 // error. A file that cannot be decoded (or is not a regular file, or is too
 // large) is the zero T and an error wrapping ErrCorrupt: the caller warns

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/report"
@@ -27,10 +28,12 @@ func BenchmarkBeat(b *testing.B) {
 		dir := b.TempDir()
 		beat := func(steady bool) {
 			var cache *state.Cache
+			var c thermal.Cache
 			if steady {
 				cache = &state.Cache{Dir: dir, BootID: "bench", Scope: root, TTL: time.Hour, Now: time.Now()}
+				c = cache
 			}
-			snap := collect(src, time.Now, cfg, cacheOrNil(cache))
+			snap := collect(src, time.Now, cfg, c)
 			if err := report.Write(io.Discard, snap.Beat(nil)); err != nil {
 				b.Fatal(err)
 			}

@@ -42,15 +42,7 @@ func (s *sourceFlags) validate() error {
 // the configuration. On a usage or configuration error it says what to fix
 // on stderr and returns false: the command exits with exitUsage.
 func parseCommand(fs *flag.FlagSet, src *sourceFlags, args []string, e env) (*config.Config, bool) {
-	if err := fs.Parse(args); err != nil {
-		return nil, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return nil, false
-	}
-	if err := src.validate(); err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\n", fs.Name(), err)
+	if !parseFlags(fs, src, args, e) {
 		return nil, false
 	}
 	cfg, err := config.Load(src.config)
@@ -59,6 +51,23 @@ func parseCommand(fs *flag.FlagSet, src *sourceFlags, args []string, e env) (*co
 		return nil, false
 	}
 	return cfg, true
+}
+
+// parseFlags parses a command's flags and checks the shared ones; on a
+// usage error it says what to fix on stderr and returns false.
+func parseFlags(fs *flag.FlagSet, src *sourceFlags, args []string, e env) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false
+	}
+	if err := src.validate(); err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", fs.Name(), err)
+		return false
+	}
+	return true
 }
 
 // collect reads every source under one deadline, with the configuration

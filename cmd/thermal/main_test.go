@@ -125,7 +125,7 @@ func TestBeatDryRunTouchesNothing(t *testing.T) {
 
 func TestBeatWithoutSensorsStillBeats(t *testing.T) {
 	code, out, stderr := runThermal(t, "beat", "--dry-run", "--sysfs", t.TempDir())
-	if code != exitOK || stderr != "" {
+	if code != exitOK || !strings.Contains(stderr, "no sensors found on this host") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(out, "node_thermal_heartbeat_seconds 1.7637312e+09\n") || strings.Contains(out, "node_thermal_celsius") {
@@ -166,7 +166,7 @@ func TestBeatVerboseNamesDroppedSensors(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{`nct6798-isa-0290 "AUXTIN1": dropped: `, `tmp421-i2c-0-4c "temp2": dropped: `, "sensor reports a fault"} {
+	for _, want := range []string{`chip=nct6798-isa-0290 sensor=AUXTIN1 err=`, `chip=tmp421-i2c-0-4c sensor=temp2 err=`, "sensor reports a fault"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

@@ -64,6 +64,18 @@ f temp2_label Core 0
 f temp2_input 60000
 `
 
+// brokenFixture has sensors, none of which can be read.
+const brokenFixture = `
+cd /devices/platform/coretemp.0
+l subsystem -> /bus/platform
+hwmon hwmon0 /devices/platform/coretemp.0
+f name coretemp
+f temp1_label Package id 0
+f temp1_input not a number
+f temp2_label Core 0
+f temp2_input -999999
+`
+
 const hotConfig = `
 [[rule]]
 chip = "coretemp-*"
@@ -175,7 +187,9 @@ func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
 	cool := sysfstest.UnpackString(t, strings.Replace(hotFixture, "temp1_input 91000", "temp1_input 70000", 1))
 	beatAt(t, t0.Add(30*time.Second), args(cool)...)
 	beatAt(t, t0.Add(60*time.Second), args(cool)...)
-	beatAt(t, t0.Add(90*time.Second), args(t.TempDir())...) // nothing to read at all
+	beatAt(t, t0.Add(90*time.Second), args(t.TempDir())...) // no sensors at all (a VM): ok
+	broken := sysfstest.UnpackString(t, brokenFixture)
+	beatAt(t, t0.Add(120*time.Second), args(broken)...) // sensors, none readable: error
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	var levels []string
@@ -189,7 +203,7 @@ func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
 	for _, ci := range srv.checkIns {
 		statuses = append(statuses, ci["status"].(string))
 	}
-	if strings.Join(statuses, ",") != "ok,ok,ok,error" {
+	if strings.Join(statuses, ",") != "ok,ok,ok,ok,error" {
 		t.Errorf("check-in statuses %v", statuses)
 	}
 }
@@ -269,7 +283,8 @@ func TestHeartbeatURL(t *testing.T) {
 	for _, u := range []string{ts.URL + "/api/1/cron/thermal/key/", ts.URL + "/hc/uuid{fail}", ts.URL + "/api/push/tok?status={up}&msg=thermal"} {
 		t.Setenv("THERMAL_CHECKIN_URL", u)
 		beatAt(t, time.Now(), "--sysfs", root, "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", t.TempDir())
-		beatAt(t, time.Now(), "--sysfs", t.TempDir(), "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", t.TempDir())
+		broken := sysfstest.UnpackString(t, brokenFixture)
+		beatAt(t, time.Now(), "--sysfs", broken, "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", t.TempDir())
 	}
 	want := []string{
 		"POST /api/1/cron/thermal/key/?status=ok", "POST /api/1/cron/thermal/key/?status=error",
