@@ -236,7 +236,7 @@ func Beat(o Options) (res Result) {
 		sweep(log, o.StateDir, ".")
 		st.Swept = now()
 	}
-	if nothing := collected && res.Sensors == 0; nothing && !st.NoSensors {
+	if nothing := collected && len(snap.Errs) == 0 && res.Sensors == 0; nothing && !st.NoSensors {
 		log.Warn("no sensors found on this host (a VM?): nothing to report, checking in ok; run thermal probe for hints (logged once)")
 		st.NoSensors = true
 	} else if !nothing {
@@ -272,7 +272,8 @@ func Beat(o Options) (res Result) {
 
 	// Delivery. A host with no sensors at all (a VM) is not an error;
 	// sensors that exist and none of which could be read are.
-	res.CheckInOK = collected && !res.ConfigInvalid && res.TextfileWritten && res.StateSaved && (res.Sensors == 0 || res.Read > 0)
+	res.CheckInOK = collected && len(snap.Errs) == 0 && !res.ConfigInvalid && res.TextfileWritten && res.StateSaved &&
+		(res.Sensors == 0 || res.Read > 0)
 	outcomes := deliver(o, cfg, log, res.CheckInOK, batch)
 	if len(outcomes) > 0 {
 		res.Delivered, res.Pending = settle(o, statePath, outcomes, log)

@@ -44,6 +44,13 @@ func (fs FS) WithAdmit(admit func(*thermal.Chip) bool) FS {
 	return fs
 }
 
+// WithRead returns a copy of fs that reads every attribute through read, by
+// path: the kernel boundary, for tests that make a read fail or hang.
+func (fs FS) WithRead(read sysread.ReadFunc) FS {
+	fs.read, fs.dirReads = read, false
+	return fs
+}
+
 // inventoryKey is the Cache key of the hwmon inventory.
 const inventoryKey = "hwmon-inventory"
 

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -63,6 +65,7 @@ func (p *Pipeline) Collect() *Snapshot {
 		claimed = map[[2]string]bool{}         // (source, chip) read by a source that finished
 		yielded = map[[2]string]thermal.Chip{} // left to another source, with what is known of it
 		chips   []thermal.Chip
+		over    bool // the deadline passed: what arrives later is dropped
 	)
 	admit := func(c *thermal.Chip) bool {
 		relabel(c)
@@ -100,6 +103,9 @@ func (p *Pipeline) Collect() *Snapshot {
 			got, err := s.Read(sctx, &thermal.Request{Admit: admit, Ignore: p.Config.Ignored, Cache: p.Cache})
 			mu.Lock()
 			defer mu.Unlock()
+			if over {
+				return // abandoned at the deadline; already counted
+			}
 			snap.Durations[s.Name()] = now().Sub(start)
 			if err != nil {
 				snap.Errs = append(snap.Errs, err)
@@ -116,7 +122,30 @@ func (p *Pipeline) Collect() *Snapshot {
 			}
 		}()
 	}
-	wg.Wait()
+	// Sources read chips under ctx and return with what arrived; one stuck
+	// before it got that far (a hung read while listing its devices) is
+	// abandoned to its syscall at the deadline, with a little grace for
+	// the others to hand over what they have.
+	all := make(chan struct{})
+	go func() { wg.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-ctx.Done():
+		select {
+		case <-all:
+		case <-time.After(p.Timeout/20 + 10*time.Millisecond):
+		}
+	}
+	mu.Lock()
+	over = true
+	for _, s := range p.Sources {
+		if _, ok := snap.Durations[s.Name()]; !ok {
+			snap.Durations[s.Name()] = now().Sub(snap.Time)
+			snap.Errs = append(snap.Errs, fmt.Errorf("%s: %w: still listing its devices at the deadline (%v)", s.Name(), thermal.ErrTimeout, p.Timeout))
+		}
+	}
+	chips = slices.Clone(chips)
+	mu.Unlock()
 	// A device yielded by one source and read by another carries what the
 	// first knew of it; one read by nobody is left out.
 	for i := range chips {

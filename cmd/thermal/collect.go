@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -85,5 +86,12 @@ func collect(s sourceFlags, now func() time.Time, cfg *config.Config, cache ther
 		// left alone: hwmon runs once nvme has settled which it reads.
 		p.Sources = append(p.Sources, pipeline.Source{Source: fs, After: []string{thermal.SourceNVMe}})
 	}
-	return p.Collect()
+	snap := p.Collect()
+	if st, err := os.Stat(s.sysfs); err != nil || !st.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("%s is not a directory", s.sysfs)
+		}
+		snap.Errs = append(snap.Errs, fmt.Errorf("sysfs: %w (is --sysfs the sysfs mount point?)", err))
+	}
+	return snap
 }

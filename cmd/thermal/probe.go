@@ -42,6 +42,9 @@ func probe(args []string, e env) int {
 	inv := inventory(snap)
 	if *asTOML {
 		writeStarterTOML(e.stdout, inv)
+		if len(snap.Errs) > 0 {
+			return exitFail
+		}
 		return exitOK
 	}
 	if *asJSON {
@@ -52,7 +55,14 @@ func probe(args []string, e env) int {
 		}
 		return exitOK
 	}
+	if len(inv) == 0 && len(snap.Errs) == 0 {
+		fmt.Fprintf(e.stdout, "No sensors found!\n\nNothing under %s/class/{hwmon,thermal,nvme}: on a virtual machine that is normal (the beat\nstill checks in ok). On hardware, load the sensor drivers (sensors-detect from lm-sensors names\nthem; common ones are coretemp, k10temp, nct6775, it87, drivetemp) and run thermal probe again.\n", src.sysfs)
+		return exitOK
+	}
 	printTable(e.stdout, inv)
+	if len(snap.Errs) > 0 {
+		return exitFail // not every source could be read
+	}
 	return exitOK
 }
 

@@ -1,6 +1,13 @@
 package sysdev
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
 
 func TestChipNameEveryBus(t *testing.T) {
 	for _, tc := range []struct {
@@ -70,4 +77,40 @@ func FuzzClassify(f *testing.F) {
 			_ = chipName("x", b)
 		}
 	})
+}
+
+// A device link pointing at itself or into a cycle used to spin the beat at
+// 100% CPU forever: the walk ends, and the chip is virtual.
+func TestChipNameSurvivesDeviceLinkCycles(t *testing.T) {
+	root := t.TempDir()
+	devs := filepath.Join(root, "devices", "virtual")
+	for _, d := range []string{"self", "a", "b"} {
+		if err := os.MkdirAll(filepath.Join(devs, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An unknown subsystem makes the walk follow the device links.
+	os.MkdirAll(filepath.Join(root, "class", "widget"), 0o755)
+	for _, d := range []string{"self", "a", "b"} {
+		os.Symlink("../../../class/widget", filepath.Join(devs, d, "subsystem"))
+	}
+	os.Symlink(".", filepath.Join(devs, "self", "device"))
+	os.Symlink("../b", filepath.Join(devs, "a", "device"))
+	os.Symlink("../a", filepath.Join(devs, "b", "device"))
+	tree := New(root, sysread.ReadFile)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, d := range []string{"self", "a"} {
+			if name, bus := tree.ChipName("x", filepath.Join(devs, d)); name != "x-virtual-0" || bus != BusVirtual {
+				t.Errorf("%s: %s on %s", d, name, bus)
+			}
+			tree.Asleep(filepath.Join(devs, d))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the walk did not end")
+	}
 }

@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/config"
+	"github.com/thermal-heartbeat/thermal/hwmon"
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+	"github.com/thermal-heartbeat/thermal/zones"
+)
+
+// fake is a source that returns fixed chips, or blocks until released.
+type fake struct {
+	name  string
+	chips []thermal.Chip
+	block chan struct{} // when set, Read waits for it, ignoring ctx
+	// offered records what Admit said about each chip before "reading" it.
+	offered map[string]bool
+}
+
+func (f *fake) Name() string { return f.name }
+
+func (f *fake) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
+	if f.block != nil {
+		<-f.block
+	}
+	var out []thermal.Chip
+	f.offered = map[string]bool{}
+	for _, c := range f.chips {
+		ok := req.Admits(&c)
+		f.offered[c.Name] = ok
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func milli(v int64) *int64 { return &v }
+
+func collect(t *testing.T, timeout time.Duration, sources ...Source) *Snapshot {
+	t.Helper()
+	p := Pipeline{Sources: sources, Config: config.Default(), Timeout: timeout}
+	return p.Collect()
+}
+
+func chip(s *Snapshot, source, name string) *thermal.Chip {
+	for i := range s.Chips {
+		if s.Chips[i].Source == source && s.Chips[i].Name == name {
+			return &s.Chips[i]
+		}
+	}
+	return nil
+}
+
+// NVMe through the ioctl, else through the kernel's hwmon chip: the
+// pipeline relabels the hwmon chip, leaves it unread when the ioctl read
+// the controller, and hands it the drive's facts when the ioctl yielded.
+func TestOwnershipOfNVMeControllers(t *testing.T) {
+	composite := thermal.Sensor{Name: "Composite", Attr: "temp1", Milli: 40000, Max: milli(81850), Crit: milli(84850)}
+	nvme := &fake{name: thermal.SourceNVMe, chips: []thermal.Chip{
+		{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{{Name: "Composite", Milli: 39000}},
+			Attrs: thermal.Attrs{{Key: "controller", Value: "nvme0"}, {Key: "read_via", Value: "ioctl"}}},
+		{Source: thermal.SourceNVMe, Name: "nvme-pci-0200", Yield: "the SMART log ioctl needs CAP_SYS_ADMIN",
+			Attrs:  thermal.Attrs{{Key: "controller", Value: "nvme1"}, {Key: "wctemp"}, {Key: "read_via", Value: "hwmon"}},
+			Series: []thermal.Series{{Name: "node_thermal_nvme_info", Value: 1}}},
+		{Source: thermal.SourceNVMe, Name: "nvme-pci-0300", Yield: "no device node"}, // nobody reads it
+	}}
+	hwmon := &fake{name: thermal.SourceHwmon, chips: []thermal.Chip{
+		{Source: thermal.SourceHwmon, Driver: "nvme", Name: "nvme-pci-0100", Sensors: []thermal.Sensor{composite}},
+		{Source: thermal.SourceHwmon, Driver: "nvme", Name: "nvme-pci-0200", Sensors: []thermal.Sensor{composite}},
+		{Source: thermal.SourceHwmon, Driver: "coretemp", Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{{Name: "Core 0", Milli: 50000}}},
+	}}
+	s := collect(t, time.Second, Source{Source: nvme}, Source{Source: hwmon, After: []string{thermal.SourceNVMe}})
+	if hwmon.offered["nvme-pci-0100"] {
+		t.Error("the kernel's chip of a controller read through the ioctl was admitted (it would send admin commands)")
+	}
+	if !hwmon.offered["nvme-pci-0200"] || !hwmon.offered["coretemp-isa-0000"] {
+		t.Errorf("admitted %v", hwmon.offered)
+	}
+	if c := chip(s, thermal.SourceNVMe, "nvme-pci-0100"); c == nil || c.Sensors[0].Milli != 39000 {
+		t.Errorf("ioctl chip %+v", c)
+	}
+	c := chip(s, thermal.SourceNVMe, "nvme-pci-0200")
+	if c == nil || c.Attrs.Get("controller") != "nvme1" || c.Attrs.Get("wctemp") != 81.85 || len(c.Series) != 1 {
+		t.Errorf("fallback chip %+v: want source nvme, the drive's facts and series, WCTEMP from its Composite", c)
+	}
+	if chip(s, thermal.SourceNVMe, "nvme-pci-0300") != nil || chip(s, thermal.SourceHwmon, "nvme-pci-0200") != nil {
+		t.Errorf("chips %+v", s.Chips)
+	}
+}
+
+// One physical sensor pages once: a zone's hwmon twin keeps its series but
+// not its hardware-limit thresholds; explicit rules still apply to it.
+func TestZoneTwinHasNoHardwareThresholds(t *testing.T) {
+	zones := &fake{name: thermal.SourceZone, chips: []thermal.Chip{{Source: thermal.SourceZone, Name: "thermal_zone0",
+		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "acpitz", Milli: 30000, Crit: milli(119000)}}}}}
+	hwmon := &fake{name: thermal.SourceHwmon, chips: []thermal.Chip{{Source: thermal.SourceHwmon, Name: "acpitz-acpi-0", Driver: "acpitz",
+		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "temp1", Attr: "temp1", Milli: 30000, Crit: milli(119000)}}}}}
+	s := collect(t, time.Second, Source{Source: zones}, Source{Source: hwmon})
+	z, h := chip(s, thermal.SourceZone, "thermal_zone0"), chip(s, thermal.SourceHwmon, "acpitz-acpi-0")
+	if len(z.Sensors[0].Thresholds) != 1 || len(h.Sensors[0].Thresholds) != 0 || h.Twin != "thermal_zone/thermal_zone0" {
+		t.Errorf("zone thresholds %+v, twin thresholds %+v (twin %q)", z.Sensors[0].Thresholds, h.Sensors[0].Thresholds, h.Twin)
+	}
+	cfg, err := config.Parse("t.toml", []byte("[[rule]]\nchip = \"acpitz-*\"\ncritical = 90.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Pipeline{Sources: []Source{{Source: zones}, {Source: hwmon}}, Config: cfg, Timeout: time.Second}
+	s = p.Collect()
+	if h := chip(s, thermal.SourceHwmon, "acpitz-acpi-0"); len(h.Sensors[0].Thresholds) != 1 || h.Sensors[0].Thresholds[0].Celsius != 90 {
+		t.Errorf("an explicit rule does not apply to the twin: %+v", h.Sensors[0].Thresholds)
+	}
+}
+
+// A source stuck before it could even list its devices (a hung read of a
+// chip's name) is abandoned at the deadline; the others are reported.
+func TestStuckSourceIsAbandonedAtTheDeadline(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stuck := &fake{name: thermal.SourceHwmon, block: release}
+	zones := &fake{name: thermal.SourceZone, chips: []thermal.Chip{{Source: thermal.SourceZone, Name: "thermal_zone0",
+		Sensors: []thermal.Sensor{{Name: "acpitz", Milli: 30000}}}}}
+	start := time.Now()
+	s := collect(t, 200*time.Millisecond, Source{Source: stuck}, Source{Source: zones})
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("collection took %v with a 200ms deadline", took)
+	}
+	if chip(s, thermal.SourceZone, "thermal_zone0") == nil {
+		t.Error("the zone was not reported")
+	}
+	if len(s.Errs) != 1 || !errors.Is(s.Errs[0], thermal.ErrTimeout) {
+		t.Errorf("errors %v, want the stuck source's timeout", s.Errs)
+	}
+}
+
+// Apply: [[ignore]] drops, [[label]] renames, two renamed alike stay two,
+// and an ignored sensor's failure is not counted.
+func TestApply(t *testing.T) {
+	cfg, err := config.Parse("t.toml", []byte(`
+[[ignore]]
+chip = "nct*"
+sensor = "AUXTIN*"
+[[label]]
+chip = "nct*"
+sensor = "SYSTIN"
+as = "Board"
+[[label]]
+chip = "nct*"
+sensor = "CPUTIN"
+as = "Board"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chips := Apply(cfg, []thermal.Chip{{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 1, Sensors: []thermal.Sensor{
+		{Name: "SYSTIN", Attr: "temp1", Milli: 30000},
+		{Name: "CPUTIN", Attr: "temp2", Milli: 40000},
+		{Name: "AUXTIN0", Attr: "temp3", Err: thermal.ErrOutOfRange},
+	}}})
+	c := chips[0]
+	if len(c.Sensors) != 2 || c.Sensors[0].Name != "Board" || c.Sensors[1].Name != "Board (temp2)" || c.Errors != 0 {
+		t.Errorf("chip after Apply: %+v", c)
+	}
+}
+
+// A chip whose name attribute never answers (a driver stuck in its show
+// function) used to hold the beat past --timeout: hwmon reads names while
+// listing, before its per-chip deadline applies. The pipeline abandons it.
+func TestHungNameReadIsBounded(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree")
+	hang := make(chan struct{})
+	defer close(hang)
+	fs, err := hwmon.NewFS(root, thermal.DefaultRange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs = fs.WithRead(func(path string, buf []byte) ([]byte, error) {
+		if strings.HasSuffix(path, "/hwmon3/name") {
+			<-hang
+		}
+		return sysread.ReadFile(path, buf)
+	})
+	zfs, _ := zones.NewFS(root, thermal.DefaultRange)
+	start := time.Now()
+	s := collect(t, 300*time.Millisecond, Source{Source: fs}, Source{Source: zfs})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("collection took %v with a 300ms deadline", took)
+	}
+	if len(s.Errs) != 1 || !errors.Is(s.Errs[0], thermal.ErrTimeout) || chip(s, thermal.SourceZone, "thermal_zone0") == nil {
+		t.Errorf("errors %v, chips %d", s.Errs, len(s.Chips))
+	}
+}
