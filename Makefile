@@ -83,6 +83,12 @@ run: build
 
 install: build
 	install -D -m 0755 bin/thermal $(DESTDIR)$(PREFIX)/bin/thermal
+	# The unit's ReadWritePaths= must exist, or the unit does not start.
+	install -d -m 0755 $(DESTDIR)/var/lib/prometheus/node-exporter
+	# SENTRY_DSN and THERMAL_CHECKIN_URL go in /etc/thermal-heartbeat/env,
+	# readable by root only: they are credentials.
+	install -d -m 0755 $(DESTDIR)/etc/thermal-heartbeat
+	[ -e $(DESTDIR)/etc/thermal-heartbeat/env ] || install -m 0600 /dev/null $(DESTDIR)/etc/thermal-heartbeat/env
 	install -D -m 0644 systemd/thermal-heartbeat.service $(DESTDIR)/etc/systemd/system/thermal-heartbeat.service
 	install -D -m 0644 systemd/thermal-heartbeat.timer $(DESTDIR)/etc/systemd/system/thermal-heartbeat.timer
 

@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,5 +60,34 @@ func TestIntegrationTimerFiresEvery30s(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "Normalized form: *-*-* *:*:00/30") {
 		t.Errorf("unexpected calendar normalisation:\n%s", out)
+	}
+}
+
+// TestIntegrationUnitExposure keeps systemd-analyze security's exposure
+// score of the service at or under 2.6 (it was 2.6 before MemoryMax=,
+// TasksMax=, ProtectProc= and ProcSubset=), and the hardening this project
+// relies on in place.
+func TestIntegrationUnitExposure(t *testing.T) {
+	need(t)
+	b, err := os.ReadFile("thermal-heartbeat.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "ProcSubset=pid", "CapabilityBoundingSet=CAP_SYS_ADMIN\n",
+		"ReadWritePaths=/var/lib/prometheus/node-exporter\n", "--textfile-dir /var/lib/prometheus/node-exporter\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("service lacks %q", want)
+		}
+	}
+	out, err := exec.Command("systemd-analyze", "security", "--offline=yes", "--no-pager", "thermal-heartbeat.service").CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for thermal-heartbeat.service: ([0-9.]+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no exposure level in:\n%s", out)
+	}
+	if score, _ := strconv.ParseFloat(string(m[1]), 64); score > 2.6 {
+		t.Errorf("exposure %v, want at most 2.6:\n%s", score, out)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
@@ -18,13 +19,18 @@ import (
 // bootIDPath changes with every boot; the sources' cache is keyed by it.
 const bootIDPath = "/proc/sys/kernel/random/boot_id"
 
-// bootID returns this boot's id, or "" (no cache) when it cannot be read.
+// bootID returns this boot's id, or "" (no cache) when it cannot be told.
+// Under ProcSubset=pid (the unit) /proc/sys is hidden: the boot is then
+// named by when it happened, to 10 s (a beat whose estimate falls on the
+// other side of a boundary just reads labels and limits again).
 func bootID() string {
-	b, err := sysread.ReadFile(bootIDPath, make([]byte, 64))
-	if err != nil {
-		return ""
+	if b, err := sysread.ReadFile(bootIDPath, make([]byte, 64)); err == nil {
+		return string(sysread.Trim(b))
 	}
-	return string(sysread.Trim(b))
+	if t, err := sysread.BootTime(); err == nil {
+		return "boot@" + strconv.FormatInt(t.Unix()/10*10, 10)
+	}
+	return ""
 }
 
 func beat(args []string, e env) int {

@@ -5,6 +5,7 @@ package sysread
 import (
 	"os"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -68,4 +69,14 @@ func openat(dirfd int, path string) (int, error) {
 		return -1, errno
 	}
 	return int(fd), nil
+}
+
+// BootTime returns when the system booted, from CLOCK_BOOTTIME: readable
+// where /proc/sys is not (ProcSubset=pid). NTP steps move it by their size.
+func BootTime() (time.Time, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return time.Time{}, os.NewSyscallError("clock_gettime", err)
+	}
+	return time.Now().Add(-time.Duration(ts.Nano())), nil
 }

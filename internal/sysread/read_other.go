@@ -3,8 +3,10 @@
 package sysread
 
 import (
+	"errors"
 	"io"
 	"os"
+	"time"
 )
 
 // ReadFile reads the attribute at path into buf with one read. Outside Linux
@@ -25,3 +27,6 @@ func ReadFile(path string, buf []byte) ([]byte, error) {
 	}
 	return buf[:n], nil
 }
+
+// BootTime is not known outside Linux.
+func BootTime() (time.Time, error) { return time.Time{}, errors.ErrUnsupported }
