@@ -186,6 +186,49 @@ func ReadFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// blankStrings returns data with the insides of strings and comments
+// replaced by spaces, newlines kept: what the line locator must not take
+// for tables or keys (a multi-line string holding "x = 1" or "[[rule]]").
+func blankStrings(data []byte) []byte {
+	out := bytes.Clone(data)
+	blank := func(from, to int) {
+		for k := from; k < to && k < len(out); k++ {
+			if out[k] != '\n' {
+				out[k] = ' '
+			}
+		}
+	}
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '#':
+			j := i
+			for j < len(data) && data[j] != '\n' {
+				j++
+			}
+			blank(i, j)
+			i = j - 1
+		case '"', '\'':
+			q := data[i : i+1]
+			if i+2 < len(data) && data[i+1] == c && data[i+2] == c {
+				q = data[i : i+3]
+			}
+			j := i + len(q)
+			for j < len(data) && !bytes.HasPrefix(data[j:], q) {
+				if data[j] == '\\' && c == '"' {
+					j++
+				}
+				if len(q) == 1 && j < len(data) && data[j] == '\n' {
+					break // an unterminated one-line string ends with its line
+				}
+				j++
+			}
+			blank(i, j+len(q))
+			i = j + len(q) - 1
+		}
+	}
+	return out
+}
+
 // nesting returns the deepest nesting of [ and { outside strings and
 // comments, and the line where it is reached.
 func nesting(data []byte) (depth, line int) {
@@ -255,6 +298,9 @@ func Parse(name string, data []byte) (*Config, error) {
 		// Type mismatches come as "toml: line N (last key "k"): message".
 		if m := decodeErrRE().FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
+			if t := m[2]; (t == "rule" || t == "ignore" || t == "label") && strings.Contains(m[3], "slice") {
+				return nil, fail(line, "[%s] must be written [[%s]]: each %s is one entry of a list", t, t, t)
+			}
 			return nil, fail(line, "%s: %s", m[2], m[3])
 		}
 		return nil, fail(0, "%v", err)
@@ -417,8 +463,14 @@ type lineIndex struct {
 func locate(data []byte) lineIndex {
 	li := lineIndex{tables: map[string][]int{}, keys: map[string]map[string]int{}, top: map[string]int{}}
 	current := ""
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
+	orig := strings.Split(string(data), "\n")
+	for n, blanked := range strings.Split(string(blankStrings(data)), "\n") {
+		// The blanked line says what the line is; a quoted key's name is
+		// read from the original.
+		line := strings.TrimSpace(blanked)
+		if i := strings.IndexByte(blanked, '='); i >= 0 && strings.TrimSpace(blanked[:i]) == "" {
+			line = strings.TrimSpace(orig[n])
+		}
 		switch {
 		case strings.HasPrefix(line, "[["):
 			t, _, _ := strings.Cut(strings.TrimPrefix(line, "[["), "]]")

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +134,14 @@ func TestParseInvalid(t *testing.T) {
 			"bad.toml:1: ignore 1: set source, chip or sensor (an empty ignore would ignore everything)"},
 		{"label without as", "[[label]]\nsensor = \"SYSTIN\"\n",
 			"bad.toml:1: label 1: set as = \"new name\""},
+		{"[rule] for [[rule]]", "[rule]\nchip = \"x\"\nwarning = 80.0\n",
+			"bad.toml:1: [rule] must be written [[rule]]: each rule is one entry of a list"},
+		{"line after a multi-line string holding a table and a key", "[sentry]\nmonitor = \"\"\"\n[[rule]]\nwarnin = 1\n\"\"\"\n\n[[rule]]\nchip = \"x\"\nwarnin = 3\n",
+			"bad.toml:9: unknown key \"warnin\" in [rule]"},
+		{"quoted key", "[[rule]]\nchip = \"x\"\n\"warnin\" = 3\n",
+			"bad.toml:3: unknown key \"warnin\" in [rule]"},
+		{"too deep", "[[rule]]\nchip = \"x\"\nwarning = 1.0\nx = " + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "\n",
+			"bad.toml:4: tables and arrays nest 40 deep; at most 16"},
 		{"bad slug", "[sentry]\nmonitor = \"Thermal Host\"\n",
 			"bad.toml:2: sentry.monitor \"Thermal Host\" makes the slug \"Thermal Host\"; use lowercase letters, digits, - and _"},
 	} {
@@ -153,4 +163,33 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(path); err == nil || err.Error() != path+":2: rule 1: warning 1 °C must be below critical 0.5 °C" {
 		t.Errorf("error = %v", err)
 	}
+}
+
+// Whatever the file, Parse returns a config or an error naming the file,
+// never panics, and a line it names is a line of the file.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(defaults))
+	f.Add([]byte("[[rule]]\nchip = \"x\"\nwarnin = 3\n"))
+	f.Add([]byte("[sentry]\nmonitor = \"\"\"\n[[rule]]\n\"\"\"\n"))
+	f.Add([]byte("[rule]\n"))
+	f.Add([]byte("x = {a={b={c=1}}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("f.toml", data)
+		if err == nil {
+			if c == nil {
+				t.Fatal("no config and no error")
+			}
+			return
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "f.toml:") {
+			t.Fatalf("error does not name the file: %q", msg)
+		}
+		rest := strings.TrimPrefix(msg, "f.toml:")
+		if i := strings.IndexByte(rest, ':'); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil && (n < 1 || n > bytes.Count(data, []byte("\n"))+1) {
+				t.Fatalf("line %d outside the file's %d lines: %q", n, bytes.Count(data, []byte("\n"))+1, msg)
+			}
+		}
+	})
 }
