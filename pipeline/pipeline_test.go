@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
@@ -196,4 +198,32 @@ func TestHungNameReadIsBounded(t *testing.T) {
 	if len(s.Errs) != 1 || !errors.Is(s.Errs[0], thermal.ErrTimeout) || chip(s, thermal.SourceZone, "thermal_zone0") == nil {
 		t.Errorf("errors %v, chips %d", s.Errs, len(s.Chips))
 	}
+}
+
+// [[label]] renames with any text (quotes, backslashes, newlines, invalid
+// UTF-8) still leave every sensor of a chip with its own name.
+func FuzzLabelsStayUnique(f *testing.F) {
+	f.Add("Board", "SYSTIN", "CPUTIN")
+	f.Add(`we"ird\`, "a", "a")
+	f.Add("x\ny", "\xff", "x\ny")
+	f.Fuzz(func(t *testing.T, as, s1, s2 string) {
+		if strings.ContainsAny(as, "\"\\\n\r") || !utf8.ValidString(as) {
+			as = strconv.Quote(as)[1 : len(strconv.Quote(as))-1] // TOML basic string escapes
+		} else {
+			as = strings.ReplaceAll(as, "'", "")
+		}
+		cfg, err := config.Parse("t.toml", []byte("[[label]]\nsensor = \"*\"\nas = \""+as+"\"\n"))
+		if err != nil {
+			return
+		}
+		chips := Apply(cfg, []thermal.Chip{{Source: "hwmon", Name: "c", Sensors: []thermal.Sensor{
+			{Name: s1, Attr: "temp1"}, {Name: s2, Attr: "temp2"}, {Name: s1, Attr: "temp3"}}}})
+		seen := map[string]bool{}
+		for _, s := range chips[0].Sensors {
+			if seen[s.Name] {
+				t.Fatalf("two sensors named %q", s.Name)
+			}
+			seen[s.Name] = true
+		}
+	})
 }
