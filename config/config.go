@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path"
@@ -14,10 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // DefaultPath is where the configuration lives. When it does not exist the
@@ -109,13 +108,7 @@ type raw struct {
 // caller may not modify them).
 func Default() *Config { return defaultConfig() }
 
-var defaultConfig = sync.OnceValue(func() *Config {
-	c, err := Parse("", defaults)
-	if err != nil {
-		panic("embedded defaults: " + err.Error())
-	}
-	return c
-})
+var defaultConfig = sync.OnceValue(builtin)
 
 // Builtin, given as the path, selects the embedded defaults whatever is in
 // /etc.
@@ -161,27 +154,14 @@ const maxNesting = 16
 // ReadFile reads a configuration file: a regular file of at most
 // MaxFileSize bytes (a FIFO would block the beat, /dev/zero would never end).
 func ReadFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if !st.Mode().IsRegular() {
+	data, err := sysread.ReadRegular(path, MaxFileSize)
+	switch {
+	case errors.Is(err, sysread.ErrNotRegular):
 		return nil, fmt.Errorf("config: %s: not a regular file", path)
-	}
-	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("config: %s: %d bytes; a configuration is at most %d", path, st.Size(), MaxFileSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
+	case errors.Is(err, sysread.ErrTooLarge):
+		return nil, fmt.Errorf("config: %s: larger than %d bytes, which a configuration is at most", path, MaxFileSize)
+	case err != nil:
 		return nil, fmt.Errorf("config: %w", err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("config: %s: more than %d bytes", path, MaxFileSize)
 	}
 	return data, nil
 }

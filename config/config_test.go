@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,4 +193,15 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The built-in rules as Go values are the embedded defaults.toml, parsed.
+func TestBuiltinMatchesDefaultsFile(t *testing.T) {
+	parsed, err := Parse("", defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := builtin(); !reflect.DeepEqual(got, parsed) {
+		t.Errorf("builtin() = %+v\nParse(defaults.toml) = %+v", got, parsed)
+	}
 }

@@ -2,11 +2,11 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // FileName is the textfile a beat writes in the textfile directory.
@@ -440,25 +441,14 @@ func appendFloat(b []byte, f float64) []byte {
 // path written: a temporary file is renamed over the target only once it is
 // complete, so a failed write leaves the previous file in place.
 func WriteFile(dir string, b Beat) (string, error) {
+	var buf bytes.Buffer
+	w := bufio.NewWriterSize(&buf, 64<<10)
+	render(w, b)
+	w.Flush()
 	target := filepath.Join(dir, FileName)
 	// The temporary name starts with a dot and does not end in .prom:
 	// node_exporter's textfile collector never reads it.
-	tmp, err := os.CreateTemp(dir, "."+FileName+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("report: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
-	err = Write(tmp, b)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), target)
-	}
-	if err != nil {
+	if err := sysread.WriteAtomic(dir, FileName, buf.Bytes(), 0o644, false); err != nil {
 		return "", fmt.Errorf("report: writing %s: %w", target, err)
 	}
 	return target, nil

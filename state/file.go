@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"syscall"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // ErrCorrupt wraps the decoding error of a state file that exists but cannot
@@ -21,27 +21,12 @@ const MaxFile = 4 << 20
 // readCapped reads the regular file at path, refusing anything else (a
 // FIFO would block, /dev/zero would never end) and anything over max bytes.
 func readCapped(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	b, err := sysread.ReadRegular(path, max)
+	if errors.Is(err, sysread.ErrNotRegular) || errors.Is(err, sysread.ErrTooLarge) {
+		return nil, fmt.Errorf("state: %s: %w: %w", path, ErrCorrupt, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("state: %s: %w: not a regular file", path, ErrCorrupt)
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("state: %s: %w: %d bytes, more than %d", path, ErrCorrupt, st.Size(), max)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("state: %s: %w: more than %d bytes", path, ErrCorrupt, max)
 	}
 	return b, nil
 }
@@ -96,22 +81,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := sysread.WriteAtomic(dir, filepath.Base(path), data, 0o600, true); err != nil {
 		return fmt.Errorf("state: writing %s: %w", path, err)
 	}
 	return nil
