@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -441,14 +440,18 @@ func appendFloat(b []byte, f float64) []byte {
 // path written: a temporary file is renamed over the target only once it is
 // complete, so a failed write leaves the previous file in place.
 func WriteFile(dir string, b Beat) (string, error) {
-	var buf bytes.Buffer
-	w := bufio.NewWriterSize(&buf, 64<<10)
-	render(w, b)
-	w.Flush()
 	target := filepath.Join(dir, FileName)
 	// The temporary name starts with a dot and does not end in .prom:
 	// node_exporter's textfile collector never reads it.
-	if err := sysread.WriteAtomic(dir, FileName, buf.Bytes(), 0o644, false); err != nil {
+	err := sysread.WriteAtomicFunc(dir, FileName, 0o644, false, func(w io.Writer) error {
+		bw, ok := w.(*bufio.Writer)
+		if !ok {
+			bw = bufio.NewWriter(w)
+		}
+		render(bw, b)
+		return bw.Flush()
+	})
+	if err != nil {
 		return "", fmt.Errorf("report: writing %s: %w", target, err)
 	}
 	return target, nil

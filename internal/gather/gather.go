@@ -54,7 +54,11 @@ func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 		// deadline while a stuck worker may still hold its slot.
 		slots[i].sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
 	}
-	finished := make(chan struct{}, len(jobs))
+	// The waiter is woken once, when the last chip is done, not once per
+	// chip: a beat reads hundreds of chips and each wakeup is a context
+	// switch. Stalls are found by polling progress every Stall.
+	var done atomic.Int64 // chips finished
+	all := make(chan struct{})
 	var next atomic.Int64 // index of the next job to hand out
 	worker := func() {
 		for {
@@ -73,25 +77,30 @@ func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 			s.mu.Lock()
 			s.done = true
 			s.mu.Unlock()
-			finished <- struct{}{}
+			if done.Add(1) == int64(len(jobs)) {
+				close(all)
+			}
 		}
 	}
 	if len(jobs) > 0 {
 		go worker()
+	} else {
+		close(all)
 	}
-	stall := time.NewTimer(Stall)
+	stall := time.NewTicker(Stall)
 	defer stall.Stop()
+	progress := int64(0)
 wait:
-	for n := 0; n < len(jobs); {
+	for {
 		select {
-		case <-finished:
-			n++
-			stall.Reset(Stall)
+		case <-all:
+			break wait
 		case <-stall.C:
-			if int(next.Load()) < len(jobs) {
+			if d := done.Load(); d == progress && int(next.Load()) < len(jobs) {
 				go worker() // the current worker is stuck; carry on without it
+			} else {
+				progress = d
 			}
-			stall.Reset(Stall)
 		case <-ctx.Done():
 			break wait
 		}

@@ -3,8 +3,10 @@
 package sysread
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -65,6 +67,33 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // sync is set, then renamed over dir/name: readers see the old file or the
 // new one, never half of one. Plain system calls, no *os.File.
 func WriteAtomic(dir, name string, data []byte, mode uint32, sync bool) error {
+	return WriteAtomicFunc(dir, name, mode, sync, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// fdWriter writes to a file descriptor.
+type fdWriter int
+
+func (fd fdWriter) Write(p []byte) (int, error) {
+	off := 0
+	for off < len(p) {
+		n, err := unix.Write(int(fd), p[off:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return off, err
+		}
+		off += n
+	}
+	return off, nil
+}
+
+// WriteAtomicFunc is WriteAtomic with the content written by write, through
+// a 64 KiB buffer: a large file is never held in memory whole.
+func WriteAtomicFunc(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) error {
 	target := dir + "/" + name
 	var fd int
 	var tmp string
@@ -86,15 +115,12 @@ func WriteAtomic(dir, name string, data []byte, mode uint32, sync bool) error {
 		unix.Unlink(tmp)
 		return &os.PathError{Op: op, Path: target, Err: err}
 	}
-	for off := 0; off < len(data); {
-		n, err := unix.Write(fd, data[off:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fail("write", err)
-		}
-		off += n
+	bw := bufio.NewWriterSize(fdWriter(fd), 64<<10)
+	if err := write(bw); err != nil {
+		return fail("write", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail("write", err)
 	}
 	if err := unix.Fchmod(fd, mode); err != nil { // the umask does not decide who reads it
 		return fail("chmod", err)

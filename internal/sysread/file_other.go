@@ -3,6 +3,7 @@
 package sysread
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -42,12 +43,24 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 
 // WriteAtomic writes data to dir/name through a temporary file and a rename.
 func WriteAtomic(dir, name string, data []byte, mode uint32, sync bool) error {
+	return WriteAtomicFunc(dir, name, mode, sync, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomicFunc is WriteAtomic with the content written by write.
+func WriteAtomicFunc(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = tmp.Chmod(os.FileMode(mode))
 	}
