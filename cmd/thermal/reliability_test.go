@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -173,15 +174,27 @@ func outbox(t *testing.T, stateDir string) []map[string]any {
 func TestIntegrationKilledWhileDeliveringLosesNoPage(t *testing.T) {
 	bin := thermalBinary(t)
 	kills := 0
-	for _, tc := range []struct {
+	type kill struct {
 		sig   syscall.Signal
 		after time.Duration
-	}{
+	}
+	cases := []kill{
 		{syscall.SIGTERM, 1500 * time.Millisecond},
 		{syscall.SIGKILL, 1500 * time.Millisecond},
 		{syscall.SIGTERM, 300 * time.Millisecond},
 		{syscall.SIGKILL, 50 * time.Millisecond},
-	} {
+	}
+	// And at random points: before the state is committed, while it is,
+	// while the textfile is written, while delivering.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
+	for i := 0; i < 8; i++ {
+		sig := syscall.SIGTERM
+		if i%2 == 1 {
+			sig = syscall.SIGKILL
+		}
+		cases = append(cases, kill{sig, time.Duration(rng.Int64N(int64(1200 * time.Millisecond)))})
+	}
+	for _, tc := range cases {
 		args, stateDir, _ := hotBeat(t, "--timeout", "5s")
 		cmd := exec.Command(bin, append([]string{"beat"}, args...)...)
 		cmd.Env = append(os.Environ(), "SENTRY_DSN=http://public@"+blackhole(t)+"/1")
