@@ -1,0 +1,63 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Whatever the URL looks like (invalid escapes, spaces, non-ASCII, a token
+// in the path, the query or the userinfo), its secret never reaches the
+// error, and the error chain survives.
+func FuzzRedact(f *testing.F) {
+	f.Add("/ping/", "s3cr3t-t0ken-abcdef", "")
+	f.Add("/ping/", "tok%zz-secret-1234", "")
+	f.Add("/ping?key=", "tok en-secret-1234", "")
+	f.Add("/api/push/", "tökén-secret-12345", "?status={up}")
+	f.Fuzz(func(t *testing.T, prefix, token, suffix string) {
+		// The secret is in the path or the query; the host is not secret.
+		if len(token) < 12 || prefix == "" || (prefix[0] != '/' && prefix[0] != '?') || strings.ContainsAny(token, "\x00") ||
+			strings.Contains("http://127.0.0.1:1"+prefix, token) {
+			return
+		}
+		raw := "http://127.0.0.1:1" + prefix + token + suffix
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := CheckInURL(ctx, &http.Client{Timeout: time.Second}, raw, true)
+		if err == nil {
+			return
+		}
+		if msg := err.Error(); strings.Contains(msg, token) || strings.Contains(msg, url.PathEscape(token)) || strings.Contains(msg, url.QueryEscape(token)) {
+			t.Fatalf("the token is in the error: %q", msg)
+		}
+	})
+}
+
+func TestRedactKeepsTheChain(t *testing.T) {
+	inner := errors.New("connection refused")
+	err := redactErr(&url.Error{Op: "Post", URL: "http://h/ping/s3cr3t-t0ken-abcdef", Err: inner}, "http://h/ping/s3cr3t-t0ken-abcdef")
+	if !errors.Is(err, inner) || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "http://h/…") {
+		t.Errorf("redacted error %q (chain kept: %v)", err, errors.Is(err, inner))
+	}
+}
+
+func TestNewSentryEndpoint(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"https://key@o1.ingest.sentry.io/42":       "https://o1.ingest.sentry.io/api/42/envelope/",
+		"http://key:secret@localhost:9000/sub/7/": "http://localhost:9000/sub/api/7/envelope/",
+	} {
+		s, err := NewSentry(http.DefaultClient, SentryOptions{DSN: dsn, Release: "thermal@test"})
+		if err != nil || s.endpoint != want {
+			t.Errorf("%s: endpoint %v, %v; want %s", dsn, s, err, want)
+		}
+	}
+	for _, bad := range []string{"", "https://o1.ingest.sentry.io/42", "https://key@host/notanumber", "ftp://key@host/1", "http://key@host/%zz"} {
+		if _, err := NewSentry(http.DefaultClient, SentryOptions{DSN: bad}); err == nil || strings.Contains(err.Error(), "key@") {
+			t.Errorf("DSN %q: err %v", bad, err)
+		}
+	}
+}
