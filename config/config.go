@@ -41,6 +41,9 @@ type Config struct {
 	Ignores []Match
 	Labels  []Label
 	Sentry  Sentry
+	// Defaults is set when the built-in rules follow the file's own
+	// (defaults = true, the default for a file).
+	Defaults bool
 }
 
 // Match selects sensors by globs (path.Match syntax) on the source, the
@@ -76,6 +79,9 @@ type Rule struct {
 	For               time.Duration
 	Hysteresis        float64 // °C
 	Repeat            time.Duration
+	// Builtin is the rule's 1-based position among the built-in rules when
+	// it is one of them (layered after a file's own); 0 for a file's rule.
+	Builtin int
 }
 
 // Label renames matching sensors in every output.
@@ -99,9 +105,10 @@ type raw struct {
 		Hysteresis           *float64
 		Repeat               *string
 	}
-	Ignore []struct{ Source, Chip, Sensor string }
-	Label  []struct{ Source, Chip, Sensor, As string }
-	Sentry struct{ Monitor, Environment string }
+	Ignore   []struct{ Source, Chip, Sensor string }
+	Label    []struct{ Source, Chip, Sensor, As string }
+	Sentry   struct{ Monitor, Environment string }
+	Defaults *bool
 }
 
 // Default returns the embedded defaults (parsed once per process; the
@@ -290,7 +297,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		k := u[0]
 		where := lines.key(k)
 		if len(k) == 1 {
-			return nil, fail(where, "unknown key %q (want rule, ignore, label or sentry)", k.String())
+			return nil, fail(where, "unknown key %q (want rule, ignore, label, sentry or defaults)", k.String())
 		}
 		return nil, fail(where, "unknown key %q in [%s]", k[len(k)-1], k[0])
 	}
@@ -375,6 +382,16 @@ func Parse(name string, data []byte) (*Config, error) {
 			return nil, fail(line, "label %d: set sensor: a label renames sensors", i+1)
 		}
 		c.Labels = append(c.Labels, Label{Match: m, As: rl.As})
+	}
+	// A user's rules come first; the built-in ones still apply after them
+	// unless the file says defaults = false: writing one rule must not
+	// silently drop the NVMe and CPU defaults.
+	if name != "" && (r.Defaults == nil || *r.Defaults) {
+		for i, br := range builtin().Rules {
+			br.Builtin = i + 1
+			c.Rules = append(c.Rules, br)
+		}
+		c.Defaults = true
 	}
 	c.Sentry = Sentry{Monitor: r.Sentry.Monitor, Environment: r.Sentry.Environment}
 	if c.Sentry.Monitor == "" {

@@ -110,7 +110,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unknown key in a rule", "[[rule]]\nchip = \"x\"\nwarning = 80.0\n\n[[rule]]\nchipp = \"y\"\nwarning = 80.0\n",
 			"bad.toml:6: unknown key \"chipp\" in [rule]"},
 		{"unknown top-level table", "[alerts]\nx = 1\n",
-			"bad.toml:1: unknown key \"alerts\" (want rule, ignore, label or sentry)"},
+			"bad.toml:1: unknown key \"alerts\" (want rule, ignore, label, sentry or defaults)"},
 		{"unknown key in sentry", "[sentry]\ndsn = \"https://x\"\n",
 			"bad.toml:2: unknown key \"dsn\" in [sentry]"},
 		{"wrong type", "[[rule]]\nwarning = \"hot\"\n",
@@ -203,5 +203,32 @@ func TestBuiltinMatchesDefaultsFile(t *testing.T) {
 	}
 	if got := builtin(); !reflect.DeepEqual(got, parsed) {
 		t.Errorf("builtin() = %+v\nParse(defaults.toml) = %+v", got, parsed)
+	}
+}
+
+// A user's file adds to the built-in rules (its own are tried first): one
+// rule for a super-I/O must not drop the NVMe 70 °C warning (issue 12).
+func TestUserRulesLayerOverTheDefaults(t *testing.T) {
+	milli := func(v int64) *int64 { return &v }
+	nvme := thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}
+	composite := thermal.Sensor{Name: "Composite", Max: milli(81850), Crit: milli(84850)}
+	c, err := Parse("my.toml", []byte("[[rule]]\nchip = \"nct*\"\nwarning = 60.0\n\n[[rule]]\nsensor = \"Composite\"\nchip = \"nvme-pci-0200\"\nwarning = 50.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := c.Thresholds(nvme, composite, "Composite")
+	if len(th) != 2 || th[0].Celsius != 70 || th[0].Origin.String() != "built-in rule 5" {
+		t.Errorf("NVMe thresholds under a user file: %+v", th)
+	}
+	other := thermal.Chip{Source: "nvme", Name: "nvme-pci-0200"}
+	if th := c.Thresholds(other, composite, "Composite"); th[0].Celsius != 50 || !strings.HasSuffix(th[0].Origin.String(), "my.toml:5)") {
+		t.Errorf("the user's rule does not come first: %+v", th)
+	}
+	c, err = Parse("my.toml", []byte("defaults = false\n\n[[rule]]\nchip = \"nct*\"\nwarning = 60.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := c.Thresholds(nvme, composite, "Composite"); len(th) != 2 || th[0].Celsius != 81.85 {
+		t.Errorf("defaults = false: %+v, want the drive's own limits", th)
 	}
 }

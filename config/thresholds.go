@@ -56,7 +56,10 @@ func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *therma
 			continue
 		}
 		origin := thermal.Origin{Rule: i + 1, File: c.DisplayPath(), Line: r.Line}
-		if c.Path == "" {
+		switch {
+		case r.Builtin > 0:
+			origin = thermal.Origin{Rule: r.Builtin}
+		case c.Path == "":
 			origin.File, origin.Line = "", 0
 		}
 		var warn, crit Threshold

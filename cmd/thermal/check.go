@@ -24,7 +24,19 @@ func check(args []string, e env) int {
 	for _, err := range snap.Errs {
 		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
 	}
-	fmt.Fprintf(e.stdout, "%s: OK (%d rules, %d ignores, %d labels)\n\n", cfg.DisplayPath(), len(cfg.Rules), len(cfg.Ignores), len(cfg.Labels))
+	own, builtin := 0, 0
+	for _, r := range cfg.Rules {
+		if r.Builtin > 0 {
+			builtin++
+		} else {
+			own++
+		}
+	}
+	layered := ""
+	if builtin > 0 {
+		layered = fmt.Sprintf(", then the %d built-in rules", builtin)
+	}
+	fmt.Fprintf(e.stdout, "%s: OK (%d rules%s, %d ignores, %d labels)\n\n", cfg.DisplayPath(), own, layered, len(cfg.Ignores), len(cfg.Labels))
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tLEVEL\tTHRESHOLD\tFOR\tHYSTERESIS\tREPEAT\tFROM")
 	for _, chip := range snap.Chips {
