@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal/internal/golden"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
@@ -74,7 +75,7 @@ func TestProbeGolden(t *testing.T) {
 	for _, tree := range fixtures(t) {
 		t.Run(treeName(tree), func(t *testing.T) {
 			root := sysfstest.UnpackFile(t, tree)
-			for _, tc := range []struct{ suffix, flag string }{{".probe.txt", ""}, {".probe.json", "--json"}} {
+			for _, tc := range []struct{ suffix, flag string }{{".probe.txt", ""}, {".probe.wide.txt", "--wide"}, {".probe.json", "--json"}} {
 				args := []string{"probe", "--sysfs", root}
 				if tc.flag != "" {
 					args = append(args, tc.flag)
@@ -84,6 +85,13 @@ func TestProbeGolden(t *testing.T) {
 					t.Fatalf("exit %d: %s", code, stderr)
 				}
 				checkGolden(t, treeName(tree)+tc.suffix, strings.ReplaceAll(out, root, "/sys"))
+				if tc.flag == "" {
+					for _, line := range strings.Split(out, "\n") {
+						if n := utf8.RuneCountInString(line); n > 80 && !strings.Contains(line, root) {
+							t.Errorf("a line of %d columns: %q", n, line)
+						}
+					}
+				}
 			}
 		})
 	}

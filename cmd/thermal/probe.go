@@ -23,6 +23,7 @@ func probe(args []string, e env) int {
 	src.register(fs)
 	asJSON := fs.Bool("json", false, "print the inventory as JSON")
 	asTOML := fs.Bool("toml", false, "print a starter thresholds file for the sensors found, ready to edit")
+	wide := fs.Bool("wide", false, "print one row per sensor with every column (wider than 80 columns)")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
 		fs.PrintDefaults()
@@ -31,8 +32,8 @@ func probe(args []string, e env) int {
 	if !ok {
 		return exitUsage
 	}
-	if *asJSON && *asTOML {
-		fmt.Fprintln(e.stderr, "thermal probe: --json and --toml exclude each other")
+	if *asJSON && *asTOML || *wide && (*asJSON || *asTOML) {
+		fmt.Fprintln(e.stderr, "thermal probe: --json, --toml and --wide exclude each other")
 		return exitUsage
 	}
 	snap := collect(src, e.now, cfg, nil)
@@ -59,7 +60,11 @@ func probe(args []string, e env) int {
 		fmt.Fprintf(e.stdout, "No sensors found!\n\nNothing under %s/class/{hwmon,thermal,nvme}: on a virtual machine that is normal (the beat\nstill checks in ok). On hardware, load the sensor drivers (sensors-detect from lm-sensors names\nthem; common ones are coretemp, k10temp, nct6775, it87, drivetemp) and run thermal probe again.\n", src.sysfs)
 		return exitOK
 	}
-	printTable(e.stdout, inv)
+	if *wide {
+		printTable(e.stdout, inv)
+	} else {
+		printBlocks(e.stdout, inv)
+	}
 	if len(snap.Errs) > 0 {
 		return exitFail // not every source could be read
 	}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// printBlocks prints the inventory as sensors(1) does, a block per chip
+// inside 80 columns:
+//
+//	coretemp-isa-0000
+//	Source: hwmon (coretemp on isa)
+//	Package id 0:  +45.0°C  (high = +88.0°C, crit = +98.0°C)
+//	  alerts: warn +85.0°C (built-in rule 1), crit +98.0°C (hw temp1_crit)
+//
+// Every temperature has one decimal, with its sign, like sensors.
+func printBlocks(w io.Writer, inv []probeChip) {
+	sensors, problems := 0, 0
+	for i, c := range inv {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, c.Chip)
+		src := "Source: " + c.Source
+		var via []string
+		if c.Driver != "" && c.Driver != c.Chip {
+			via = append(via, c.Driver)
+		}
+		if c.Bus != "" {
+			via = append(via, "on "+c.Bus)
+		}
+		if len(via) > 0 {
+			src += " (" + strings.Join(via, " ") + ")"
+		}
+		fmt.Fprintln(w, src)
+		for _, line := range attrLines(c) {
+			writeWrapped(w, line, "  ")
+		}
+		switch c.Status {
+		case "asleep":
+			fmt.Fprintln(w, "(asleep: runtime-suspended; not read, so not woken)")
+			continue
+		case "error":
+			problems++
+			writeWrapped(w, "ERROR: "+c.Error, "  ")
+		}
+		width := 0
+		for _, s := range c.Sensors {
+			width = max(width, len([]rune(s.Name))+1)
+		}
+		width = min(width, 24)
+		for _, s := range c.Sensors {
+			sensors++
+			name := s.Name + ":"
+			pad := strings.Repeat(" ", max(0, width-len([]rune(name))))
+			if s.Status != "ok" {
+				problems++
+				writeWrapped(w, fmt.Sprintf("%s%s  %8s  (%s)", name, pad, "N/A", s.Status+": "+shortError(s.Error)), strings.Repeat(" ", width+2))
+				continue
+			}
+			line := fmt.Sprintf("%s%s  %8s", name, pad, degrees(s.Celsius))
+			if l := limits(s); l != "" {
+				line += "  (" + l + ")"
+			}
+			writeWrapped(w, line, strings.Repeat(" ", width+2))
+			if len(s.Thresholds) > 0 {
+				var parts []string
+				for _, t := range s.Thresholds {
+					level := "warn"
+					if t.Level == "critical" {
+						level = "crit"
+					}
+					parts = append(parts, fmt.Sprintf("%s %s (%s)", level, degrees(&t.Celsius), shortOrigin(t.Origin)))
+				}
+				writeWrapped(w, "  alerts: "+strings.Join(parts, ", "), "          ")
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
+}
+
+// limits are the hardware's own, named as sensors names them.
+func limits(s probeSensor) string {
+	var out []string
+	for _, l := range []struct {
+		name string
+		v    *float64
+	}{{"high", s.Max}, {"crit", s.Crit}, {"emerg", s.Emergency}, {"hyst", s.CritHyst}} {
+		if l.v != nil {
+			out = append(out, l.name+" = "+degrees(l.v))
+		}
+	}
+	for _, t := range s.Trips {
+		if t.Type != "critical" || s.Crit == nil {
+			out = append(out, t.Type+" = "+degrees(&t.Celsius))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// attrLines are the source's facts about the chip (an NVMe drive's model,
+// serial, limits and how it was read).
+func attrLines(c probeChip) []string {
+	var facts []string
+	for _, a := range c.Attrs {
+		if a.Value == nil || a.Value == "" {
+			continue
+		}
+		v := attrText(a.Value)
+		if f, ok := a.Value.(float64); ok && (a.Key == "wctemp" || a.Key == "cctemp") {
+			v = degrees(&f)
+		}
+		facts = append(facts, strings.ReplaceAll(a.Key, "_", " ")+": "+v)
+	}
+	if len(facts) == 0 {
+		return nil
+	}
+	return []string{strings.Join(facts, ", ")}
+}
+
+func degrees(v *float64) string {
+	if v == nil {
+		return "N/A"
+	}
+	return fmt.Sprintf("%+.1f°C", *v)
+}
+
+// shortOrigin keeps an origin inside a line: "rule 2 (/etc/…/thermal.toml:14)"
+// becomes "rule 2, line 14", "hardware: temp1_crit" "hw temp1_crit".
+func shortOrigin(o string) string {
+	if rest, ok := strings.CutPrefix(o, "hardware: "); ok {
+		return "hw " + rest
+	}
+	if i := strings.Index(o, " ("); i > 0 && strings.HasSuffix(o, ")") {
+		if j := strings.LastIndexByte(o, ':'); j > i {
+			return o[:i] + ", line " + strings.TrimSuffix(o[j+1:], ")")
+		}
+	}
+	return o
+}
+
+// writeWrapped writes line, wrapped at spaces to 80 columns, continuation
+// lines indented.
+func writeWrapped(w io.Writer, line, indent string) {
+	const width = 80
+	for len([]rune(line)) > width {
+		r := []rune(line)
+		cut := strings.LastIndexByte(string(r[:width]), ' ')
+		if cut <= len(indent) {
+			break
+		}
+		fmt.Fprintln(w, strings.TrimRight(string(r[:width])[:cut], " "))
+		line = indent + strings.TrimLeft(string(r[:width])[cut:]+string(r[width:]), " ")
+	}
+	fmt.Fprintln(w, line)
+}
