@@ -11,7 +11,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Pinned so that lint results do not change under our feet.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Oracles and consumers the integration tests run: lm-sensors (sensors -j),
-# node_exporter (serves the textfile), prometheus (promtool), util-linux
+# node_exporter (serves the textfile), prometheus (the server and promtool),
+# prometheus-alertmanager (and amtool), victoria-metrics, util-linux
 # (unshare, mount), systemd (systemd-analyze for the units); and for the QEMU
 # suite: qemu-system-x86, busybox-static, acpica-tools (iasl), nvme-cli,
 # strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
@@ -20,7 +21,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # testdata/spotlight, into .cache/spotlight.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
 	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip \
-	jq curl linux-perf time
+	jq curl linux-perf time prometheus-alertmanager victoria-metrics
 # -race needs cgo; use it where a C compiler exists.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 

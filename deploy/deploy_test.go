@@ -16,6 +16,7 @@ var series = map[string]bool{
 	"node_thermal_celsius": true, "node_thermal_limit_celsius": true, "node_thermal_trip_point_celsius": true,
 	"node_thermal_read_errors": true, "node_thermal_chip_suspended": true, "node_thermal_collect_duration_seconds": true,
 	"node_thermal_heartbeat_seconds": true, "node_thermal_threshold_celsius": true, "node_thermal_alert": true,
+	"node_thermal_config_valid": true, "node_thermal_state_saved": true,
 	"node_thermal_nvme_info": true, "node_thermal_nvme_temperature_warning": true,
 	"node_thermal_nvme_warning_temperature_time_seconds_total": true, "node_thermal_nvme_critical_temperature_time_seconds_total": true,
 	"node_thermal_nvme_thermal_management_transitions_total": true, "node_thermal_nvme_thermal_management_seconds_total": true,

@@ -270,7 +270,7 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 			chip.Attrs.Set("wctemp", celsius(fs.limit(o.limits.WCTEMP)))
 			chip.Attrs.Set("cctemp", celsius(fs.limit(o.limits.CCTEMP)))
 			chip.Attrs.Set("temperature_warning", o.smart.TemperatureWarning())
-			chip.Series = append(chip.Series, smartSeries(o.smart)...)
+			chip.Series = append(chip.Series, SMARTSeries(o.smart)...)
 		}
 		res.Chips = append(res.Chips, chip)
 	}
@@ -291,8 +291,8 @@ func InfoSeries(model, serial, firmware string) thermal.Series {
 		Labels: []thermal.Label{{Name: "model", Value: model}, {Name: "serial", Value: serial}, {Name: "firmware", Value: firmware}}, Value: 1}
 }
 
-// smartSeries are the thermal counters of a SMART / Health log.
-func smartSeries(log *SMARTLog) []thermal.Series {
+// SMARTSeries are the thermal counters of a SMART / Health log.
+func SMARTSeries(log *SMARTLog) []thermal.Series {
 	warn := 0.0
 	if log.TemperatureWarning() {
 		warn = 1
