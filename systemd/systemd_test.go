@@ -49,7 +49,7 @@ func TestIntegrationTimerFiresEvery30s(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"OnCalendar=*:*:0/30\n", "AccuracySec=1s\n"} {
+	for _, want := range []string{"OnCalendar=*:*:0/30\n", "AccuracySec=1s\n", "RandomizedDelaySec=5s\n", "FixedRandomDelay=yes\n"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("timer lacks %q", want)
 		}

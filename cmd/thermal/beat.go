@@ -37,13 +37,13 @@ func beat(args []string, e env) int {
 	fs := flag.NewFlagSet("thermal beat", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var src sourceFlags
-	src.register(fs)
+	src.register(fs, true)
 	textfileDir := fs.String("textfile-dir", "/var/lib/prometheus/node-exporter", "directory of node_exporter's textfile collector (Debian's and Ubuntu's prometheus-node-exporter read this one); the beat writes thermal.prom there")
 	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats: breaches, the hwmon inventory, the NVMe limits cache (the unit's StateDirectory)")
 	dryRun := fs.Bool("dry-run", false, "print the exposition to stdout and touch nothing else: no file, no state, no network")
 	verbose := fs.Bool("v", false, "log every sensor that was dropped and why")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, `usage: thermal beat [flags]
+		fmt.Fprintf(fs.Output(), `usage: thermal beat [flags]
 
 Read every temperature sensor, write <textfile-dir>/%s atomically, update the
 breach state, then check in to Sentry (SENTRY_DSN) and/or a heartbeat URL
@@ -59,6 +59,9 @@ error.
 		fs.PrintDefaults()
 	}
 	if !parseFlags(fs, &src, args, e) {
+		if helpRequested(fs, e) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	if *stateDir == "" || (!*dryRun && *textfileDir == "") {

@@ -11,13 +11,16 @@ func check(args []string, e env) int {
 	fs := flag.NewFlagSet("thermal check", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var src sourceFlags
-	src.register(fs)
+	src.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprint(e.stderr, "usage: thermal check [flags]\n\nValidate the thresholds file and show the threshold in force for every sensor present, with where it comes from.\nExit 0 when the file is valid, 2 when it is not (the message names the file and line).\n\n")
+		fmt.Fprint(fs.Output(), "usage: thermal check [flags]\n\nValidate the thresholds file and show the threshold in force for every sensor present, with where it comes from.\nExit 0 when the file is valid, 2 when it is not (the message names the file and line).\n\n")
 		fs.PrintDefaults()
 	}
 	cfg, ok := parseCommand(fs, &src, args, e)
 	if !ok {
+		if helpRequested(fs, e) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	snap := collect(src, e.now, cfg, nil)

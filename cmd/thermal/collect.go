@@ -22,11 +22,15 @@ type sourceFlags struct {
 	timeout time.Duration
 }
 
-func (s *sourceFlags) register(fs *flag.FlagSet) {
+func (s *sourceFlags) register(fs *flag.FlagSet, beat bool) {
 	fs.StringVar(&s.config, "config", "", "thresholds file (default "+config.DefaultPath+"; the built-in defaults apply when it does not exist)")
 	fs.StringVar(&s.sysfs, "sysfs", "/sys", "sysfs mount point to read (a captured or fixture tree in tests)")
 	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …)")
-	fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for each stage that can hang: reading the sensors (what has not arrived by then is counted as an error and left out), waiting for another beat's state lock, and delivery to Sentry and the heartbeat URL")
+	if beat {
+		fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for each stage that can hang: reading the sensors (what has not arrived by then is counted as an error and left out), waiting for another beat's state lock, and delivery to Sentry and the heartbeat URL")
+	} else {
+		fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for reading the sensors: what has not arrived by then is shown as timed out")
+	}
 }
 
 func (s *sourceFlags) validate() error {
@@ -57,6 +61,14 @@ func parseCommand(fs *flag.FlagSet, src *sourceFlags, args []string, e env) (*co
 // parseFlags parses a command's flags and checks the shared ones; on a
 // usage error it says what to fix on stderr and returns false.
 func parseFlags(fs *flag.FlagSet, src *sourceFlags, args []string, e env) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(e.stdout) // asked for: stdout, exit 0 (see helpRequested)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return false
 	}
@@ -70,6 +82,10 @@ func parseFlags(fs *flag.FlagSet, src *sourceFlags, args []string, e env) bool {
 	}
 	return true
 }
+
+// helpRequested reports whether the flag set printed its help because it
+// was asked to (the command then exits 0).
+func helpRequested(fs *flag.FlagSet, e env) bool { return fs.Output() == e.stdout }
 
 // collect reads every source under one deadline, with the configuration
 // applied. cache (may be nil) keeps what the sources learn between beats.

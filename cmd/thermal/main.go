@@ -68,7 +68,15 @@ func run(args []string, e env) int {
 	case "check":
 		return check(args[1:], e)
 	case "version", "--version", "-version":
-		fmt.Fprintf(e.stdout, "thermal %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		switch {
+		case len(args) == 2 && (args[1] == "--json" || args[1] == "-json"):
+			fmt.Fprintf(e.stdout, "{\"version\":%q,\"go\":%q,\"os\":%q,\"arch\":%q}\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		case len(args) > 1:
+			fmt.Fprintf(e.stderr, "thermal version: unexpected argument %q (version takes --json or nothing)\n", args[1])
+			return exitUsage
+		default:
+			fmt.Fprintf(e.stdout, "thermal %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		}
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)

@@ -158,6 +158,11 @@ func TestExitCodes(t *testing.T) {
 		{"missing textfile dir", []string{"beat", "--sysfs", root, "--textfile-dir", "/nonexistent/dir"}, exitFail,
 			"textfile directory /nonexistent/dir does not exist"},
 		{"version", []string{"version"}, exitOK, ""},
+		{"version --json", []string{"version", "--json"}, exitOK, ""},
+		{"version with a stray flag", []string{"version", "--bogus"}, exitUsage, "unexpected argument"},
+		{"beat --help", []string{"beat", "--help"}, exitOK, ""},
+		{"probe -h", []string{"probe", "-h"}, exitOK, ""},
+		{"check --help", []string{"check", "--help"}, exitOK, ""},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			code, _, stderr := runThermal(t, tc.args...)

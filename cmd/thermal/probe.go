@@ -20,16 +20,19 @@ func probe(args []string, e env) int {
 	fs := flag.NewFlagSet("thermal probe", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var src sourceFlags
-	src.register(fs)
+	src.register(fs, false)
 	asJSON := fs.Bool("json", false, "print the inventory as JSON")
 	asTOML := fs.Bool("toml", false, "print a starter thresholds file for the sensors found, ready to edit")
 	wide := fs.Bool("wide", false, "print one row per sensor with every column (wider than 80 columns)")
 	fs.Usage = func() {
-		fmt.Fprint(e.stderr, "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
+		fmt.Fprint(fs.Output(), "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
 		fs.PrintDefaults()
 	}
 	cfg, ok := parseCommand(fs, &src, args, e)
 	if !ok {
+		if helpRequested(fs, e) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	if *asJSON && *asTOML || *wide && (*asJSON || *asTOML) {

@@ -28,6 +28,12 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 			continue
 		}
 		for _, s := range c.Sensors {
+			if why := bogus(c, s); why != "" {
+				// A quiet first day: no ThermalReadErrors, no bogus breach.
+				fmt.Fprintf(w, "# %s / %s %s: ignored. Delete these lines if it is wired.\n[[ignore]]\nsource = %s\nchip = %s\nsensor = %s\n\n",
+					c.Chip, s.Name, why, tomlString(c.Source), tomlString(globEscape(c.Chip)), tomlString(globEscape(s.Name)))
+				continue
+			}
 			now := "no reading: " + s.Status
 			if s.Celsius != nil {
 				now = "now " + strconv.FormatFloat(*s.Celsius, 'f', -1, 64) + " °C"
@@ -36,10 +42,6 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 				fmt.Fprintf(w, "# %s / %s (%s): %s; no threshold. To set one:\n", c.Chip, s.Name, c.Source, now)
 				fmt.Fprintf(w, "# [[rule]]\n# source = %s\n# chip = %s\n# sensor = %s\n# warning = 80.0\n\n",
 					tomlString(c.Source), tomlString(globEscape(c.Chip)), tomlString(globEscape(s.Name)))
-				if s.Status == "out_of_range" || s.Status == "fault" {
-					fmt.Fprintf(w, "# It reads nonsense (%s); to stop reading it:\n# [[ignore]]\n# chip = %s\n# sensor = %s\n\n",
-						s.Status, tomlString(globEscape(c.Chip)), tomlString(globEscape(s.Name)))
-				}
 				continue
 			}
 			t0 := s.Thresholds[0]
@@ -55,6 +57,35 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 # monitor = "thermal-{hostname}"   # cron monitor slug
 # environment = "production"
 `)
+}
+
+// superIO are the drivers of super-I/O chips, whose unwired temperature
+// inputs read fixed nonsense: 127 °C or −128 °C (the register's extremes),
+// 0 °C, or outside any sane range.
+var superIO = []string{"nct6", "nct5", "it87", "it86", "w83", "f71", "f81", "sch5", "asus", "nct7"}
+
+// bogus says why a sensor reads nonsense and is better ignored from the
+// start, or "" when it reads like a sensor: a faulted one, one outside the
+// sane range, or a super-I/O input at a value only an unwired input reads.
+func bogus(c probeChip, s probeSensor) string {
+	switch s.Status {
+	case "fault":
+		return "reports a fault (an open or shorted diode)"
+	case "out_of_range":
+		return "reads outside the sane range (" + shortError(s.Error) + ")"
+	}
+	if s.Celsius == nil {
+		return ""
+	}
+	for _, p := range superIO {
+		if strings.HasPrefix(c.Driver, p) {
+			switch v := *s.Celsius; v {
+			case 127, -128, 0:
+				return "reads a fixed " + strconv.FormatFloat(v, 'f', -1, 64) + " °C, as an unwired super-I/O input does"
+			}
+		}
+	}
+	return ""
 }
 
 // tomlFloat writes v as a TOML float (85.0, not the integer 85).
