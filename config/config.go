@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
+	"github.com/thermal-heartbeat/thermal/lmsensors"
 )
 
 // DefaultPath is where the configuration lives. When it does not exist the
@@ -44,6 +45,10 @@ type Config struct {
 	// Defaults is set when the built-in rules follow the file's own
 	// (defaults = true, the default for a file).
 	Defaults bool
+	// LMSensors is lm-sensors' own configuration ([lm_sensors] config =
+	// "/etc/sensors3.conf"), applied to the chips before this file's
+	// rules; nil when not asked for.
+	LMSensors *lmsensors.Config
 }
 
 // Match selects sensors by globs (path.Match syntax) on the source, the
@@ -105,10 +110,11 @@ type raw struct {
 		Hysteresis           *float64
 		Repeat               *string
 	}
-	Ignore   []struct{ Source, Chip, Sensor string }
-	Label    []struct{ Source, Chip, Sensor, As string }
-	Sentry   struct{ Monitor, Environment string }
-	Defaults *bool
+	Ignore    []struct{ Source, Chip, Sensor string }
+	Label     []struct{ Source, Chip, Sensor, As string }
+	Sentry    struct{ Monitor, Environment string }
+	Defaults  *bool
+	LMSensors struct{ Config any } `toml:"lm_sensors"`
 }
 
 // Default returns the embedded defaults (parsed once per process; the
@@ -297,7 +303,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		k := u[0]
 		where := lines.key(k)
 		if len(k) == 1 {
-			return nil, fail(where, "unknown key %q (want rule, ignore, label, sentry or defaults)", k.String())
+			return nil, fail(where, "unknown key %q (want rule, ignore, label, sentry, defaults or lm_sensors)", k.String())
 		}
 		return nil, fail(where, "unknown key %q in [%s]", k[len(k)-1], k[0])
 	}
@@ -392,6 +398,29 @@ func Parse(name string, data []byte) (*Config, error) {
 			c.Rules = append(c.Rules, br)
 		}
 		c.Defaults = true
+	}
+	if r.LMSensors.Config != nil {
+		line := lines.tableKey("lm_sensors", 0, "config")
+		var paths []string
+		switch v := r.LMSensors.Config.(type) {
+		case string:
+			paths = []string{v}
+		case []any:
+			for _, p := range v {
+				s, ok := p.(string)
+				if !ok {
+					return nil, fail(line, "lm_sensors.config is a path or a list of paths (files or directories such as /etc/sensors.d)")
+				}
+				paths = append(paths, s)
+			}
+		default:
+			return nil, fail(line, "lm_sensors.config is a path or a list of paths (files or directories such as /etc/sensors.d)")
+		}
+		lm, err := lmsensors.Load(paths)
+		if err != nil {
+			return nil, fail(line, "%v", err)
+		}
+		c.LMSensors = lm
 	}
 	c.Sentry = Sentry{Monitor: r.Sentry.Monitor, Environment: r.Sentry.Environment}
 	if c.Sentry.Monitor == "" {

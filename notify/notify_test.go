@@ -47,7 +47,7 @@ func TestRedactKeepsTheChain(t *testing.T) {
 
 func TestNewSentryEndpoint(t *testing.T) {
 	for dsn, want := range map[string]string{
-		"https://key@o1.ingest.sentry.io/42":       "https://o1.ingest.sentry.io/api/42/envelope/",
+		"https://key@o1.ingest.sentry.io/42":      "https://o1.ingest.sentry.io/api/42/envelope/",
 		"http://key:secret@localhost:9000/sub/7/": "http://localhost:9000/sub/api/7/envelope/",
 	} {
 		s, err := NewSentry(http.DefaultClient, SentryOptions{DSN: dsn, Release: "thermal@test"})

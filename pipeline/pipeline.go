@@ -11,6 +11,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
+	"github.com/thermal-heartbeat/thermal/lmsensors"
 )
 
 // Source is a source in the pipeline and the sources it waits for: those
@@ -31,6 +32,9 @@ type Pipeline struct {
 	Timeout time.Duration
 	Cache   thermal.Cache
 	Now     func() time.Time // time.Now when nil
+	// LMSensors, when set, is lm-sensors' configuration with its buses
+	// resolved for this host (lmsensors.Config.Resolve).
+	LMSensors *lmsensors.Config
 }
 
 // Snapshot is what one collection produced, with the configuration applied.
@@ -160,14 +164,16 @@ func (p *Pipeline) Collect() *Snapshot {
 		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
 	})
 	twins(chips)
-	snap.Chips = Apply(p.Config, chips)
+	snap.Chips = Apply(p.Config, p.LMSensors, chips)
 	return snap
 }
 
-// Apply drops ignored chips and sensors (sources skip them before reading
-// where they can; this catches the rest), renames sensors with a [[label]],
-// and sets every remaining sensor's thresholds.
-func Apply(cfg *config.Config, chips []thermal.Chip) []thermal.Chip {
+// Apply applies lm-sensors' configuration when there is one (label,
+// ignore, compute, as `sensors` shows the chips), then drops ignored chips
+// and sensors (sources skip them before reading where they can; this
+// catches the rest), renames sensors with a [[label]], and sets every
+// remaining sensor's thresholds.
+func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip) []thermal.Chip {
 	n := 0
 	for _, c := range chips {
 		n += len(c.Sensors)
@@ -180,6 +186,7 @@ func Apply(cfg *config.Config, chips []thermal.Chip) []thermal.Chip {
 		if cfg.Ignored(c.Source, c.Name, "") {
 			continue
 		}
+		lm.Apply(&c, thermal.DefaultRange)
 		kept := c.Sensors[:0]
 		kernel = kernel[:0]
 		for _, s := range c.Sensors {

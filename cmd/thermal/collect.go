@@ -90,7 +90,7 @@ func helpRequested(fs *flag.FlagSet, e env) bool { return fs.Output() == e.stdou
 // collect reads every source under one deadline, with the configuration
 // applied. cache (may be nil) keeps what the sources learn between beats.
 func collect(s sourceFlags, now func() time.Time, cfg *config.Config, cache thermal.Cache) *pipeline.Snapshot {
-	p := pipeline.Pipeline{Config: cfg, Timeout: s.timeout, Cache: cache, Now: now}
+	p := pipeline.Pipeline{Config: cfg, Timeout: s.timeout, Cache: cache, Now: now, LMSensors: cfg.LMSensors.Resolve(s.sysfs)}
 	if fs, err := zones.NewFS(s.sysfs, thermal.DefaultRange); err == nil {
 		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
 	}

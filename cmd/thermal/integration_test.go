@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,13 +37,14 @@ func needIntegration(t *testing.T, tools ...string) { testenv.Need(t, tools...) 
 // sensorsOverTree runs Debian's sensors -j with the fixture's class, devices
 // and bus directories bind-mounted over /sys in a private mount namespace,
 // and no sensors.conf, so that labels are the kernel's.
-func sensorsOverTree(t *testing.T, root string) []oracle.Chip {
+// sensorsOverTreeWith runs sensors -j with the configuration file conf.
+func sensorsOverTreeWith(t *testing.T, root, conf string) []oracle.Chip {
 	t.Helper()
 	script := `set -e
 for d in class devices bus; do mount --bind "$ROOT/$d" "/sys/$d"; done
-exec sensors -c /dev/null -j`
+exec sensors -c "$CONF" -j`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
-	cmd.Env = append(os.Environ(), "ROOT="+root)
+	cmd.Env = append(os.Environ(), "ROOT="+root, "CONF="+conf)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -86,13 +88,49 @@ var tempInput = regexp.MustCompile(`^temp(\d+)_input$`)
 // hwmon temperature lm-sensors does not know.
 func TestIntegrationLMSensorsOracle(t *testing.T) {
 	needIntegration(t, "root", "sensors", "unshare", "mount")
-	dupSuffix := regexp.MustCompile(`#\d+$`)
 	for _, tree := range fixtures(t) {
 		t.Run(treeName(tree), func(t *testing.T) {
-			root := sysfstest.UnpackFile(t, tree)
-			theirs := sensorsOverTree(t, root)
+			compareWithSensors(t, sysfstest.UnpackFile(t, tree), "")
+		})
+	}
+}
 
-			code, text, stderr := runThermal(t, "beat", "--dry-run", "--sysfs", root)
+// TestIntegrationLMSensorsConfigOracle: with [lm_sensors] config = FILE,
+// thermal names, ignores and computes what `sensors -c FILE -j` does, for
+// real-world configuration files over every fixture.
+func TestIntegrationLMSensorsConfigOracle(t *testing.T) {
+	needIntegration(t, "root", "sensors", "unshare", "mount")
+	confs, _ := filepath.Glob("../../testdata/sensors-conf/*.conf")
+	if len(confs) < 4 {
+		t.Fatalf("%d configuration files", len(confs))
+	}
+	for _, conf := range confs {
+		abs, _ := filepath.Abs(conf)
+		for _, tree := range fixtures(t) {
+			t.Run(filepath.Base(conf)+"/"+treeName(tree), func(t *testing.T) {
+				compareWithSensors(t, sysfstest.UnpackFile(t, tree), abs)
+			})
+		}
+	}
+}
+
+// compareWithSensors holds thermal's names and values over root against
+// sensors -j, both with the lm-sensors configuration conf ("" for none).
+func compareWithSensors(t *testing.T, root, conf string) {
+	t.Helper()
+	dupSuffix := regexp.MustCompile(`#\d+$`)
+	{
+		{
+			lmConf, args := "/dev/null", []string{}
+			if conf != "" {
+				lmConf = conf
+				cfg := filepath.Join(t.TempDir(), "thermal.toml")
+				os.WriteFile(cfg, []byte(fmt.Sprintf("[lm_sensors]\nconfig = %q\n", conf)), 0o644)
+				args = []string{"--config", cfg}
+			}
+			theirs := sensorsOverTreeWith(t, root, lmConf)
+
+			code, text, stderr := runThermal(t, append([]string{"beat", "--dry-run", "--sysfs", root}, args...)...)
 			if code != exitOK {
 				t.Fatalf("beat exit %d: %s", code, stderr)
 			}
@@ -103,7 +141,7 @@ func TestIntegrationLMSensorsOracle(t *testing.T) {
 					reported[l["chip"]+"\x00"+l["sensor"]] = m.GetGauge().GetValue()
 				}
 			}
-			code, js, _ := runThermal(t, "probe", "--json", "--sysfs", root)
+			code, js, _ := runThermal(t, append([]string{"probe", "--json", "--sysfs", root}, args...)...)
 			if code != exitOK {
 				t.Fatal("probe failed")
 			}
@@ -167,7 +205,7 @@ func TestIntegrationLMSensorsOracle(t *testing.T) {
 			if matched != len(reported) {
 				t.Errorf("thermal reports %d hwmon/nvme temperatures, lm-sensors accounts for %d", len(reported), matched)
 			}
-		})
+		}
 	}
 }
 
