@@ -10,6 +10,7 @@ const (
 	SourceHwmon = "hwmon"
 	SourceNVMe  = "nvme"
 	SourceZone  = "thermal_zone"
+	SourceNVML  = "nvml"
 )
 
 // ID returns the identity of sensor s of chip c.
@@ -87,12 +88,21 @@ type Sensor struct {
 	Emergency *int64 // tempN_emergency
 	CritHyst  *int64 // tempN_crit_hyst
 	Trips     []Trip // thermal zone trip points
+	// Limits are the hardware's further named limits (an NVIDIA GPU's
+	// max_operating), exported like the others by name.
+	Limits []Limit
 	// AuxErrors counts failed reads of the fault flag or of limits. The
 	// reading itself stands; the failures are counted on the chip.
 	AuxErrors int
 	// Thresholds in force, warning first; set by the pipeline from the
 	// configuration and the hardware's limits.
 	Thresholds []Threshold
+}
+
+// Limit is one named limit, in millidegrees Celsius.
+type Limit struct {
+	Name  string
+	Milli int64
 }
 
 // Trip is one trip point of a thermal zone.

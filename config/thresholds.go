@@ -114,6 +114,16 @@ func hardware(chip *thermal.Chip, s *thermal.Sensor) (warn, crit Threshold) {
 		crit = hw(thermal.Critical, s.Crit, "", "NVMe CCTEMP")
 	case thermal.SourceZone:
 		crit = hw(thermal.Critical, s.Crit, "", "critical trip point")
+	case thermal.SourceNVML:
+		// An NVIDIA GPU: warning at the driver's slowdown temperature
+		// (the memory's maximum operating one for Memory), critical at
+		// shutdown.
+		limit := "NVML slowdown"
+		if s.Attr == "memory" {
+			limit = "NVML memory max operating"
+		}
+		warn = hw(thermal.Warning, s.Max, "", limit)
+		crit = hw(thermal.Critical, s.Crit, "", "NVML shutdown")
 	default:
 		warn = hw(thermal.Warning, s.Max, s.Attr, "_max")
 		crit = hw(thermal.Critical, s.Crit, s.Attr, "_crit")

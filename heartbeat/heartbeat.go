@@ -207,8 +207,14 @@ func Beat(o Options) (res Result) {
 	}
 	sending := o.SentryDSN != "" && !o.DryRun
 	if sending {
+		devices := map[[2]string]thermal.Attrs{}
+		for _, c := range snap.Chips {
+			if len(c.Attrs) > 0 {
+				devices[[2]string{c.Source, c.Name}] = c.Attrs
+			}
+		}
 		for _, t := range transitions {
-			st.Outbox = append(st.Outbox, Pending{Event: notify.EventFor(o.Host, t, values)})
+			st.Outbox = append(st.Outbox, Pending{Event: notify.EventFor(o.Host, t, values, devices[[2]string{t.Source, t.Chip}])})
 		}
 		if over := len(st.Outbox) - MaxOutbox; over > 0 {
 			for _, p := range st.Outbox[:over] {

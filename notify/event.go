@@ -29,24 +29,44 @@ type Event struct {
 	Message   string        `json:"message"`
 	// Readings are all readings of the beat, "source/chip/sensor" -> °C.
 	Readings map[string]float64 `json:"readings,omitempty"`
+	// Device tags the event with what the source knows of the device (a
+	// GPU's model and UUID, a drive's model and serial).
+	Device map[string]string `json:"device,omitempty"`
 }
+
+// deviceKeys are the facts of a chip that name its device in an event.
+var deviceKeys = []string{"model", "uuid", "serial"}
 
 // EventFor is the event that announces transition t on host, with the
 // beat's readings as context.
-func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64) Event {
+func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64, device thermal.Attrs) Event {
 	readings := make(map[string]float64, len(values))
 	for id, v := range values {
 		readings[id.String()] = v
 	}
 	ev := Event{ID: NewEventID(), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
+	chip := t.Chip
+	var named []string
+	for _, k := range deviceKeys {
+		if v, ok := device.Get(k).(string); ok && v != "" {
+			if ev.Device == nil {
+				ev.Device = map[string]string{}
+			}
+			ev.Device[k] = v
+			named = append(named, v)
+		}
+	}
+	if len(named) > 0 {
+		chip += " (" + strings.Join(named, ", ") + ")"
+	}
 	switch t.Kind {
 	case alert.Cleared:
 		ev.Cleared = true
 		ev.Message = fmt.Sprintf("%s: %s %s recovered: %g °C, below its %s threshold %g °C (less %g °C hysteresis)",
-			host, t.Chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Hysteresis)
+			host, chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Hysteresis)
 	default:
 		ev.Message = fmt.Sprintf("%s: %s %s is %g °C, above its %s threshold %g °C (firing since %s)",
-			host, t.Chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Since.UTC().Format(time.RFC3339))
+			host, chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Since.UTC().Format(time.RFC3339))
 	}
 	return ev
 }

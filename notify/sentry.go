@@ -176,6 +176,9 @@ func (s *Sentry) Event(ctx context.Context, e Event) (Outcome, error) {
 		Fingerprint: []string{"thermal", s.opts.Host, e.Source, e.Chip, e.Sensor, string(e.Level)},
 		SDK:         map[string]string{"name": "thermal-heartbeat", "version": strings.TrimPrefix(s.opts.Release, "thermal@")},
 	}
+	for k, v := range e.Device {
+		ev.Tags[k] = v
+	}
 	return s.send(ctx, e.ID, "event", ev)
 }
 

@@ -45,6 +45,9 @@ type Snapshot struct {
 	// Errs are problems that stopped a whole source (its class directory
 	// could not be listed); everything else is on the chips.
 	Errs []error
+	// Notes say, per source, why it read nothing when that is not an
+	// error ("no NVIDIA driver"), for probe.
+	Notes map[string]string
 }
 
 // Collect runs every source under the deadline and applies the
@@ -150,6 +153,16 @@ func (p *Pipeline) Collect() *Snapshot {
 	}
 	chips = slices.Clone(chips)
 	mu.Unlock()
+	for _, s := range p.Sources {
+		if n, ok := s.Source.(interface{ Note() string }); ok {
+			if note := n.Note(); note != "" {
+				if snap.Notes == nil {
+					snap.Notes = map[string]string{}
+				}
+				snap.Notes[s.Name()] = note
+			}
+		}
+	}
 	// A device yielded by one source and read by another carries what the
 	// first knew of it; one read by nobody is left out.
 	for i := range chips {

@@ -119,6 +119,9 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 					metric(famLimit, thermal.Celsius(*l.v), chip.Source, chip.Name, s.Name, l.name)
 				}
 			}
+			for _, l := range s.Limits {
+				metric(famLimit, thermal.Celsius(l.Milli), chip.Source, chip.Name, s.Name, l.Name)
+			}
 			for _, t := range s.Trips {
 				metric(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
 			}

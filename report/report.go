@@ -258,6 +258,9 @@ func render(buf *bufio.Writer, b Beat) {
 			limit(s.Crit, "crit")
 			limit(s.Emergency, "emergency")
 			limit(s.CritHyst, "crit_hyst")
+			for _, l := range s.Limits {
+				w.add(famLimit, thermal.Celsius(l.Milli), chip.Source, chip.Name, s.Name, l.Name)
+			}
 			for _, t := range s.Trips {
 				w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
 			}

@@ -91,6 +91,9 @@ func limits(s probeSensor) string {
 			out = append(out, l.name+" = "+degrees(l.v))
 		}
 	}
+	for _, l := range s.Limits {
+		out = append(out, l.Name+" = "+degrees(&l.Celsius))
+	}
 	for _, t := range s.Trips {
 		if t.Type != "critical" || s.Crit == nil {
 			out = append(out, t.Type+" = "+degrees(&t.Celsius))
@@ -108,7 +111,7 @@ func attrLines(c probeChip) []string {
 			continue
 		}
 		v := attrText(a.Value)
-		if f, ok := a.Value.(float64); ok && (a.Key == "wctemp" || a.Key == "cctemp") {
+		if f, ok := a.Value.(float64); ok { // the sources' numeric facts are limits, °C
 			v = degrees(&f)
 		}
 		facts = append(facts, strings.ReplaceAll(a.Key, "_", " ")+": "+v)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,13 @@ func probe(args []string, e env) int {
 		}
 		return exitOK
 	}
+	notes := func() {
+		for _, src := range slices.Sorted(maps.Keys(snap.Notes)) {
+			fmt.Fprintf(e.stdout, "%s: %s\n", src, snap.Notes[src])
+		}
+	}
 	if len(inv) == 0 && len(snap.Errs) == 0 {
+		defer notes()
 		fmt.Fprintf(e.stdout, "No sensors found!\n\nNothing under %s/class/{hwmon,thermal,nvme}: on a virtual machine that is normal (the beat\nstill checks in ok). On hardware, load the sensor drivers (sensors-detect from lm-sensors names\nthem; common ones are coretemp, k10temp, nct6775, it87, drivetemp) and run thermal probe again.\n", src.sysfs)
 		return exitOK
 	}
@@ -68,6 +75,7 @@ func probe(args []string, e env) int {
 	} else {
 		printBlocks(e.stdout, inv)
 	}
+	notes()
 	if len(snap.Errs) > 0 {
 		return exitFail // not every source could be read
 	}
@@ -118,6 +126,7 @@ type probeSensor struct {
 	Crit       *float64         `json:"crit,omitempty"`
 	Emergency  *float64         `json:"emergency,omitempty"`
 	CritHyst   *float64         `json:"crit_hyst,omitempty"`
+	Limits     []probeLimit     `json:"limits,omitempty"` // further named limits (a GPU's max_operating)
 	Trips      []probeTrip      `json:"trips,omitempty"`
 	Thresholds []probeThreshold `json:"thresholds,omitempty"`
 	Status     string           `json:"status"` // ok, fault, out_of_range, timeout, error
@@ -131,6 +140,11 @@ type probeThreshold struct {
 	For        string  `json:"for"`
 	Hysteresis float64 `json:"hysteresis"`
 	Repeat     string  `json:"repeat"`
+}
+
+type probeLimit struct {
+	Name    string  `json:"limit"`
+	Celsius float64 `json:"celsius"`
 }
 
 type probeTrip struct {
@@ -159,6 +173,9 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 			} else {
 				v := s.Celsius()
 				ps.Celsius = &v
+			}
+			for _, l := range s.Limits {
+				ps.Limits = append(ps.Limits, probeLimit{l.Name, thermal.Celsius(l.Milli)})
 			}
 			for _, t := range s.Trips {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})

@@ -1,0 +1,282 @@
+package nvml
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysdev"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
+
+// Source label.
+const SourceName = thermal.SourceNVML
+
+// FS reads the NVIDIA GPUs of a host: found under <sysfs>/bus/pci/devices,
+// read through NVML.
+type FS struct {
+	sys  string
+	rng  thermal.Range
+	read sysread.ReadFunc
+	// open loads the library; tests give an in-memory one.
+	open func() (library, error)
+	// note says why the source is absent, for probe.
+	note *string
+}
+
+// NewFS returns the source over the sysfs tree at sysfs.
+func NewFS(sysfs string, rng thermal.Range) (FS, error) {
+	if sysfs == "" {
+		return FS{}, errors.New("nvml: no sysfs mount point given")
+	}
+	return FS{sys: filepath.Clean(sysfs), rng: rng, read: sysread.ReadFile, open: loadOnce, note: new(string)}, nil
+}
+
+// The library is loaded once per process: dlopen of the same soname gives
+// the same handle, and NVML's own state is process-wide.
+var (
+	loadMu  sync.Mutex
+	loaded  library
+	loadErr error
+	tried   bool
+)
+
+func loadOnce() (library, error) {
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if !tried {
+		loaded, loadErr = load()
+		tried = true
+	}
+	return loaded, loadErr
+}
+
+// Name is the source label, nvml.
+func (fs FS) Name() string { return SourceName }
+
+// Note says why the source read nothing ("no NVIDIA GPU", "no NVIDIA
+// driver (…)"), or "" when it read GPUs.
+func (fs FS) Note() string { return *fs.note }
+
+// gpu is an NVIDIA GPU as sysfs shows it.
+type gpu struct {
+	busID  string // 0000:01:00.0
+	dir    string // its device directory
+	chip   string // nvidia-pci-0100
+	bus    string
+	asleep bool
+}
+
+// GPUs lists the NVIDIA display controllers (vendor 0x10de, class 0x03)
+// under <sysfs>/bus/pci/devices, with their lm-sensors chip names and
+// runtime power state.
+func (fs FS) GPUs() []gpu {
+	dir := filepath.Join(fs.sys, "bus", "pci", "devices")
+	entries, err := sysread.ReadDirNames(dir, make([]byte, 16384))
+	if err != nil {
+		return nil
+	}
+	sort.Strings(entries)
+	tree := sysdev.New(fs.sys, fs.read)
+	buf := make([]byte, 64)
+	var out []gpu
+	for _, e := range entries {
+		d := filepath.Join(dir, e)
+		if target, err := sysread.Readlink(d, make([]byte, 4096)); err == nil {
+			d = sysdev.Resolve(dir, target)
+		}
+		b, err := fs.read(d+"/vendor", buf)
+		if err != nil || sysread.Text(b) != "0x10de" {
+			continue
+		}
+		b, err = fs.read(d+"/class", buf)
+		if err != nil || !strings.HasPrefix(sysread.Text(b), "0x03") {
+			continue // the GPU's audio or USB function, not the GPU
+		}
+		g := gpu{busID: e, dir: d}
+		g.chip, g.bus = tree.ChipName("nvidia", d)
+		g.asleep = tree.Asleep(d)
+		out = append(out, g)
+	}
+	return out
+}
+
+// Read implements thermal.Source.
+func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
+	*fs.note = ""
+	gpus := fs.GPUs()
+	if len(gpus) == 0 {
+		*fs.note = "no NVIDIA GPU"
+		return nil, nil
+	}
+	chips := make([]thermal.Chip, 0, len(gpus))
+	var awake []int
+	for _, g := range gpus {
+		c := thermal.Chip{Source: SourceName, Name: g.chip, Driver: "nvidia", Bus: g.bus, Path: g.dir, Device: g.dir, Asleep: g.asleep}
+		if !req.Admits(&c) || req.Ignores(c.Source, c.Name, "") {
+			continue
+		}
+		if !c.Asleep {
+			awake = append(awake, len(chips))
+		}
+		chips = append(chips, c)
+	}
+	if len(awake) == 0 {
+		return chips, nil // nothing to read, or asleep: not woken
+	}
+	lib, err := fs.open()
+	if err != nil {
+		*fs.note = "no NVIDIA driver (" + err.Error() + ")"
+		return nil, nil
+	}
+	// NVML's init can take seconds without persistence mode and a call can
+	// hang on a GPU in trouble: read in a goroutine, abandon it at the
+	// deadline.
+	type result struct {
+		chips []thermal.Chip
+		err   error
+	}
+	done := make(chan result, 1)
+	work := make([]thermal.Chip, len(chips))
+	copy(work, chips)
+	go func() {
+		if err := lib.Init(); err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer lib.Shutdown()
+		for _, i := range awake {
+			fs.readGPU(lib, &work[i], gpus[indexOf(gpus, work[i].Path)].busID, req)
+		}
+		done <- result{chips: work}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			if errors.Is(r.err, Return(9)) || errors.Is(r.err, Return(12)) { // DRIVER_NOT_LOADED, LIB_RM_VERSION_MISMATCH
+				*fs.note = "no NVIDIA driver (nvmlInit: " + r.err.Error() + ")"
+				return nil, nil
+			}
+			for _, i := range awake {
+				chips[i].Err, chips[i].Errors = fmt.Errorf("nvml: nvmlInit: %w", r.err), 1
+			}
+			return chips, nil
+		}
+		return r.chips, nil
+	case <-ctx.Done():
+		for _, i := range awake {
+			chips[i].Err = fmt.Errorf("nvml: %s: %w", chips[i].Name, thermal.ErrTimeout)
+			chips[i].Errors = 1
+		}
+		return chips, nil
+	}
+}
+
+func indexOf(gpus []gpu, dir string) int {
+	for i, g := range gpus {
+		if g.dir == dir {
+			return i
+		}
+	}
+	return 0
+}
+
+// readGPU reads one GPU into c.
+func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Request) {
+	d, err := lib.DeviceByPCIBusID(busID)
+	if err != nil {
+		c.Err, c.Errors = fmt.Errorf("nvml: %s: %w", busID, err), 1
+		return
+	}
+	model, _ := lib.Name(d)
+	uuid, _ := lib.UUID(d)
+	model, uuid = strings.ToValidUTF8(model, "\uFFFD"), strings.ToValidUTF8(uuid, "\uFFFD")
+	limit := func(kind int) *int64 {
+		t, err := lib.Threshold(d, kind)
+		if err != nil || t == 0 {
+			return nil
+		}
+		return fs.rng.Limit(int64(t) * 1000)
+	}
+	slowdown, shutdown := limit(ThresholdSlowdown), limit(ThresholdShutdown)
+	gpuMax, memMax := limit(ThresholdGPUMax), limit(ThresholdMemMax)
+	c.Attrs = thermal.Attrs{{Key: "model", Value: nonEmpty(model)}, {Key: "uuid", Value: nonEmpty(uuid)}, {Key: "pci", Value: busID},
+		{Key: "slowdown", Value: celsius(slowdown)}, {Key: "shutdown", Value: celsius(shutdown)},
+		{Key: "gpu_max_operating", Value: celsius(gpuMax)}, {Key: "memory_max_operating", Value: celsius(memMax)},
+		{Key: "read_via", Value: "nvml"}}
+	if model != "" || uuid != "" {
+		c.Series = append(c.Series, thermal.Series{Name: "node_thermal_gpu_info", Help: "An NVIDIA GPU: its model and UUID; always 1.",
+			Labels: []thermal.Label{{Name: "model", Value: model}, {Name: "uuid", Value: uuid}}, Value: 1})
+	}
+
+	if !req.Ignores(c.Source, c.Name, "GPU") {
+		s := thermal.Sensor{Name: "GPU", Attr: "gpu", Label: "GPU", Max: slowdown, Crit: shutdown}
+		if gpuMax != nil {
+			s.Limits = []thermal.Limit{{Name: "max_operating", Milli: *gpuMax}}
+		}
+		t, err := lib.Temperature(d)
+		switch {
+		case err != nil:
+			s.Err = fmt.Errorf("nvml: %s: nvmlDeviceGetTemperature: %w", busID, err)
+		default:
+			s.Milli = int64(t) * 1000
+			if err := fs.rng.Check(s.Milli); err != nil {
+				s.Err = fmt.Errorf("nvml: %s: %w", busID, err)
+			}
+		}
+		if s.Err != nil {
+			c.Errors++
+		}
+		c.Sensors = append(c.Sensors, s)
+	}
+	// Memory: HBM parts report it; many consumer cards do not, and then
+	// there is no Memory sensor rather than a 0.
+	if t, err := lib.MemoryTemperature(d); err == nil && t > 0 && !req.Ignores(c.Source, c.Name, "Memory") {
+		s := thermal.Sensor{Name: "Memory", Attr: "memory", Label: "Memory", Max: memMax, Milli: int64(t) * 1000}
+		if err := fs.rng.Check(s.Milli); err != nil {
+			s.Err = fmt.Errorf("nvml: %s: memory: %w", busID, err)
+			c.Errors++
+		}
+		c.Sensors = append(c.Sensors, s)
+	}
+	if r, err := lib.ClockEventReasons(d); err == nil {
+		for _, reason := range []struct {
+			name string
+			bit  uint64
+		}{{"hw_slowdown", ReasonHWSlowdown}, {"hw_thermal", ReasonHWThermal}, {"sw_thermal", ReasonSWThermal}} {
+			v := 0.0
+			if r&reason.bit != 0 {
+				v = 1
+			}
+			c.Series = append(c.Series, thermal.Series{Name: "node_thermal_throttling",
+				Help:   "1 while the device reports this clock-slowdown reason (NVML: hw_thermal, sw_thermal, hw_slowdown), else 0.",
+				Labels: []thermal.Label{{Name: "reason", Value: reason.name}}, Value: v})
+		}
+	} else if !errors.Is(err, errMissing) && !errors.Is(err, ErrNotSupported) {
+		c.Errors++
+	}
+	if ns, err := lib.ThermalViolationNanos(d); err == nil {
+		c.Series = append(c.Series, thermal.Series{Name: "node_thermal_throttle_seconds_total", Counter: true,
+			Help:   "Time the device has spent throttled, by kind, where the hardware counts it, in seconds.",
+			Labels: []thermal.Label{{Name: "kind", Value: "thermal"}}, Value: float64(ns) / 1e9})
+	}
+}
+
+func nonEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func celsius(m *int64) any {
+	if m == nil {
+		return nil
+	}
+	return thermal.Celsius(*m)
+}
