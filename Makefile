@@ -2,7 +2,10 @@
 #
 #   make test    everything CI runs: Debian packages, lint, unit and integration tests
 #   make unit    fast hermetic tests only (go test -short)
-#   make build   bin/thermal, static (CGO_ENABLED=0)
+#   make build         bin/thermal: CGO_ENABLED=0, with NVML support (loads
+#                      libnvidia-ml.so.1 at run time through purego, so it
+#                      needs the dynamic loader and glibc, nothing else)
+#   make build-static  bin/thermal-static: fully static, no NVML (musl hosts)
 
 GO      ?= go
 PREFIX  ?= /usr/local
@@ -21,13 +24,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # testdata/spotlight, into .cache/spotlight.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
 	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip \
-	jq curl linux-perf time prometheus-alertmanager victoria-metrics
+	jq curl linux-perf time prometheus-alertmanager victoria-metrics gcc libc6-dev
 # -race needs cgo; use it where a C compiler exists.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 
 GO_SOURCES := $(shell git ls-files '*.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: all build test unit integration e2e lint bench install deps run clean
+.PHONY: all build build-static test unit integration e2e lint bench install deps run clean
 
 all: build
 
@@ -35,6 +38,11 @@ build: bin/thermal
 
 bin/thermal: $(GO_SOURCES)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/thermal
+
+build-static: bin/thermal-static
+
+bin/thermal-static: $(GO_SOURCES)
+	CGO_ENABLED=0 $(GO) build -tags nonvml -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/thermal
 
 # Installs the Debian packages the integration tests need, only when missing.
 deps:
@@ -48,7 +56,7 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing </dev/null; \
 	fi
 
-test: deps lint build
+test: deps lint build build-static
 	THERMAL_INTEGRATION=require $(GO) test $(RACE) -count=1 ./...
 	# The ioctl struct layout and the parsers on a 32-bit ABI.
 	GOARCH=386 $(GO) test -short -count=1 ./nvme ./internal/sysread ./hwmon ./alert
@@ -69,6 +77,7 @@ lint:
 	$(GO) vet ./...
 	GOARCH=386 $(GO) vet ./...
 	GOOS=darwin $(GO) build ./...
+	$(GO) vet -tags nonvml ./...
 	$(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) ./...
 

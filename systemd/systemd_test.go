@@ -65,15 +65,16 @@ func TestIntegrationTimerFiresEvery30s(t *testing.T) {
 
 // TestIntegrationUnitExposure keeps systemd-analyze security's exposure
 // score of the service at or under 2.6 (it was 2.6 before MemoryMax=,
-// TasksMax=, ProtectProc= and ProcSubset=), and the hardening this project
-// relies on in place.
+// TasksMax= and ProtectProc=), and the hardening and device access this
+// project relies on in place.
 func TestIntegrationUnitExposure(t *testing.T) {
 	need(t)
 	b, err := os.ReadFile("thermal-heartbeat.service")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "ProcSubset=pid", "CapabilityBoundingSet=CAP_SYS_ADMIN\n",
+	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "CapabilityBoundingSet=CAP_SYS_ADMIN\n",
+		"DeviceAllow=/dev/nvidiactl rw\n", "DeviceAllow=char-nvidia-frontend rw\n",
 		"ReadWritePaths=/var/lib/prometheus/node-exporter\n", "--textfile-dir /var/lib/prometheus/node-exporter\n"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("service lacks %q", want)
