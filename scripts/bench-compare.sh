@@ -32,8 +32,9 @@ if ! perf stat -e task-clock,raw_syscalls:sys_enter true >/dev/null 2>&1; then
 	exit 1
 fi
 
-make -s build
+make -s build build-static
 thermal=$PWD/bin/thermal
+thermal_static=$PWD/bin/thermal-static
 mkdir -p "$work/hello"
 cat > "$work/hello/main.go" <<'GO'
 package main
@@ -89,6 +90,7 @@ measure() {
 field() { awk -F, -v e="$2" '$3 ~ e { print $1 }' "$1"; }
 
 beat() { echo "$thermal" beat --config builtin --sysfs "$work/tree$1" --dev "$work/nodev" --textfile-dir "$work/textfile$1" --state-dir "$work/state$1"; }
+static_beat() { echo "$thermal_static" beat --config builtin --sysfs "$work/tree$1" --dev "$work/nodev" --textfile-dir "$work/textfile$1" --state-dir "$work/state$1"; }
 for n in $SIZES; do $(beat "$n"); done # the steady state starts with the second beat
 
 declare -A CPU SYS PF
@@ -98,6 +100,8 @@ for r in $(seq "$ROUNDS"); do
 	for n in $SIZES; do
 		measure "$work/p" - $(beat "$n")
 		CPU[thermal$n,$r]=$(field "$work/p" task-clock); SYS[thermal$n,$r]=$(field "$work/p" raw_syscalls); PF[thermal$n,$r]=$(field "$work/p" page-faults)
+		measure "$work/p" - $(static_beat "$n")
+		CPU[static$n,$r]=$(field "$work/p" task-clock)
 		measure "$work/p" "$work/tree$n" sensors -j
 		CPU[sensors$n,$r]=$(field "$work/p" task-clock); SYS[sensors$n,$r]=$(field "$work/p" raw_syscalls)
 		measure "$work/p" "$work/tree$n" "$work/pipeline.sh" "$work/pipeline$n.prom"
@@ -127,13 +131,15 @@ done
 th1=$(median thermal$n1 CPU); th2=$(median thermal$n2 CPU); lm1=$(median sensors$n1 CPU); lm2=$(median sensors$n2 CPU)
 st1=$(median thermal$n1 SYS); st2=$(median thermal$n2 SYS); sl1=$(median sensors$n1 SYS); sl2=$(median sensors$n2 SYS)
 hello=$(median hello CPU); pipe1=$(median pipeline$n1 CPU)
+sth1=$(median static$n1 CPU); sth2=$(median static$n2 CPU)
 pf1=$(median thermal$n1 PF); pf2=$(median thermal$n2 PF); pfh=$(median hello PF)
 /usr/bin/time -f %M -o "$work/rss" $(beat 1000) && $(beat 1000) # steady state
 /usr/bin/time -f %M -o "$work/rss" $(beat 1000)
 rss=$(tail -1 "$work/rss")
 echo
 awk -v th1="$th1" -v th2="$th2" -v lm1="$lm1" -v lm2="$lm2" -v st1="$st1" -v st2="$st2" -v sl1="$sl1" -v sl2="$sl2" \
-	-v hello="$hello" -v pipe1="$pipe1" -v n1="$n1" -v n2="$n2" -v rss="$rss" -v pf1="$pf1" -v pf2="$pf2" -v pfh="$pfh" 'BEGIN {
+	-v hello="$hello" -v pipe1="$pipe1" -v n1="$n1" -v n2="$n2" -v rss="$rss" -v pf1="$pf1" -v pf2="$pf2" -v pfh="$pfh" \
+	-v sth1="$sth1" -v sth2="$sth2" 'BEGIN {
 	d = n2 - n1
 	printf "| goal | measured | target |\n|---|---|---|\n"
 	printf "| CPU per added sensor (%d→%d), thermal | %.1f µs | ≤ 10 µs |\n", n1, n2, (th2 - th1) * 1000 / d
@@ -145,4 +151,6 @@ awk -v th1="$th1" -v th2="$th2" -v lm1="$lm1" -v lm2="$lm2" -v st1="$st1" -v st2
 	printf "| syscalls per added sensor, sensors -j (perf) | %.2f | |\n", (sl2 - sl1) / d
 	printf "| peak RSS, thermal beat over 1,000 sensors | %.1f MiB | ≤ 12 MiB |\n", rss / 1024
 	printf "| page faults: hello world, beat over %d, per added sensor | %d, %d, %.2f | |\n", n1, pfh, pf1, (pf2 - pf1) / d
+	printf "| static build (-tags nonvml): beat over %d / hello world; at %d, sensors -j / it | %.1f×; %.1f× | |\n", n1, n2, sth1 / hello, lm2 / sth2
+	printf "| default build over static, beat over %d (dynamic loader and glibc start, no NVIDIA GPU) | +%.2f ms | |\n", n1, th1 - sth1
 }'
