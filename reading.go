@@ -68,8 +68,16 @@ type Chip struct {
 	Twin string
 }
 
-// Sensor is one temperature channel of a chip.
+// Sensor kinds.
+const (
+	KindTemperature = ""    // °C, in Milli as millidegrees
+	KindFan         = "fan" // RPM, in Milli as revolutions per minute
+)
+
+// Sensor is one channel of a chip: a temperature, or a fan.
 type Sensor struct {
+	// Kind is KindTemperature or KindFan.
+	Kind string
 	// Name is the kernel label (tempN_label, a zone's type, "Composite"),
 	// else the attribute name; unique within the chip.
 	Name  string
@@ -97,6 +105,16 @@ type Sensor struct {
 	// Thresholds in force, warning first; set by the pipeline from the
 	// configuration and the hardware's limits.
 	Thresholds []Threshold
+
+	// A fan's minimum and target speed, RPM (fanN_min, fanN_target); nil
+	// when absent or 0. Alarm is fanN_alarm.
+	FanMin, FanTarget *int64
+	Alarm             bool
+	// Failed says why a fan counts as failed ("" when it does not): its
+	// fault or alarm bit, a speed below its minimum, or 0 RPM after it was
+	// seen spinning. A header that always read 0 has nothing plugged in:
+	// not a failure. Set by the pipeline and the beat.
+	Failed string
 }
 
 // Limit is one named limit, in millidegrees Celsius.
@@ -115,8 +133,11 @@ type Trip struct {
 // Celsius converts millidegrees Celsius to degrees Celsius.
 func Celsius(milli int64) float64 { return float64(milli) / 1000 }
 
-// Celsius is the reading in degrees Celsius.
+// Celsius is the reading in degrees Celsius (a temperature's).
 func (s Sensor) Celsius() float64 { return Celsius(s.Milli) }
+
+// IsFan reports whether the sensor is a fan.
+func (s *Sensor) IsFan() bool { return s.Kind == KindFan }
 
 // Range is the span of temperatures, in millidegrees Celsius, that a sensor
 // can plausibly report. Readings outside it are dropped; limits outside it

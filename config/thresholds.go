@@ -49,6 +49,9 @@ func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName stri
 
 // AppendThresholds appends the sensor's thresholds (see Thresholds) to dst.
 func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *thermal.Sensor, kernelName string) []Threshold {
+	if s.IsFan() {
+		return dst // a fan fails or not; it has no temperature threshold
+	}
 	hwWarn, hwCrit := hardware(chip, s)
 	for i := range c.Rules {
 		r := &c.Rules[i]

@@ -109,6 +109,10 @@ type File struct {
 	// NoSensors is set once "no sensors found" has been logged, so that a
 	// VM's journal says it once, not every 30 s.
 	NoSensors bool `json:"no_sensors,omitempty"`
+	// Spinning holds the fans ("source/chip/sensor") seen spinning: one of
+	// them at 0 RPM has stopped, while a header that always read 0 has
+	// nothing plugged in.
+	Spinning map[string]bool `json:"spinning_fans,omitempty"`
 }
 
 // Pending is an event in the outbox.
@@ -205,6 +209,7 @@ func Beat(o Options) (res Result) {
 		st.State = alert.State{} // whatever made it panic is gone from the next state
 		log.Warn("breach state reset")
 	}
+	st.Spinning = stoppedFans(snap.Chips, st.Spinning)
 	sending := o.SentryDSN != "" && !o.DryRun
 	if sending {
 		devices := map[[2]string]thermal.Attrs{}
@@ -287,6 +292,37 @@ func Beat(o Options) (res Result) {
 		res.Pending = len(st.Outbox)
 	}
 	return res
+}
+
+// stoppedFans marks as failed the fans at 0 RPM that were seen spinning
+// (unless their controller asks 0 of them: a fan-stop design), and returns
+// the fans spinning now or before, for the next beat. A fan no longer
+// present is forgotten.
+func stoppedFans(chips []thermal.Chip, before map[string]bool) map[string]bool {
+	now := map[string]bool{}
+	for i := range chips {
+		c := &chips[i]
+		for j := range c.Sensors {
+			f := &c.Sensors[j]
+			if !f.IsFan() || f.Err != nil {
+				continue
+			}
+			k := c.Source + "/" + c.Name + "/" + f.Name
+			switch {
+			case f.Milli > 0:
+				now[k] = true
+			case before[k]:
+				now[k] = true
+				if f.Failed == "" && (f.FanTarget == nil || *f.FanTarget > 0) {
+					f.Failed = "stopped after it was seen spinning"
+				}
+			}
+		}
+	}
+	if len(now) == 0 {
+		return nil
+	}
+	return now
 }
 
 // safely runs f; a panic is logged with its stack and reported as false, so

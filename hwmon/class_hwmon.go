@@ -28,6 +28,23 @@ const (
 	attrCritHyst
 )
 
+// Attributes of a fan channel, as bits (the input, label and fault bits are
+// the temperature's).
+const (
+	fanMin    = attrMax
+	fanAlarm  = attrCrit
+	fanTarget = attrEmergency
+)
+
+var fanSuffix = map[string]uint8{
+	"input":  attrInput,
+	"label":  attrLabel,
+	"fault":  attrFault,
+	"min":    fanMin,
+	"alarm":  fanAlarm,
+	"target": fanTarget,
+}
+
 var attrSuffix = map[string]uint8{
 	"input":     attrInput,
 	"label":     attrLabel,
@@ -41,6 +58,7 @@ var attrSuffix = map[string]uint8{
 // channel is one tempN with the attributes the driver exposes for it, and,
 // when known from the inventory, its label and limits.
 type channel struct {
+	fan   bool // a fanN; else a tempN
 	n     int
 	attrs uint8
 	// known: label and limits come from the inventory; a beat reads only
@@ -204,30 +222,44 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 
 // channels collects the temperature channels from a chip's attribute names.
 func channels(names []string) []channel {
-	byN := map[int]uint8{}
+	type key struct {
+		fan bool
+		n   int
+	}
+	byN := map[key]uint8{}
 	for _, name := range names {
-		rest, ok := strings.CutPrefix(name, "temp")
-		if !ok {
-			continue
+		suffixes, rest := attrSuffix, ""
+		var fan, ok bool
+		if rest, ok = strings.CutPrefix(name, "temp"); !ok {
+			if rest, ok = strings.CutPrefix(name, "fan"); !ok {
+				continue
+			}
+			fan, suffixes = true, fanSuffix
 		}
 		num, suffix, ok := strings.Cut(rest, "_")
 		if !ok {
 			continue
 		}
-		bit, known := attrSuffix[suffix]
+		bit, known := suffixes[suffix]
 		n, err := strconv.Atoi(num)
 		if !known || err != nil || n < 1 {
 			continue
 		}
-		byN[n] |= bit
+		byN[key{fan, n}] |= bit
 	}
 	out := make([]channel, 0, len(byN))
-	for n, attrs := range byN {
+	for k, attrs := range byN {
 		if attrs&attrInput != 0 {
-			out = append(out, channel{n: n, attrs: attrs})
+			out = append(out, channel{fan: k.fan, n: k.n, attrs: attrs})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].n < out[j].n })
+	// Temperatures first, then fans, each by number, as sensors lists them.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].fan != out[j].fan {
+			return !out[i].fan
+		}
+		return out[i].n < out[j].n
+	})
 	return out
 }
 
@@ -246,7 +278,11 @@ func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(ther
 			}
 		}
 		for _, ch := range chans {
-			if s, ok := fs.readChannel(chip, ch, a, buf); ok {
+			read := fs.readChannel
+			if ch.fan {
+				read = fs.readFan
+			}
+			if s, ok := read(chip, ch, a, buf); ok {
 				add(s)
 			}
 		}
@@ -347,6 +383,98 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte)
 	}
 	if err := fs.rng.Check(v); err != nil {
 		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, input, err)
+		return s, true
+	}
+	s.Milli = v
+	return s, true
+}
+
+// Fan attribute names of the first channels, built once.
+var fanNames = func() (t [16]struct{ attr, input, fault, alarm string }) {
+	for n := range t {
+		attr := "fan" + strconv.Itoa(n)
+		t[n].attr, t[n].input, t[n].fault, t[n].alarm = attr, attr+"_input", attr+"_fault", attr+"_alarm"
+	}
+	return t
+}()
+
+// maxRPM bounds a plausible fan speed; more is a driver's placeholder.
+const maxRPM = 100000
+
+// readFan reads one fan: its label, minimum and target as temperatures'
+// label and limits are (once, then from the inventory), its fault and alarm
+// bits and its speed on every beat. A faulted fan has no speed (never a
+// fake 0) and counts as failed.
+func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
+	var attr, input, fault, alarm string
+	if ch.n < len(fanNames) {
+		t := &fanNames[ch.n]
+		attr, input, fault, alarm = t.attr, t.input, t.fault, t.alarm
+	} else {
+		attr = "fan" + strconv.Itoa(ch.n)
+		input, fault, alarm = attr+"_input", attr+"_fault", attr+"_alarm"
+	}
+	s := thermal.Sensor{Kind: thermal.KindFan, Name: attr, Attr: attr}
+	if ch.known {
+		if ch.label != "" {
+			s.Label, s.Name = ch.label, ch.label
+		}
+		s.FanMin, s.FanTarget = ch.max, ch.crit
+	} else if ch.attrs&attrLabel != 0 {
+		b, err := a.file(attr+"_label", buf)
+		if err != nil {
+			s.Err = err
+			return s, true
+		}
+		if l := sysread.Text(b); l != "" {
+			s.Label, s.Name = l, l
+		}
+	}
+	if fs.ignore != nil && fs.ignore(chip.Source, chip.Name, s.Name) {
+		return s, false
+	}
+	flag := func(bit uint8, name string) bool {
+		if ch.attrs&bit == 0 {
+			return false
+		}
+		v, err := a.int(name, buf)
+		if err != nil {
+			s.AuxErrors++
+			return false
+		}
+		return v != 0
+	}
+	if flag(attrFault, fault) {
+		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, fault, thermal.ErrFault)
+		s.Failed = "fault"
+		return s, true
+	}
+	s.Alarm = flag(fanAlarm, alarm)
+	v, err := a.int(input, buf)
+	if err != nil {
+		s.Err = err
+		return s, true
+	}
+	if !ch.known {
+		rpm := func(bit uint8, suffix string, zero bool) *int64 {
+			if ch.attrs&bit == 0 {
+				return nil
+			}
+			v, err := a.int(attr+suffix, buf)
+			if err != nil {
+				s.AuxErrors++
+				return nil
+			}
+			if v < 0 || v >= maxRPM || v == 0 && !zero {
+				return nil
+			}
+			return &v
+		}
+		// A minimum of 0 is no minimum; a target of 0 asks the fan to stop.
+		s.FanMin, s.FanTarget = rpm(fanMin, "_min", false), rpm(fanTarget, "_target", true)
+	}
+	if v < 0 || v >= maxRPM {
+		s.Err = fmt.Errorf("%s/%s: %w: %d RPM", chip.Path, input, thermal.ErrOutOfRange, v)
 		return s, true
 	}
 	s.Milli = v

@@ -68,8 +68,36 @@ func TestFixtureBehaviours(t *testing.T) {
 		if s := sensor(t, c, "PCH_CHIP_TEMP"); s.Err == nil {
 			t.Errorf("unreadable PCH_CHIP_TEMP has no error: %+v", s)
 		}
-		if c.Errors != 2 {
-			t.Errorf("nct6798 Errors = %d, want 2 (out of range + unreadable)", c.Errors)
+		if c.Errors != 3 {
+			t.Errorf("nct6798 Errors = %d, want 3 (out of range, unreadable, the faulted fan)", c.Errors)
+		}
+	})
+	t.Run("fans: speed, minimum, target, and what failed", func(t *testing.T) {
+		c := intel["nct6798-isa-0290"]
+		for name, want := range map[string]struct {
+			rpm    int64
+			failed string
+			err    bool
+		}{
+			"fan1": {1187, "", false}, "fan3": {0, "", false}, "fan6": {1520, "", false},
+			"fan5": {0, "fault", true},
+		} {
+			s := sensor(t, c, name)
+			if !s.IsFan() || s.Milli != want.rpm || s.Failed != want.failed || (s.Err != nil) != want.err {
+				t.Errorf("%s = %+v, want %+v", name, s, want)
+			}
+		}
+		if s := sensor(t, c, "fan1"); s.FanMin == nil || *s.FanMin != 300 {
+			t.Errorf("fan1 min = %v", s.FanMin)
+		}
+		if s := sensor(t, c, "fan3"); s.FanMin != nil {
+			t.Errorf("fan3 min 0 is no minimum, got %v", *s.FanMin)
+		}
+		if s := sensor(t, c, "fan6"); s.FanTarget == nil || *s.FanTarget != 1500 {
+			t.Errorf("fan6 target = %v", s.FanTarget)
+		}
+		if s := sensor(t, c, "fan4"); !s.Alarm {
+			t.Error("fan4 alarm bit not read")
 		}
 	})
 	t.Run("faulted diode dropped and counted", func(t *testing.T) {

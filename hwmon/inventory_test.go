@@ -48,7 +48,8 @@ func TestSteadyStateReadsOnlyInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range reads() {
-		if !strings.HasSuffix(r, "_input") && !strings.HasSuffix(r, "_fault") && !strings.HasSuffix(r, "/runtime_status") && !strings.HasSuffix(r, "/power/control") &&
+		// Inputs and the state bits (fault, a fan's alarm) are read every beat.
+		if !strings.HasSuffix(r, "_input") && !strings.HasSuffix(r, "_fault") && !strings.HasSuffix(r, "_alarm") && !strings.HasSuffix(r, "/runtime_status") && !strings.HasSuffix(r, "/power/control") &&
 			!strings.HasSuffix(r, "nct6775.656/hwmon/hwmon4/temp7_label") { // unreadable input: that channel stays unknown
 			t.Errorf("steady-state beat read %s", r)
 		}
@@ -177,6 +178,7 @@ func TestInventoryEncodingRoundTrips(t *testing.T) {
 func FuzzInventoryUnmarshal(f *testing.F) {
 	f.Add([]byte(inventoryMagic + "C\thwmon0\tl\thwmon\tx-isa-0000\tx\tisa\t/p\t/d\nT\t1\t1\t1\tlabel\t1000\t\t\t\n"))
 	f.Add([]byte(inventoryMagic + "T\t1\t1\t1\n"))
+	f.Add([]byte(inventoryMagic + "C\thwmon1\tl\thwmon\tnct-isa-0290\tnct\tisa\t/p\t/d\nF\t1\t9\t1\tCPU Fan\t300\t\t\t\n"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var inv Inventory

@@ -171,6 +171,10 @@ func (c *Config) Apply(chip *thermal.Chip, rng thermal.Range) {
 // compute transforms a sensor's value and limits by e, as libsensors does
 // for every subfeature of the feature.
 func compute(s *thermal.Sensor, e Expr, rng thermal.Range, chip *thermal.Chip) {
+	if s.IsFan() {
+		computeFan(s, e, chip)
+		return
+	}
 	apply := func(milli int64) (int64, error) {
 		v, err := e.Eval(thermal.Celsius(milli))
 		if err != nil {
@@ -213,4 +217,37 @@ func copysign(a, b float64) float64 {
 		return -a
 	}
 	return a
+}
+
+// computeFan transforms a fan's speed, minimum and target (RPM).
+func computeFan(s *thermal.Sensor, e Expr, chip *thermal.Chip) {
+	apply := func(rpm int64) (int64, error) {
+		v, err := e.Eval(float64(rpm))
+		if err != nil {
+			return 0, err
+		}
+		return int64(v + copysign(0.5, v)), nil
+	}
+	for _, l := range []**int64{&s.FanMin, &s.FanTarget} {
+		if *l != nil {
+			if v, err := apply(**l); err == nil {
+				*l = &v
+			} else {
+				*l = nil
+			}
+		}
+	}
+	if s.Err != nil {
+		return
+	}
+	v, err := apply(s.Milli)
+	if err == nil && v < 0 {
+		err = fmt.Errorf("%d RPM: %w", v, thermal.ErrOutOfRange)
+	}
+	if err != nil {
+		s.Err = fmt.Errorf("lm_sensors compute for %s: %w", feature(s), err)
+		chip.Errors++
+		return
+	}
+	s.Milli = v
 }

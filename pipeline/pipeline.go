@@ -216,6 +216,14 @@ func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip) []the
 		// Two sensors renamed alike stay two series.
 		thermal.UniqueSensorNames(kept)
 		for i := range kept {
+			if f := &kept[i]; f.IsFan() && f.Failed == "" {
+				switch {
+				case f.Alarm:
+					f.Failed = "alarm"
+				case f.Err == nil && f.FanMin != nil && f.Milli < *f.FanMin:
+					f.Failed = "below its minimum"
+				}
+			}
 			start := len(arena)
 			arena = cfg.AppendThresholds(arena, &c, &kept[i], kernel[i])
 			if len(arena) > start {
@@ -234,7 +242,7 @@ func (s *Snapshot) Values() map[thermal.SensorID]float64 {
 	for i := range s.Chips {
 		c := &s.Chips[i]
 		for j := range c.Sensors {
-			if c.Sensors[j].Err == nil {
+			if c.Sensors[j].Err == nil && !c.Sensors[j].IsFan() {
 				m[c.ID(&c.Sensors[j])] = c.Sensors[j].Celsius()
 			}
 		}

@@ -40,7 +40,7 @@ type refCollector struct{ b Beat }
 
 func (c refCollector) Describe(ch chan<- *prometheus.Desc) {
 	seen := map[string]bool{}
-	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved} {
+	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed} {
 		ch <- desc(f)
 	}
 	for _, chip := range c.b.Chips {
@@ -107,6 +107,19 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 			metric(f, s.Value, labels...)
 		}
 		for _, s := range chip.Sensors {
+			if s.IsFan() {
+				metric(famFanFailed, b2f(s.Failed != ""), chip.Source, chip.Name, s.Name)
+				if s.FanMin != nil {
+					metric(famFanMin, float64(*s.FanMin), chip.Source, chip.Name, s.Name)
+				}
+				if s.FanTarget != nil {
+					metric(famFanTarget, float64(*s.FanTarget), chip.Source, chip.Name, s.Name)
+				}
+				if s.Err == nil {
+					metric(famFanRPM, float64(s.Milli), chip.Source, chip.Name, s.Name)
+				}
+				continue
+			}
 			if s.Err != nil {
 				continue
 			}
@@ -129,6 +142,9 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, chip := range c.b.Chips {
 		for _, s := range chip.Sensors {
+			if s.IsFan() {
+				continue
+			}
 			for _, t := range s.Thresholds {
 				firing := c.b.Firing != nil && c.b.Firing(chip.ID(&s), t.Level)
 				metric(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))

@@ -90,12 +90,20 @@ var (
 		"Unix time at which this beat collected its readings, in seconds.", false)
 	famConfigValid = newFamily("node_thermal_config_valid",
 		"1 when the configuration file was loaded, 0 when it could not be and the last good (or the built-in) configuration was used.", false)
+	famFanRPM = newFamily("node_thermal_fan_rpm",
+		"A fan's speed, in revolutions per minute; 0 is a stopped fan, a fan that cannot be read has no series.", false, "source", "chip", "sensor")
+	famFanMin = newFamily("node_thermal_fan_min_rpm",
+		"The hardware's minimum speed for a fan, where set, in revolutions per minute.", false, "source", "chip", "sensor")
+	famFanTarget = newFamily("node_thermal_fan_target_rpm",
+		"The speed the fan controller asks of a fan, where it says, in revolutions per minute.", false, "source", "chip", "sensor")
+	famFanFailed = newFamily("node_thermal_fan_failed",
+		"1 when a fan reports a fault or an alarm, spins below its minimum, or stopped after it was seen spinning; else 0.", false, "source", "chip", "sensor")
 	famStateSaved = newFamily("node_thermal_state_saved",
 		"1 when the beat saved its breach state, 0 when it could not (pending breaches restart, events cannot wait for the next beat).", false)
 )
 
 var (
-	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved}
+	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed}
 	fixed         = map[string]bool{}
 )
 
@@ -240,6 +248,10 @@ func render(buf *bufio.Writer, b Beat) {
 		}
 		for j := range chip.Sensors {
 			s := &chip.Sensors[j]
+			if s.IsFan() {
+				w.fan(chip, s)
+				continue
+			}
 			for _, t := range s.Thresholds {
 				firing := b.Firing != nil && b.Firing(chip.ID(s), t.Level)
 				w.add(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
@@ -273,6 +285,20 @@ func render(buf *bufio.Writer, b Beat) {
 	w.add(famConfigValid, b2f(!b.ConfigInvalid))
 	w.add(famStateSaved, b2f(!b.StateUnsaved))
 	w.write(buf)
+}
+
+// fan adds a fan's series.
+func (w *writer) fan(chip *thermal.Chip, s *thermal.Sensor) {
+	w.add(famFanFailed, b2f(s.Failed != ""), chip.Source, chip.Name, s.Name)
+	if s.FanMin != nil {
+		w.add(famFanMin, float64(*s.FanMin), chip.Source, chip.Name, s.Name)
+	}
+	if s.FanTarget != nil {
+		w.add(famFanTarget, float64(*s.FanTarget), chip.Source, chip.Name, s.Name)
+	}
+	if s.Err == nil {
+		w.add(famFanRPM, float64(s.Milli), chip.Source, chip.Name, s.Name)
+	}
 }
 
 func b2f(v bool) float64 {

@@ -54,6 +54,13 @@ func printBlocks(w io.Writer, inv []probeChip) {
 			sensors++
 			name := s.Name + ":"
 			pad := strings.Repeat(" ", max(0, width-len([]rune(name))))
+			if s.Kind == "fan" {
+				if s.Failed != "" {
+					problems++
+				}
+				writeWrapped(w, fanLine(name+pad, s), strings.Repeat(" ", width+2))
+				continue
+			}
 			if s.Status != "ok" {
 				problems++
 				writeWrapped(w, fmt.Sprintf("%s%s  %8s  (%s)", name, pad, "N/A", s.Status+": "+shortError(s.Error)), strings.Repeat(" ", width+2))
@@ -78,6 +85,29 @@ func printBlocks(w io.Writer, inv []probeChip) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
+}
+
+// fanLine is a fan as sensors shows one, and why it counts as failed.
+func fanLine(name string, s probeSensor) string {
+	v := "N/A"
+	if s.RPM != nil {
+		v = fmt.Sprintf("%d RPM", *s.RPM)
+	}
+	line := fmt.Sprintf("%s  %8s", name, v)
+	var lim []string
+	if s.MinRPM != nil {
+		lim = append(lim, fmt.Sprintf("min = %d RPM", *s.MinRPM))
+	}
+	if s.TargetRPM != nil {
+		lim = append(lim, fmt.Sprintf("target = %d RPM", *s.TargetRPM))
+	}
+	if len(lim) > 0 {
+		line += "  (" + strings.Join(lim, ", ") + ")"
+	}
+	if s.Failed != "" {
+		line += "  FAILED: " + s.Failed
+	}
+	return line
 }
 
 // limits are the hardware's own, named as sensors names them.

@@ -80,6 +80,7 @@ func labelsOf(m *dto.Metric) map[string]string {
 }
 
 var tempInput = regexp.MustCompile(`^temp(\d+)_input$`)
+var fanInput = regexp.MustCompile(`^fan(\d+)_input$`)
 
 // TestIntegrationLMSensorsOracle checks, for every fixture tree, that every
 // temperature `sensors -j` lists appears in `thermal beat --dry-run` with the
@@ -191,7 +192,7 @@ func compareWithSensors(t *testing.T, root, conf string) {
 				}
 				for _, oc := range ocs {
 					for _, s := range oc.Sensors {
-						if s.Status == "ok" {
+						if s.Status == "ok" && s.Kind == "" {
 							matched++
 						}
 					}
@@ -223,6 +224,24 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 	seen := map[string]bool{}
 	for _, f := range lc.Features {
 		for sub, v := range f.Subs {
+			if m := fanInput.FindStringSubmatch(sub); m != nil {
+				attr := "fan" + m[1]
+				seen[attr] = true
+				s, ok := byAttr[attr]
+				switch {
+				case !ok:
+					errs = append(errs, fmt.Sprintf("fan %s (%s = %.0f) missing from thermal", f.Name, sub, v))
+				case s.Name != f.Name:
+					errs = append(errs, fmt.Sprintf("%s is named %q by thermal, %q by lm-sensors", attr, s.Name, f.Name))
+				case f.Subs["fan"+m[1]+"_fault"] == 1:
+					if s.RPM != nil || s.Failed == "" {
+						errs = append(errs, fmt.Sprintf("fan %s faulted for lm-sensors, thermal has %v RPM, failed %q", f.Name, s.RPM, s.Failed))
+					}
+				case s.RPM == nil || float64(*s.RPM) != v:
+					errs = append(errs, fmt.Sprintf("fan %s: thermal %v RPM, lm-sensors %.0f", f.Name, s.RPM, v))
+				}
+				continue
+			}
 			m := tempInput.FindStringSubmatch(sub)
 			if m == nil {
 				continue
@@ -254,7 +273,7 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 		}
 	}
 	for _, s := range oc.Sensors {
-		if s.Status == "ok" && !seen[s.Attr] {
+		if (s.Status == "ok" || s.Kind == "fan") && !seen[s.Attr] {
 			errs = append(errs, fmt.Sprintf("thermal reports %s (%s), lm-sensors does not", s.Name, s.Attr))
 		}
 	}

@@ -118,6 +118,7 @@ func (c probeChip) MarshalJSON() ([]byte, error) {
 }
 
 type probeSensor struct {
+	Kind       string           `json:"kind,omitempty"` // "fan"; absent for a temperature
 	Name       string           `json:"sensor"`
 	Attr       string           `json:"attr"`
 	Label      string           `json:"label,omitempty"`
@@ -129,7 +130,11 @@ type probeSensor struct {
 	Limits     []probeLimit     `json:"limits,omitempty"` // further named limits (a GPU's max_operating)
 	Trips      []probeTrip      `json:"trips,omitempty"`
 	Thresholds []probeThreshold `json:"thresholds,omitempty"`
-	Status     string           `json:"status"` // ok, fault, out_of_range, timeout, error
+	RPM        *int64           `json:"rpm,omitempty"`        // a fan's speed
+	MinRPM     *int64           `json:"min_rpm,omitempty"`    // a fan's minimum
+	TargetRPM  *int64           `json:"target_rpm,omitempty"` // what the controller asks of a fan
+	Failed     string           `json:"failed,omitempty"`     // why a fan counts as failed
+	Status     string           `json:"status"`               // ok, fault, out_of_range, timeout, error
 	Error      string           `json:"error,omitempty"`
 }
 
@@ -168,11 +173,18 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 		for _, s := range c.Sensors {
 			ps := probeSensor{Name: s.Name, Attr: s.Attr, Label: s.Label, Status: sensorStatus(s.Err),
 				Max: celsius(s.Max), Crit: celsius(s.Crit), Emergency: celsius(s.Emergency), CritHyst: celsius(s.CritHyst)}
-			if s.Err != nil {
+			switch {
+			case s.Err != nil:
 				ps.Error = s.Err.Error()
-			} else {
+			case s.IsFan():
+				v := s.Milli
+				ps.RPM = &v
+			default:
 				v := s.Celsius()
 				ps.Celsius = &v
+			}
+			if s.IsFan() {
+				ps.Kind, ps.MinRPM, ps.TargetRPM, ps.Failed = s.Kind, s.FanMin, s.FanTarget, s.Failed
 			}
 			for _, l := range s.Limits {
 				ps.Limits = append(ps.Limits, probeLimit{l.Name, thermal.Celsius(l.Milli)})
@@ -229,6 +241,13 @@ func printTable(w io.Writer, inv []probeChip) {
 		}
 		for _, s := range c.Sensors {
 			sensors++
+			if s.Kind == "fan" {
+				if s.Failed != "" {
+					problems++
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t-\t\t\t\t\t\t\t%s\n", c.Source, c.Chip, s.Name, strings.TrimSpace(fanLine("", s)))
+				continue
+			}
 			status := s.Status
 			if s.Status != "ok" {
 				problems++

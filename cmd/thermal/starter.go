@@ -28,6 +28,9 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 			continue
 		}
 		for _, s := range c.Sensors {
+			if s.Kind == "fan" {
+				continue // fans fail or not; they take no temperature rule
+			}
 			if why := bogus(c, s); why != "" {
 				// A quiet first day: no ThermalReadErrors, no bogus breach.
 				fmt.Fprintf(w, "# %s / %s %s: ignored. Delete these lines if it is wired.\n[[ignore]]\nsource = %s\nchip = %s\nsensor = %s\n\n",
