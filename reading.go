@@ -62,6 +62,10 @@ type Chip struct {
 	// kernel's nvme hwmon chip reads the drive instead). The pipeline hands
 	// the chip's Attrs to that source's chip and drops this one.
 	Yield string
+	// Aux marks a holder of series that belong to no chip (the thermal
+	// zones' cooling devices): report renders its Series without source
+	// and chip labels, and nothing else of it; probe lists them apart.
+	Aux bool
 	// Twin names, as "source/chip", another chip that reports the same
 	// physical sensors (an hwmon chip a thermal zone exports): thresholds
 	// from hardware limits apply to one of the two only. Set by the pipeline.

@@ -49,6 +49,9 @@ type Config struct {
 	// "/etc/sensors3.conf"), applied to the chips before this file's
 	// rules; nil when not asked for.
 	LMSensors *lmsensors.Config
+	// CPUPerCore ([cpu] per_core = true) reports every core's throttle
+	// counters, not only each package's.
+	CPUPerCore bool
 }
 
 // Match selects sensors by globs (path.Match syntax) on the source, the
@@ -115,6 +118,9 @@ type raw struct {
 	Sentry    struct{ Monitor, Environment string }
 	Defaults  *bool
 	LMSensors struct{ Config any } `toml:"lm_sensors"`
+	CPU       struct {
+		PerCore bool `toml:"per_core"`
+	}
 }
 
 // Default returns the embedded defaults (parsed once per process; the
@@ -303,7 +309,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		k := u[0]
 		where := lines.key(k)
 		if len(k) == 1 {
-			return nil, fail(where, "unknown key %q (want rule, ignore, label, sentry, defaults or lm_sensors)", k.String())
+			return nil, fail(where, "unknown key %q (want rule, ignore, label, sentry, defaults, lm_sensors or cpu)", k.String())
 		}
 		return nil, fail(where, "unknown key %q in [%s]", k[len(k)-1], k[0])
 	}
@@ -422,6 +428,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 		c.LMSensors = lm
 	}
+	c.CPUPerCore = r.CPU.PerCore
 	c.Sentry = Sentry{Monitor: r.Sentry.Monitor, Environment: r.Sentry.Environment}
 	if c.Sentry.Monitor == "" {
 		c.Sentry.Monitor = "thermal-{hostname}"

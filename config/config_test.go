@@ -110,7 +110,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unknown key in a rule", "[[rule]]\nchip = \"x\"\nwarning = 80.0\n\n[[rule]]\nchipp = \"y\"\nwarning = 80.0\n",
 			"bad.toml:6: unknown key \"chipp\" in [rule]"},
 		{"unknown top-level table", "[alerts]\nx = 1\n",
-			"bad.toml:1: unknown key \"alerts\" (want rule, ignore, label, sentry, defaults or lm_sensors)"},
+			"bad.toml:1: unknown key \"alerts\" (want rule, ignore, label, sentry, defaults, lm_sensors or cpu)"},
 		{"unknown key in sentry", "[sentry]\ndsn = \"https://x\"\n",
 			"bad.toml:2: unknown key \"dsn\" in [sentry]"},
 		{"wrong type", "[[rule]]\nwarning = \"hot\"\n",

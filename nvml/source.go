@@ -262,7 +262,7 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 	}
 	if ns, err := lib.ThermalViolationNanos(d); err == nil {
 		c.Series = append(c.Series, thermal.Series{Name: "node_thermal_throttle_seconds_total", Counter: true,
-			Help:   "Time the device has spent throttled, by kind, where the hardware counts it, in seconds.",
+			Help:   "Time spent throttled, by kind, where the hardware counts it, in seconds.",
 			Labels: []thermal.Label{{Name: "kind", Value: "thermal"}}, Value: float64(ns) / 1e9})
 	}
 }

@@ -53,7 +53,19 @@ func (c refCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
+// bareFamily is the family of a series that belongs to no chip.
+func bareFamily(s thermal.Series) *family {
+	var names []string
+	for _, l := range s.Labels {
+		names = append(names, l.Name)
+	}
+	return newFamily(s.Name, s.Help, s.Counter, names...)
+}
+
 func extraFamily(chip thermal.Chip, s thermal.Series) *family {
+	if chip.Aux {
+		return bareFamily(s)
+	}
 	names := []string{"source", "chip"}
 	for _, l := range s.Labels {
 		names = append(names, l.Name)
@@ -86,6 +98,26 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	extra := map[string]*family{}
 	for _, chip := range c.b.Chips {
+		if chip.Aux {
+			for _, s := range chip.Series {
+				if fixed[s.Name] {
+					continue
+				}
+				f := extra[s.Name]
+				if f == nil {
+					f = bareFamily(s)
+					extra[s.Name] = f
+				}
+				var labels []string
+				for _, l := range s.Labels {
+					labels = append(labels, l.Value)
+				}
+				if slicesEqual(labelOrder(f), labelOrder(bareFamily(s))) {
+					metric(f, s.Value, labels...)
+				}
+			}
+			continue
+		}
 		metric(famErrors, float64(chip.Errors), chip.Source, chip.Name)
 		metric(famSuspended, b2f(chip.Asleep), chip.Source, chip.Name)
 		for _, s := range chip.Series {

@@ -205,6 +205,30 @@ func (w *writer) series(c *thermal.Chip, s thermal.Series) {
 	w.add(f, s.Value, values...)
 }
 
+// bare adds a series that belongs to no chip: only its own labels.
+func (w *writer) bare(s thermal.Series) {
+	names := make([]string, 0, len(s.Labels))
+	values := make([]string, 0, len(s.Labels))
+	for _, l := range s.Labels {
+		names = append(names, l.Name)
+		values = append(values, l.Value)
+	}
+	if fixed[s.Name] {
+		return
+	}
+	f := w.extra[s.Name]
+	if f == nil {
+		if w.extra == nil {
+			w.extra = map[string]*family{}
+		}
+		f = newFamily(s.Name, s.Help, s.Counter, names...)
+		w.extra[s.Name] = f
+	} else if !slices.Equal(names, labelOrder(f)) {
+		return
+	}
+	w.add(f, s.Value, values...)
+}
+
 // labelOrder returns the label names in the order the family's values are
 // passed in.
 func labelOrder(f *family) []string {
@@ -241,6 +265,12 @@ func render(buf *bufio.Writer, b Beat) {
 	w.ids = make(map[string]uint32, n)
 	for i := range b.Chips {
 		chip := &b.Chips[i]
+		if chip.Aux {
+			for _, s := range chip.Series {
+				w.bare(s)
+			}
+			continue
+		}
 		w.add(famErrors, float64(chip.Errors), chip.Source, chip.Name)
 		w.add(famSuspended, b2f(chip.Asleep), chip.Source, chip.Name)
 		for _, s := range chip.Series {

@@ -104,7 +104,55 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 			chips[i].Driver = chips[i].Sensors[0].Label
 		}
 	}
+	if cd := fs.coolingDevices(ctx, classDir, entries); cd != nil {
+		chips = append(chips, *cd)
+	}
 	return chips, nil
+}
+
+// coolingDevices reads every cooling_deviceN (fans, processor P-state
+// limits, powerclamp …): its type and its current and maximum state, as
+// series that belong to no chip.
+func (fs FS) coolingDevices(ctx context.Context, classDir string, entries []string) *thermal.Chip {
+	type dev struct {
+		n    int
+		name string
+	}
+	var devs []dev
+	for _, e := range entries {
+		if rest, ok := strings.CutPrefix(e, "cooling_device"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
+				devs = append(devs, dev{n, e})
+			}
+		}
+	}
+	if len(devs) == 0 {
+		return nil
+	}
+	sort.Slice(devs, func(i, j int) bool { return devs[i].n < devs[j].n })
+	aux := &thermal.Chip{Source: thermal.SourceZone, Name: "cooling_devices", Aux: true}
+	buf := make([]byte, 256)
+	for _, d := range devs {
+		if ctx.Err() != nil {
+			break
+		}
+		dir := filepath.Join(classDir, d.name)
+		b, err := fs.read(dir+"/type", buf)
+		if err != nil {
+			continue
+		}
+		typ := sysread.Text(b)
+		labels := []thermal.Label{{Name: "type", Value: typ}, {Name: "device", Value: d.name}}
+		for _, st := range []struct{ file, name, help string }{
+			{"cur_state", "node_thermal_cooling_device_state", "A thermal cooling device's current state (0: not cooling; up to its max_state)."},
+			{"max_state", "node_thermal_cooling_device_max_state", "A thermal cooling device's maximum state."},
+		} {
+			if v, err := sysread.ReadInt(fs.read, dir+"/"+st.file, buf); err == nil && v >= 0 {
+				aux.Series = append(aux.Series, thermal.Series{Name: st.name, Help: st.help, Labels: labels, Value: float64(v)})
+			}
+		}
+	}
+	return aux
 }
 
 // trips returns the indexes of the zone's trip points, in order.

@@ -3,6 +3,7 @@ package zones
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,9 +21,35 @@ func zonesOf(t *testing.T, fs FS) map[string]thermal.Chip {
 	}
 	m := map[string]thermal.Chip{}
 	for _, c := range chips {
-		m[c.Name] = c
+		if !c.Aux {
+			m[c.Name] = c
+		}
 	}
 	return m
+}
+
+func TestCoolingDevices(t *testing.T) {
+	fs, _ := NewFS(sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree"), thermal.DefaultRange)
+	chips, err := fs.Zones(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range chips {
+		if c.Aux {
+			for _, s := range c.Series {
+				got = append(got, fmt.Sprintf("%s %s %s %g", s.Name, s.Labels[0].Value, s.Labels[1].Value, s.Value))
+			}
+		}
+	}
+	want := []string{
+		"node_thermal_cooling_device_state Processor cooling_device0 0", "node_thermal_cooling_device_max_state Processor cooling_device0 3",
+		"node_thermal_cooling_device_state intel_powerclamp cooling_device1 0", "node_thermal_cooling_device_max_state intel_powerclamp cooling_device1 50",
+		"node_thermal_cooling_device_state Fan cooling_device2 1", "node_thermal_cooling_device_max_state Fan cooling_device2 2",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cooling devices:\n%s", strings.Join(got, "\n"))
+	}
 }
 
 func TestZones(t *testing.T) {

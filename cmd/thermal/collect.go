@@ -8,6 +8,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
+	"github.com/thermal-heartbeat/thermal/cpu"
 	"github.com/thermal-heartbeat/thermal/hwmon"
 	"github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/nvml"
@@ -96,6 +97,9 @@ func collect(s sourceFlags, now func() time.Time, cfg *config.Config, cache ther
 		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
 	}
 	if fs, err := nvme.NewFS(s.sysfs, s.dev, thermal.DefaultRange); err == nil {
+		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
+	}
+	if fs, err := cpu.NewFS(s.sysfs, cfg.CPUPerCore); err == nil {
 		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
 	}
 	if fs, err := nvml.NewFS(s.sysfs, thermal.DefaultRange); err == nil {

@@ -154,7 +154,7 @@ func compareWithSensors(t *testing.T, root, conf string) {
 			// is ours, lm-sensors lists the name again.
 			ours := map[string][]probeChip{}
 			for _, c := range inv {
-				if c.Source != thermal.SourceZone {
+				if c.Source == thermal.SourceHwmon || c.Source == thermal.SourceNVMe {
 					base := dupSuffix.ReplaceAllString(c.Chip, "")
 					ours[base] = append(ours[base], c)
 				}

@@ -61,6 +61,20 @@ func probe(args []string, e env) int {
 		return exitOK
 	}
 	notes := func() {
+		var cooling []string
+		for _, c := range snap.Chips {
+			if !c.Aux {
+				continue
+			}
+			for i := 0; i+1 < len(c.Series); i += 2 {
+				if c.Series[i].Name == "node_thermal_cooling_device_state" && c.Series[i+1].Name == "node_thermal_cooling_device_max_state" {
+					cooling = append(cooling, fmt.Sprintf("%s %s %g/%g", c.Series[i].Labels[1].Value, c.Series[i].Labels[0].Value, c.Series[i].Value, c.Series[i+1].Value))
+				}
+			}
+		}
+		if len(cooling) > 0 {
+			writeWrapped(e.stdout, "cooling devices (state/max): "+strings.Join(cooling, ", "), "  ")
+		}
 		for _, src := range slices.Sorted(maps.Keys(snap.Notes)) {
 			fmt.Fprintf(e.stdout, "%s: %s\n", src, snap.Notes[src])
 		}
@@ -161,6 +175,9 @@ type probeTrip struct {
 func inventory(snap *pipeline.Snapshot) []probeChip {
 	out := make([]probeChip, 0, len(snap.Chips))
 	for _, c := range snap.Chips {
+		if c.Aux {
+			continue // cooling devices: listed apart
+		}
 		pc := probeChip{Source: c.Source, Chip: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path,
 			Device: c.Device, Status: "ok", Errors: c.Errors, Attrs: c.Attrs, Sensors: []probeSensor{}}
 		switch {
