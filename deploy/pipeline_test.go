@@ -63,13 +63,18 @@ func TestIntegrationMonitoringPipeline(t *testing.T) {
 	drive := thermal.Chip{Source: thermal.SourceNVMe, Name: "nvme-pci-0300",
 		Series:  append([]thermal.Series{nvme.InfoSeries("Example NVMe", "S123", "1.0")}, nvme.SMARTSeries(&log)...),
 		Sensors: []thermal.Sensor{{Name: "Composite", Milli: nvme.KelvinToMilli(330)}}}
+	// And a GPU throttling for heat, as the nvml source reports one (its
+	// own test drives NVML through a stand-in library).
+	gpu := thermal.Chip{Source: thermal.SourceNVML, Name: "nvidia-pci-0100", Series: []thermal.Series{
+		{Name: "node_thermal_throttling", Help: "1 while the device reports this clock-slowdown reason (NVML: hw_thermal, sw_thermal, hw_slowdown), else 0.",
+			Labels: []thermal.Label{{Name: "reason", Value: "sw_thermal"}}, Value: 1}}}
 	drivePath := filepath.Join(hostA, "nvme-ioctl.prom")
 	f, _ := os.Create(drivePath)
 	// Only the drive's own series: the rest is in thermal.prom.
 	var b strings.Builder
-	report.Write(&b, report.Beat{Time: time.Now(), Chips: []thermal.Chip{drive}})
+	report.Write(&b, report.Beat{Time: time.Now(), Chips: []thermal.Chip{drive, gpu}})
 	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		if strings.Contains(line, "node_thermal_nvme_") {
+		if strings.Contains(line, "node_thermal_nvme_") || strings.Contains(line, "node_thermal_throttling") {
 			f.WriteString(line)
 		}
 	}
