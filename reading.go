@@ -76,6 +76,10 @@ type Chip struct {
 const (
 	KindTemperature = ""    // °C, in Milli as millidegrees
 	KindFan         = "fan" // RPM, in Milli as revolutions per minute
+	// KindThrottle is a chip's thermal throttling: Milli is 1 while it
+	// throttles, else 0 (a CPU package's source reports its event count,
+	// which the beat turns into whether it grew since the last beat).
+	KindThrottle = "throttle"
 )
 
 // Sensor is one channel of a chip: a temperature, or a fan.
@@ -114,6 +118,9 @@ type Sensor struct {
 	// when absent or 0. Alarm is fanN_alarm.
 	FanMin, FanTarget *int64
 	Alarm             bool
+	// Detail says, for a person, what else is known of the reading (a
+	// chip's throttle count).
+	Detail string
 	// Failed says why a fan counts as failed ("" when it does not): its
 	// fault or alarm bit, a speed below its minimum, or 0 RPM after it was
 	// seen spinning. A header that always read 0 has nothing plugged in:

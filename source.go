@@ -167,6 +167,9 @@ func (r *Request) CacheOf() Cache {
 // Threshold is a threshold in force for one sensor, with where it came
 // from.
 type Threshold struct {
+	// Kind is "" for a temperature threshold (Celsius); KindFan fires
+	// while a fan has failed, KindThrottle while a chip throttles.
+	Kind       string
 	Level      Level
 	Celsius    float64
 	Origin     Origin

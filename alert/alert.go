@@ -70,6 +70,11 @@ func (st *State) Validate() (dropped int) {
 // Reading is one sensor against one threshold in this beat.
 type Reading struct {
 	Key
+	// Kind is "" for a temperature against a threshold (°C), or the kind
+	// of a fan's failure or a chip's throttling, then Celsius is 1 while
+	// failing and Threshold 0.5; Detail says how it is doing, for events.
+	Kind       string
+	Detail     string
 	Celsius    float64
 	Threshold  float64
 	For        time.Duration

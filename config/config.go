@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 	"github.com/thermal-heartbeat/thermal/lmsensors"
 )
@@ -90,7 +91,16 @@ type Rule struct {
 	// Builtin is the rule's 1-based position among the built-in rules when
 	// it is one of them (layered after a file's own); 0 for a file's rule.
 	Builtin int
+	// Kind is "" for a temperature rule, thermal.KindFan for a rule that
+	// fires while a fan has failed, KindThrottle for one that fires while a
+	// chip keeps throttling for heat; Level is theirs.
+	Kind  string
+	Level thermal.Level
 }
+
+// KindThrottle is the kind of a rule that fires while a CPU package or a
+// GPU keeps throttling for heat.
+const KindThrottle = thermal.KindThrottle
 
 // Label renames matching sensors in every output.
 type Label struct {
@@ -108,6 +118,7 @@ type Sentry struct {
 type raw struct {
 	Rule []struct {
 		Source, Chip, Sensor string
+		Kind, Level          string
 		Warning, Critical    *float64
 		For                  *string
 		Hysteresis           *float64
@@ -328,8 +339,30 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 		rule := Rule{Match: m, Warning: rr.Warning, Critical: rr.Critical,
 			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
-		if rr.Warning == nil && rr.Critical == nil {
-			return nil, fail(line, "rule %d: set warning, critical or both", i+1)
+		switch rr.Kind {
+		case "", "temperature":
+			if rr.Level != "" {
+				return nil, fail(at("level"), "rule %d: level is for kind = \"fan\" or \"throttle\"; a temperature rule sets warning and/or critical", i+1)
+			}
+			if rr.Warning == nil && rr.Critical == nil {
+				return nil, fail(line, "rule %d: set warning, critical or both", i+1)
+			}
+		case thermal.KindFan, KindThrottle:
+			// Fires while a fan has failed, or a chip keeps throttling for
+			// heat; the level says how loudly.
+			if rr.Warning != nil || rr.Critical != nil || rr.Hysteresis != nil {
+				return nil, fail(line, "rule %d: a kind = %q rule takes level, for and repeat, not warning, critical or hysteresis", i+1, rr.Kind)
+			}
+			rule.Kind, rule.Level, rule.Hysteresis = rr.Kind, thermal.Warning, 0
+			switch rr.Level {
+			case "", "warning":
+			case "critical":
+				rule.Level = thermal.Critical
+			default:
+				return nil, fail(at("level"), "rule %d: level = %q; want warning or critical", i+1, rr.Level)
+			}
+		default:
+			return nil, fail(at("kind"), "rule %d: kind = %q; want temperature (the default), fan or throttle", i+1, rr.Kind)
 		}
 		for _, v := range []struct {
 			key string

@@ -49,22 +49,24 @@ func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName stri
 
 // AppendThresholds appends the sensor's thresholds (see Thresholds) to dst.
 func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *thermal.Sensor, kernelName string) []Threshold {
-	if s.IsFan() {
-		return dst // a fan fails or not; it has no temperature threshold
+	if s.Kind != "" {
+		// A fan fails or not, a chip throttles or not: the first rule of
+		// that kind that matches says at which level and after how long.
+		for i := range c.Rules {
+			r := &c.Rules[i]
+			if r.Kind == s.Kind && r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
+				return append(dst, Threshold{Kind: s.Kind, Level: r.Level, Origin: c.origin(i, r), For: r.For, Repeat: r.Repeat})
+			}
+		}
+		return dst
 	}
 	hwWarn, hwCrit := hardware(chip, s)
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
+		if r.Kind != "" || !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
 			continue
 		}
-		origin := thermal.Origin{Rule: i + 1, File: c.DisplayPath(), Line: r.Line}
-		switch {
-		case r.Builtin > 0:
-			origin = thermal.Origin{Rule: r.Builtin}
-		case c.Path == "":
-			origin.File, origin.Line = "", 0
-		}
+		origin := c.origin(i, r)
 		var warn, crit Threshold
 		if r.Warning != nil {
 			warn = Threshold{Level: thermal.Warning, Celsius: *r.Warning, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
@@ -84,6 +86,17 @@ func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *therma
 		hwWarn = Threshold{}
 	}
 	return appendSet(dst, hwWarn, hwCrit)
+}
+
+// origin says where rule i came from.
+func (c *Config) origin(i int, r *Rule) thermal.Origin {
+	switch {
+	case r.Builtin > 0:
+		return thermal.Origin{Rule: r.Builtin}
+	case c.Path == "":
+		return thermal.Origin{Rule: i + 1}
+	}
+	return thermal.Origin{Rule: i + 1, File: c.DisplayPath(), Line: r.Line}
 }
 
 // appendSet appends the thresholds that are set (Level != "").

@@ -133,6 +133,12 @@ func (fs FS) counters(chip *thermal.Chip, dir, kind string, buf []byte) {
 			chip.Errors++
 			continue
 		}
+		if c.file == "count" {
+			// The count, as a throttle sensor: the beat turns it into
+			// whether it grew since the last beat, for [[rule]] kind =
+			// "throttle".
+			chip.Sensors = append(chip.Sensors, thermal.Sensor{Kind: thermal.KindThrottle, Name: "throttling", Attr: kind + "_throttle_count", Milli: v})
+		}
 		chip.Series = append(chip.Series, thermal.Series{Name: c.name, Help: c.help, Counter: c.counter, Labels: labels, Value: float64(v) * c.scale})
 	}
 }

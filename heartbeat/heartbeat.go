@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +114,9 @@ type File struct {
 	// them at 0 RPM has stopped, while a header that always read 0 has
 	// nothing plugged in.
 	Spinning map[string]bool `json:"spinning_fans,omitempty"`
+	// Throttles holds each CPU chip's throttle count ("source/chip"), so
+	// that the next beat tells whether it grew.
+	Throttles map[string]int64 `json:"throttle_counts,omitempty"`
 }
 
 // Pending is an event in the outbox.
@@ -200,6 +204,10 @@ func Beat(o Options) (res Result) {
 		}
 	}
 	st, before := loadState(statePath, log)
+	// What a fan's or a throttle counter's history says, before the
+	// breaches are judged.
+	st.Spinning = stoppedFans(snap.Chips, st.Spinning)
+	st.Throttles = throttleGrowth(snap.Chips, st.Throttles)
 	var transitions []alert.Transition
 	values := snap.Values()
 	ok := safely(log, "breach evaluation", func() {
@@ -209,7 +217,7 @@ func Beat(o Options) (res Result) {
 		st.State = alert.State{} // whatever made it panic is gone from the next state
 		log.Warn("breach state reset")
 	}
-	st.Spinning = stoppedFans(snap.Chips, st.Spinning)
+
 	sending := o.SentryDSN != "" && !o.DryRun
 	if sending {
 		devices := map[[2]string]thermal.Attrs{}
@@ -316,6 +324,36 @@ func stoppedFans(chips []thermal.Chip, before map[string]bool) map[string]bool {
 				if f.Failed == "" && (f.FanTarget == nil || *f.FanTarget > 0) {
 					f.Failed = "stopped after it was seen spinning"
 				}
+			}
+		}
+	}
+	if len(now) == 0 {
+		return nil
+	}
+	return now
+}
+
+// throttleGrowth turns each throttle count (a CPU package's or core's)
+// into whether it grew since the last beat (1, else 0), and returns the
+// counts for the next beat. The first beat, or one after a reboot reset
+// the counter, says 0.
+func throttleGrowth(chips []thermal.Chip, before map[string]int64) map[string]int64 {
+	now := map[string]int64{}
+	for i := range chips {
+		c := &chips[i]
+		for j := range c.Sensors {
+			s := &c.Sensors[j]
+			if s.Kind != thermal.KindThrottle || s.Err != nil || !strings.HasSuffix(s.Attr, "_throttle_count") {
+				continue
+			}
+			k := c.Source + "/" + c.Name
+			now[k] = s.Milli
+			prev, ok := before[k]
+			s.Milli = 0
+			s.Detail = strconv.FormatInt(now[k], 10) + " thermal throttle events"
+			if ok && now[k] > prev {
+				s.Milli = 1
+				s.Detail += ", " + strconv.FormatInt(now[k]-prev, 10) + " since the last beat"
 			}
 		}
 	}

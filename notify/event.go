@@ -32,6 +32,8 @@ type Event struct {
 	// Device tags the event with what the source knows of the device (a
 	// GPU's model and UUID, a drive's model and serial).
 	Device map[string]string `json:"device,omitempty"`
+	// Kind is "" for a temperature breach, "fan" or "throttle" otherwise.
+	Kind string `json:"kind,omitempty"`
 }
 
 // deviceKeys are the facts of a chip that name its device in an event.
@@ -59,14 +61,51 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 	if len(named) > 0 {
 		chip += " (" + strings.Join(named, ", ") + ")"
 	}
-	switch t.Kind {
-	case alert.Cleared:
+	since := t.Since.UTC().Format(time.RFC3339)
+	switch {
+	case t.Reading.Kind == thermal.KindFan && t.Kind == alert.Cleared:
+		ev.Cleared = true
+		ev.Message = fmt.Sprintf("%s: %s %s works again (%s)", host, chip, t.Sensor, t.Detail)
+	case t.Reading.Kind == thermal.KindFan:
+		ev.Message = fmt.Sprintf("%s: fan %s of %s failed: %s (since %s)", host, t.Sensor, chip, t.Detail, since)
+	case t.Reading.Kind == thermal.KindThrottle && t.Kind == alert.Cleared:
+		ev.Cleared = true
+		ev.Message = fmt.Sprintf("%s: %s stopped throttling for heat", host, chip)
+	case t.Reading.Kind == thermal.KindThrottle:
+		ev.Message = fmt.Sprintf("%s: %s keeps throttling for heat (since %s)", host, chip, since)
+		if t.Detail != "" {
+			ev.Message += ": " + t.Detail
+		}
+		// A CPU package's temperature is its coretemp "Package id N".
+		if n, ok := strings.CutPrefix(t.Chip, "package"); ok && t.Source == "cpu" {
+			for id, v := range values {
+				if id.Sensor == "Package id "+n {
+					ev.Message += fmt.Sprintf("; %s %s at %g °C", id.Chip, id.Sensor, v)
+					break
+				}
+			}
+		}
+	case t.Kind == alert.Cleared:
 		ev.Cleared = true
 		ev.Message = fmt.Sprintf("%s: %s %s recovered: %g °C, below its %s threshold %g °C (less %g °C hysteresis)",
 			host, chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Hysteresis)
 	default:
 		ev.Message = fmt.Sprintf("%s: %s %s is %g °C, above its %s threshold %g °C (firing since %s)",
-			host, chip, t.Sensor, t.Celsius, t.Level, t.Threshold, t.Since.UTC().Format(time.RFC3339))
+			host, chip, t.Sensor, t.Celsius, t.Level, t.Threshold, since)
+	}
+	if t.Reading.Kind != "" {
+		// A fan or throttling event carries the temperatures of its chip
+		// (all of the beat's when the chip has none) and no threshold.
+		ev.Kind = t.Reading.Kind
+		same := map[string]float64{}
+		for id, v := range values {
+			if id.Source == t.Source && id.Chip == t.Chip {
+				same[id.String()] = v
+			}
+		}
+		if len(same) > 0 {
+			ev.Readings = same
+		}
 	}
 	return ev
 }

@@ -179,6 +179,12 @@ func (s *Sentry) Event(ctx context.Context, e Event) (Outcome, error) {
 	for k, v := range e.Device {
 		ev.Tags[k] = v
 	}
+	if e.Kind != "" {
+		// No temperature against a threshold: say what kind of breach.
+		delete(ev.Tags, "celsius")
+		delete(ev.Tags, "threshold")
+		ev.Tags["kind"] = e.Kind
+	}
 	return s.send(ctx, e.ID, "event", ev)
 }
 

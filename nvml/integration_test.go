@@ -143,7 +143,7 @@ func TestIntegrationFakeNVML(t *testing.T) {
 	if a100.NVML["model"] != "NVIDIA A100-SXM4-80GB" || a100.NVML["uuid"] != "GPU-5b3c1f2e-8a7d-4c21-9e0f-1a2b3c4d5e6f" || a100.NVML["slowdown"] != 90.0 {
 		t.Errorf("A100 facts %v", a100.NVML)
 	}
-	if len(a100.Sensors) != 2 || *a100.Sensors[0].Celsius != 54 || *a100.Sensors[1].Celsius != 61 || a100.Sensors[1].Sensor != "Memory" ||
+	if len(a100.Sensors) != 3 || a100.Sensors[2].Sensor != "throttling" || *a100.Sensors[0].Celsius != 54 || *a100.Sensors[1].Celsius != 61 || a100.Sensors[1].Sensor != "Memory" ||
 		*a100.Sensors[0].Max != 90 || *a100.Sensors[0].Crit != 95 || len(a100.Sensors[0].Limits) != 1 || a100.Sensors[0].Limits[0].Celsius != 87 {
 		t.Errorf("A100 sensors %+v", a100.Sensors)
 	}
@@ -151,7 +151,7 @@ func TestIntegrationFakeNVML(t *testing.T) {
 		t.Errorf("A100 thresholds %+v, want warning at slowdown, critical at shutdown", th)
 	}
 	rtx := inv[byChip["nvidia-pci-0200"]]
-	if len(rtx.Sensors) != 1 || rtx.Sensors[0].Sensor != "GPU" || *rtx.Sensors[0].Celsius != 48 || rtx.NVML["memory_max_operating"] != nil {
+	if len(rtx.Sensors) != 2 || rtx.Sensors[0].Sensor != "GPU" || *rtx.Sensors[0].Celsius != 48 || rtx.NVML["memory_max_operating"] != nil {
 		t.Errorf("RTX 4090: %+v (no Memory sensor, no memory limit)", rtx)
 	}
 	if lost := inv[byChip["nvidia-pci-0300"]]; lost.Errors == 0 || lost.Sensors[0].Status != "error" {

@@ -245,6 +245,11 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 		c.Sensors = append(c.Sensors, s)
 	}
 	if r, err := lib.ClockEventReasons(d); err == nil {
+		throttling := int64(0)
+		if r&(ReasonHWSlowdown|ReasonHWThermal|ReasonSWThermal) != 0 {
+			throttling = 1
+		}
+		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindThrottle, Name: "throttling", Attr: "clock_event_reasons", Milli: throttling})
 		for _, reason := range []struct {
 			name string
 			bit  uint64

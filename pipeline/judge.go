@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"strconv"
+
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/alert"
 	"github.com/thermal-heartbeat/thermal/report"
@@ -20,6 +22,25 @@ func (s *Snapshot) Readings() []alert.Reading {
 		c := &s.Chips[i]
 		for j := range c.Sensors {
 			sn := &c.Sensors[j]
+			switch sn.Kind {
+			case thermal.KindFan:
+				// A failed fan is 1 against a threshold of 0.5; a faulted
+				// one has no speed but has failed.
+				for _, t := range sn.Thresholds {
+					rs = append(rs, alert.Reading{Key: alert.Key{SensorID: c.ID(sn), Level: t.Level}, Kind: thermal.KindFan,
+						Celsius: b2f(sn.Failed != ""), Threshold: 0.5, For: t.For, Repeat: t.Repeat, Detail: fanDetail(sn)})
+				}
+				continue
+			case thermal.KindThrottle:
+				if sn.Err != nil {
+					continue
+				}
+				for _, t := range sn.Thresholds {
+					rs = append(rs, alert.Reading{Key: alert.Key{SensorID: c.ID(sn), Level: t.Level}, Kind: thermal.KindThrottle,
+						Celsius: b2f(sn.Milli > 0), Threshold: 0.5, For: t.For, Repeat: t.Repeat, Detail: sn.Detail})
+				}
+				continue
+			}
 			if sn.Err != nil {
 				continue
 			}
@@ -30,6 +51,25 @@ func (s *Snapshot) Readings() []alert.Reading {
 		}
 	}
 	return rs
+}
+
+func b2f(v bool) float64 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// fanDetail says how a fan is doing, for its event.
+func fanDetail(s *thermal.Sensor) string {
+	d := "no speed"
+	if s.Err == nil {
+		d = strconv.FormatInt(s.Milli, 10) + " RPM"
+	}
+	if s.Failed != "" {
+		d = s.Failed + ", " + d
+	}
+	return d
 }
 
 // Beat is the snapshot as report renders it, with the breaches firing now.

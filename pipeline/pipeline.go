@@ -242,7 +242,7 @@ func (s *Snapshot) Values() map[thermal.SensorID]float64 {
 	for i := range s.Chips {
 		c := &s.Chips[i]
 		for j := range c.Sensors {
-			if c.Sensors[j].Err == nil && !c.Sensors[j].IsFan() {
+			if c.Sensors[j].Err == nil && c.Sensors[j].Kind == thermal.KindTemperature {
 				m[c.ID(&c.Sensors[j])] = c.Sensors[j].Celsius()
 			}
 		}

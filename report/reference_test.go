@@ -139,6 +139,9 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 			metric(f, s.Value, labels...)
 		}
 		for _, s := range chip.Sensors {
+			if s.Kind == thermal.KindThrottle {
+				continue
+			}
 			if s.IsFan() {
 				metric(famFanFailed, b2f(s.Failed != ""), chip.Source, chip.Name, s.Name)
 				if s.FanMin != nil {
@@ -174,12 +177,11 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, chip := range c.b.Chips {
 		for _, s := range chip.Sensors {
-			if s.IsFan() {
-				continue
-			}
 			for _, t := range s.Thresholds {
 				firing := c.b.Firing != nil && c.b.Firing(chip.ID(&s), t.Level)
-				metric(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
+				if s.Kind == thermal.KindTemperature {
+					metric(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
+				}
 				metric(famAlert, b2f(firing), chip.Source, chip.Name, s.Name, string(t.Level))
 			}
 		}

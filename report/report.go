@@ -278,8 +278,16 @@ func render(buf *bufio.Writer, b Beat) {
 		}
 		for j := range chip.Sensors {
 			s := &chip.Sensors[j]
-			if s.IsFan() {
-				w.fan(chip, s)
+			if s.Kind != thermal.KindTemperature {
+				if s.IsFan() {
+					w.fan(chip, s)
+				}
+				// A fan's failure or a chip's throttling: the alert, no
+				// temperature threshold.
+				for _, t := range s.Thresholds {
+					firing := b.Firing != nil && b.Firing(chip.ID(s), t.Level)
+					w.add(famAlert, b2f(firing), chip.Source, chip.Name, s.Name, string(t.Level))
+				}
 				continue
 			}
 			for _, t := range s.Thresholds {

@@ -59,6 +59,19 @@ func printBlocks(w io.Writer, inv []probeChip) {
 					problems++
 				}
 				writeWrapped(w, fanLine(name+pad, s), strings.Repeat(" ", width+2))
+				alertLine(w, s)
+				continue
+			}
+			if s.Kind == "throttle" {
+				v := "no"
+				switch {
+				case s.Events != nil:
+					v = fmt.Sprintf("%d events so far", *s.Events)
+				case s.Throttling:
+					v = "yes"
+				}
+				fmt.Fprintf(w, "%s%s  %s\n", name, pad, v)
+				alertLine(w, s)
 				continue
 			}
 			if s.Status != "ok" {
@@ -72,19 +85,32 @@ func printBlocks(w io.Writer, inv []probeChip) {
 			}
 			writeWrapped(w, line, strings.Repeat(" ", width+2))
 			if len(s.Thresholds) > 0 {
-				var parts []string
-				for _, t := range s.Thresholds {
-					level := "warn"
-					if t.Level == "critical" {
-						level = "crit"
-					}
-					parts = append(parts, fmt.Sprintf("%s %s (%s)", level, degrees(&t.Celsius), shortOrigin(t.Origin)))
-				}
-				writeWrapped(w, "  alerts: "+strings.Join(parts, ", "), "          ")
+				alertLine(w, s)
 			}
 		}
 	}
 	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
+}
+
+// alertLine prints the thresholds of a sensor: temperatures with their
+// value, a fan's failure or a chip's throttling with its level.
+func alertLine(w io.Writer, s probeSensor) {
+	if len(s.Thresholds) == 0 {
+		return
+	}
+	var parts []string
+	for _, t := range s.Thresholds {
+		level := "warn"
+		if t.Level == "critical" {
+			level = "crit"
+		}
+		if t.Kind != "" {
+			parts = append(parts, fmt.Sprintf("%s when %s, after %s (%s)", level, map[string]string{"fan": "it fails", "throttle": "it keeps throttling"}[t.Kind], t.For, shortOrigin(t.Origin)))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", level, degrees(&t.Celsius), shortOrigin(t.Origin)))
+	}
+	writeWrapped(w, "  alerts: "+strings.Join(parts, ", "), "          ")
 }
 
 // fanLine is a fan as sensors shows one, and why it counts as failed.

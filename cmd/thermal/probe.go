@@ -148,11 +148,14 @@ type probeSensor struct {
 	MinRPM     *int64           `json:"min_rpm,omitempty"`    // a fan's minimum
 	TargetRPM  *int64           `json:"target_rpm,omitempty"` // what the controller asks of a fan
 	Failed     string           `json:"failed,omitempty"`     // why a fan counts as failed
+	Events     *int64           `json:"throttle_events,omitempty"` // a CPU's throttle count
+	Throttling bool             `json:"throttling,omitempty"`      // a GPU reports a thermal slowdown
 	Status     string           `json:"status"`               // ok, fault, out_of_range, timeout, error
 	Error      string           `json:"error,omitempty"`
 }
 
 type probeThreshold struct {
+	Kind       string  `json:"kind,omitempty"` // fan, throttle; absent for a temperature
 	Level      string  `json:"level"`
 	Celsius    float64 `json:"celsius"`
 	Origin     string  `json:"origin"`
@@ -193,6 +196,11 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 			switch {
 			case s.Err != nil:
 				ps.Error = s.Err.Error()
+			case s.Kind == thermal.KindThrottle && strings.HasSuffix(s.Attr, "_throttle_count"):
+				v := s.Milli
+				ps.Events, ps.Kind = &v, s.Kind
+			case s.Kind == thermal.KindThrottle:
+				ps.Throttling, ps.Kind = s.Milli > 0, s.Kind
 			case s.IsFan():
 				v := s.Milli
 				ps.RPM = &v
@@ -210,7 +218,7 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
 			}
 			for _, t := range s.Thresholds {
-				ps.Thresholds = append(ps.Thresholds, probeThreshold{Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin.String(),
+				ps.Thresholds = append(ps.Thresholds, probeThreshold{Kind: t.Kind, Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin.String(),
 					For: t.For.String(), Hysteresis: t.Hysteresis, Repeat: t.Repeat.String()})
 			}
 			pc.Sensors = append(pc.Sensors, ps)
@@ -258,6 +266,17 @@ func printTable(w io.Writer, inv []probeChip) {
 		}
 		for _, s := range c.Sensors {
 			sensors++
+			if s.Kind == "throttle" {
+				v := "throttling: no"
+				switch {
+				case s.Events != nil:
+					v = fmt.Sprintf("throttle events: %d", *s.Events)
+				case s.Throttling:
+					v = "throttling: yes"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t-\t\t\t\t\t\t\t%s\n", c.Source, c.Chip, s.Name, v)
+				continue
+			}
 			if s.Kind == "fan" {
 				if s.Failed != "" {
 					problems++

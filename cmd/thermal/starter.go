@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,8 +30,8 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 			continue
 		}
 		for _, s := range c.Sensors {
-			if s.Kind == "fan" {
-				continue // fans fail or not; they take no temperature rule
+			if s.Kind != "" {
+				continue // fans fail or not, chips throttle or not: the built-in kind rules cover them
 			}
 			if why := bogus(c, s); why != "" {
 				// A quiet first day: no ThermalReadErrors, no bogus breach.
@@ -55,6 +57,41 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 			}
 			fmt.Fprintf(w, "for = %s\nhysteresis = %s\nrepeat = %s\n\n", tomlString(t0.For), tomlFloat(t0.Hysteresis), tomlString(t0.Repeat))
 		}
+	}
+	// Fans and throttling: one rule per kind (and source) found.
+	var fans bool
+	throttles := map[string]bool{}
+	for _, c := range inv {
+		for _, s := range c.Sensors {
+			switch s.Kind {
+			case "fan":
+				fans = true
+			case "throttle":
+				throttles[c.Source] = true
+			}
+		}
+	}
+	if fans {
+		fmt.Fprint(w, `# Any fan that fails: a fault or alarm bit, below its minimum, or stopped after
+# it was seen spinning (a header that always reads 0 has nothing plugged in).
+[[rule]]
+kind = "fan"
+level = "critical"
+for = "1m"
+repeat = "1h"
+
+`)
+	}
+	for _, src := range slices.Sorted(maps.Keys(throttles)) {
+		fmt.Fprintf(w, `# Throttling for heat, as the %s source sees it, on every beat for 5 minutes.
+[[rule]]
+kind = "throttle"
+source = %s
+level = "warning"
+for = "5m"
+repeat = "1h"
+
+`, src, tomlString(src))
 	}
 	fmt.Fprint(w, `# [sentry]
 # monitor = "thermal-{hostname}"   # cron monitor slug
