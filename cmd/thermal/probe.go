@@ -144,13 +144,13 @@ type probeSensor struct {
 	Limits     []probeLimit     `json:"limits,omitempty"` // further named limits (a GPU's max_operating)
 	Trips      []probeTrip      `json:"trips,omitempty"`
 	Thresholds []probeThreshold `json:"thresholds,omitempty"`
-	RPM        *int64           `json:"rpm,omitempty"`        // a fan's speed
-	MinRPM     *int64           `json:"min_rpm,omitempty"`    // a fan's minimum
-	TargetRPM  *int64           `json:"target_rpm,omitempty"` // what the controller asks of a fan
-	Failed     string           `json:"failed,omitempty"`     // why a fan counts as failed
+	RPM        *int64           `json:"rpm,omitempty"`             // a fan's speed
+	MinRPM     *int64           `json:"min_rpm,omitempty"`         // a fan's minimum
+	TargetRPM  *int64           `json:"target_rpm,omitempty"`      // what the controller asks of a fan
+	Failed     string           `json:"failed,omitempty"`          // why a fan counts as failed
 	Events     *int64           `json:"throttle_events,omitempty"` // a CPU's throttle count
 	Throttling bool             `json:"throttling,omitempty"`      // a GPU reports a thermal slowdown
-	Status     string           `json:"status"`               // ok, fault, out_of_range, timeout, error
+	Status     string           `json:"status"`                    // ok, fault, out_of_range, timeout, error
 	Error      string           `json:"error,omitempty"`
 }
 
