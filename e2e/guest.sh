@@ -13,9 +13,9 @@ section() {
 }
 as_nobody() { su -s /bin/sh -c "$*" nobody; }
 
-# i2c-stub: an SMBus adapter whose chips at 0x48, 0x49, 0x4c are plain
-# register files; real lm75, tmp102 and tmp421 drivers bind to them.
-insmod /lib/modules/i2c-stub.ko chip_addr=0x48,0x49,0x4c
+# i2c-stub: an SMBus adapter whose chips at 0x18, 0x48, 0x49, 0x4c are plain
+# register files; real amc6821, lm75, tmp102 and tmp421 drivers bind to them.
+insmod /lib/modules/i2c-stub.ko chip_addr=0x18,0x48,0x49,0x4c
 STUB=
 for a in /sys/bus/i2c/devices/i2c-*; do
 	[ "$(cat "$a/name")" = "SMBus stub driver" ] && STUB=${a##*/i2c-}
@@ -28,7 +28,13 @@ i2cset -y "$STUB" 0x49 0x00 0x000f w   # tmp102 30 C
 i2cset -y "$STUB" 0x49 0x01 0xa060 w   # tmp102 configuration (power-on value)
 i2cset -y "$STUB" 0x4c 0x00 0x28 b     # tmp421 local 40 C
 i2cset -y "$STUB" 0x4c 0x01 0x2d b     # tmp421 remote 45 C
-for chip in "lm75 0x48" "tmp102 0x49" "tmp421 0x4c"; do
+# amc6821 fan: RPM = 6000000 / tachometer count; 5000 is 1200 RPM, a low
+# limit of 20000 a 300 RPM minimum.
+i2cset -y "$STUB" 0x18 0x08 0x88 b     # amc6821 tach low
+i2cset -y "$STUB" 0x18 0x09 0x13 b     # amc6821 tach high
+i2cset -y "$STUB" 0x18 0x10 0x20 b     # amc6821 tach low limit, low byte
+i2cset -y "$STUB" 0x18 0x11 0x4e b     # amc6821 tach low limit, high byte
+for chip in "amc6821 0x18" "lm75 0x48" "tmp102 0x49" "tmp421 0x4c"; do
 	echo "$chip" > "/sys/bus/i2c/devices/i2c-$STUB/new_device"
 done
 sleep 0.3
@@ -52,6 +58,8 @@ section user-probe as_nobody /bin/thermal probe --json
 # Run-time changes: the lm75 from here, the zone and the NVMe critical
 # warning from the host, which writes the zone temperature last.
 i2cset -f -y "$STUB" 0x48 0x00 0x003c w   # lm75 60 C
+i2cset -f -y "$STUB" 0x18 0x08 0x60 b     # amc6821 tach 60000: 100 RPM, below its minimum
+i2cset -f -y "$STUB" 0x18 0x09 0xea b
 echo "@@HOST change"
 i=0
 while [ "$(cat /sys/class/thermal/thermal_zone0/temp)" != 80000 ] && [ $i -lt 600 ]; do

@@ -33,7 +33,7 @@ var guestTools = []string{"/usr/sbin/nvme", "/usr/bin/sensors", "/usr/bin/strace
 // Kernel modules the guest loads, dependencies resolved from modules.dep.
 // i2c-stub is copied but loaded by the guest script, which passes its
 // chip addresses.
-var guestModules = []string{"nvme", "i2c-dev", "lm75", "tmp102", "tmp421", "i2c-stub"}
+var guestModules = []string{"nvme", "i2c-dev", "lm75", "tmp102", "tmp421", "amc6821", "i2c-stub"}
 
 func need(t *testing.T) {
 	t.Helper()
@@ -520,6 +520,25 @@ func TestIntegrationQEMU(t *testing.T) {
 		if seen < 6 {
 			t.Errorf("lm-sensors listed only %d temperatures; want acpitz, lm75, tmp102, 2×tmp421, nvme", seen)
 		}
+		// Fans: the amc6821's, as its real driver reports it.
+		fans := 0
+		for _, c := range lm {
+			for _, f := range c.Features {
+				for sub, v := range f.Subs {
+					if !regexp.MustCompile(`^fan\d+_input$`).MatchString(sub) {
+						continue
+					}
+					fans++
+					key := "node_thermal_fan_rpm{chip=" + c.Name + ",sensor=" + f.Name + ",source=hwmon}"
+					if got, ok := dry[key]; !ok || got != v {
+						t.Errorf("%s %s: thermal %v RPM (present %v), lm-sensors %.0f", c.Name, f.Name, got, ok, v)
+					}
+				}
+			}
+		}
+		if fans == 0 {
+			t.Error("lm-sensors listed no fan; want the amc6821's")
+		}
 		for _, line := range strings.Split(strings.TrimSpace(g.get(t, "zones")), "\n") {
 			var zone string
 			var milli float64
@@ -589,10 +608,13 @@ func TestIntegrationQEMU(t *testing.T) {
 
 	t.Run("run-time changes are seen by the next beat", func(t *testing.T) {
 		after := series(t, g.get(t, "after-change"))
-		lm75 := ""
+		lm75, amc := "", ""
 		for _, c := range lm {
 			if strings.HasPrefix(c.Name, "lm75-i2c-") {
 				lm75 = c.Name
+			}
+			if strings.HasPrefix(c.Name, "amc6821-i2c-") {
+				amc = c.Name
 			}
 		}
 		for _, c := range []struct {
@@ -603,6 +625,10 @@ func TestIntegrationQEMU(t *testing.T) {
 			{celsius("thermal_zone", "thermal_zone0", "acpitz"), 35, 80},
 			{celsius("hwmon", "acpitz-acpi-0", "temp1"), 35, 80},
 			{"node_thermal_nvme_temperature_warning{chip=nvme-pci-0010,source=nvme}", 0, 1},
+			// The fan's tachometer count went up: 100 RPM, below its
+			// 300 RPM minimum, so it failed.
+			{"node_thermal_fan_rpm{chip=" + amc + ",sensor=fan1,source=hwmon}", 1200, 100},
+			{"node_thermal_fan_failed{chip=" + amc + ",sensor=fan1,source=hwmon}", 0, 1},
 		} {
 			if dry[c.key] != c.before || after[c.key] != c.to {
 				t.Errorf("%s: %v then %v, want %v then %v", c.key, dry[c.key], after[c.key], c.before, c.to)
