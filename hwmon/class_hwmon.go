@@ -34,6 +34,7 @@ const (
 	fanMin    = attrMax
 	fanAlarm  = attrCrit
 	fanTarget = attrEmergency
+	fanEnable = attrCritHyst
 )
 
 var fanSuffix = map[string]uint8{
@@ -43,6 +44,7 @@ var fanSuffix = map[string]uint8{
 	"min":    fanMin,
 	"alarm":  fanAlarm,
 	"target": fanTarget,
+	"enable": fanEnable,
 }
 
 var attrSuffix = map[string]uint8{
@@ -443,6 +445,13 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 			return false
 		}
 		return v != 0
+	}
+	if ch.attrs&fanEnable != 0 {
+		// A fan channel the driver has disabled measures nothing: it is
+		// not reported, so it cannot fail.
+		if v, err := a.int(attr+"_enable", buf); err == nil && v == 0 {
+			return s, false
+		}
 	}
 	if flag(attrFault, fault) {
 		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, fault, thermal.ErrFault)

@@ -99,6 +99,11 @@ func TestFixtureBehaviours(t *testing.T) {
 		if s := sensor(t, c, "fan4"); !s.Alarm {
 			t.Error("fan4 alarm bit not read")
 		}
+		for _, s := range c.Sensors {
+			if s.Name == "fan7" {
+				t.Error("fan7, disabled (fan7_enable = 0), is reported")
+			}
+		}
 	})
 	t.Run("faulted diode dropped and counted", func(t *testing.T) {
 		c := intel["tmp421-i2c-0-4c"]

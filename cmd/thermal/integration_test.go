@@ -227,6 +227,9 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 			if m := fanInput.FindStringSubmatch(sub); m != nil {
 				attr := "fan" + m[1]
 				seen[attr] = true
+				if en, ok := f.Subs["fan"+m[1]+"_enable"]; ok && en == 0 {
+					continue // a disabled channel: thermal leaves it out on purpose
+				}
 				s, ok := byAttr[attr]
 				switch {
 				case !ok:
