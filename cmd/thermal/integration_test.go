@@ -227,8 +227,10 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 			if m := fanInput.FindStringSubmatch(sub); m != nil {
 				attr := "fan" + m[1]
 				seen[attr] = true
-				if en, ok := f.Subs["fan"+m[1]+"_enable"]; ok && en == 0 {
-					continue // a disabled channel: thermal leaves it out on purpose
+				// A channel its driver disabled (fanN_enable = 0, which
+				// sensors does not show): thermal leaves it out on purpose.
+				if b, err := os.ReadFile(oc.Path + "/" + attr + "_enable"); err == nil && strings.TrimSpace(string(b)) == "0" {
+					continue
 				}
 				s, ok := byAttr[attr]
 				switch {
