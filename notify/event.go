@@ -2,6 +2,7 @@ package notify
 
 import (
 	"errors"
+	"sort"
 	"time"
 
 	"context"
@@ -42,10 +43,7 @@ var deviceKeys = []string{"model", "uuid", "serial"}
 // EventFor is the event that announces transition t on host, with the
 // beat's readings as context.
 func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64, device thermal.Attrs) Event {
-	readings := make(map[string]float64, len(values))
-	for id, v := range values {
-		readings[id.String()] = v
-	}
+	readings := contextReadings(t.SensorID, values)
 	ev := Event{ID: NewEventID(), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
 	chip := t.Chip
 	var named []string
@@ -108,6 +106,49 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 		}
 	}
 	return ev
+}
+
+// MaxContextReadings bounds the readings an event carries: the outbox keeps
+// up to a hundred events in state.json, and Sentry caps an event's size; a
+// host with thousands of sensors sends the event's own chip and the hottest
+// of the rest.
+const MaxContextReadings = 64
+
+// contextReadings picks the readings of an event's context: every one of
+// its chip, then the hottest others, at most MaxContextReadings.
+func contextReadings(id thermal.SensorID, values map[thermal.SensorID]float64) map[string]float64 {
+	out := make(map[string]float64, min(len(values), MaxContextReadings))
+	if len(values) <= MaxContextReadings {
+		for k, v := range values {
+			out[k.String()] = v
+		}
+		return out
+	}
+	type kv struct {
+		k thermal.SensorID
+		v float64
+	}
+	var rest []kv
+	for k, v := range values {
+		if k.Source == id.Source && k.Chip == id.Chip && len(out) < MaxContextReadings {
+			out[k.String()] = v
+		} else {
+			rest = append(rest, kv{k, v})
+		}
+	}
+	sort.Slice(rest, func(i, j int) bool {
+		if rest[i].v != rest[j].v {
+			return rest[i].v > rest[j].v
+		}
+		return rest[i].k.String() < rest[j].k.String()
+	})
+	for _, r := range rest {
+		if len(out) >= MaxContextReadings {
+			break
+		}
+		out[r.k.String()] = r.v
+	}
+	return out
 }
 
 // CheckInURL posts one heartbeat to a plain URL. Placeholders in the URL are

@@ -3,11 +3,14 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/thermal-heartbeat/thermal"
 )
 
 // Whatever the URL looks like (invalid escapes, spaces, non-ASCII, a token
@@ -59,5 +62,34 @@ func TestNewSentryEndpoint(t *testing.T) {
 		if _, err := NewSentry(http.DefaultClient, SentryOptions{DSN: bad}); err == nil || strings.Contains(err.Error(), "key@") {
 			t.Errorf("DSN %q: err %v", bad, err)
 		}
+	}
+}
+
+// An event on a host with thousands of sensors carries its own chip and
+// the hottest of the rest, not every reading: the outbox keeps a hundred
+// events in state.json.
+func TestContextReadingsAreBounded(t *testing.T) {
+	values := map[thermal.SensorID]float64{}
+	for i := 0; i < 3000; i++ {
+		values[thermal.SensorID{Source: "hwmon", Chip: fmt.Sprintf("chip%d", i/16), Sensor: fmt.Sprintf("Core %d", i%16)}] = float64(i % 97)
+	}
+	id := thermal.SensorID{Source: "hwmon", Chip: "chip7", Sensor: "Core 3"}
+	got := contextReadings(id, values)
+	if len(got) != MaxContextReadings {
+		t.Fatalf("%d readings", len(got))
+	}
+	for i := 0; i < 16; i++ {
+		if _, ok := got[fmt.Sprintf("hwmon/chip7/Core %d", i)]; !ok {
+			t.Errorf("the event's own chip lacks Core %d", i)
+		}
+	}
+	hottest := 0
+	for _, v := range got {
+		if v == 96 {
+			hottest++
+		}
+	}
+	if hottest == 0 {
+		t.Error("the hottest readings are not in the context")
 	}
 }
