@@ -203,7 +203,7 @@ func Beat(o Options) (res Result) {
 			unlock = nil
 		}
 	}
-	st, before := loadState(statePath, log)
+	st, before, writable := loadState(statePath, log)
 	// What a fan's or a throttle counter's history says, before the
 	// breaches are judged.
 	st.Spinning = stoppedFans(snap.Chips, st.Spinning)
@@ -261,7 +261,7 @@ func Beat(o Options) (res Result) {
 	} else if !nothing {
 		st.NoSensors = false
 	}
-	if !o.DryRun {
+	if !o.DryRun && writable {
 		res.StateSaved = saveState(statePath, st, before, log)
 	}
 	if unlock != nil {
@@ -379,9 +379,16 @@ func safely(log *slog.Logger, stage string, f func()) (ok bool) {
 // loadState reads state.json, starting fresh (with a warning) from one
 // that is missing, corrupt or holds what a beat cannot use. It returns the
 // bytes it read, so that an unchanged state is not written again.
-func loadState(path string, log *slog.Logger) (File, []byte) {
-	var f File
+//
+// A file that could not be read at all (permissions, an I/O error) is not
+// corrupt: keep is false then, and the beat must not write over it, or the
+// events waiting in it would be lost.
+func loadState(path string, log *slog.Logger) (f File, before []byte, keep bool) {
 	b, err := state.ReadFile(path)
+	if err != nil && !errors.Is(err, state.ErrCorrupt) {
+		log.Error("breach state unreadable; this beat starts fresh and leaves the file as it is", "err", err)
+		return File{}, nil, false
+	}
 	if err == nil && b != nil {
 		if err = json.Unmarshal(b, &f); err != nil {
 			err = fmt.Errorf("state: %s: %w: %v", path, state.ErrCorrupt, err)
@@ -390,12 +397,12 @@ func loadState(path string, log *slog.Logger) (File, []byte) {
 	}
 	if err != nil {
 		log.Warn("breach state unreadable; starting fresh", "err", err)
-		return File{}, nil
+		return File{}, nil, true
 	}
 	if n := f.validate(); n > 0 {
 		log.Warn("breach state held entries a beat cannot use; dropped them", "dropped", n, "path", path)
 	}
-	return f, b
+	return f, b, true
 }
 
 // saveState writes the state unless it is what was read.
@@ -542,7 +549,10 @@ func settle(o Options, statePath string, outcomes []outcome, log *slog.Logger) (
 		return 0, -1
 	}
 	defer unlock()
-	f, before := loadState(statePath, log)
+	f, before, writable := loadState(statePath, log)
+	if !writable {
+		return 0, -1
+	}
 	by := make(map[string]notify.Outcome, len(outcomes))
 	for _, oc := range outcomes {
 		by[oc.id] = oc.Outcome
