@@ -458,7 +458,13 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 		s.Failed = "fault"
 		return s, true
 	}
-	s.Alarm = flag(fanAlarm, alarm)
+	// A fan alarm is the chip comparing the speed with fanN_min
+	// (Documentation/hwmon/sysfs-interface); where the chip has a minimum
+	// the beat makes that comparison itself, so the alarm is read only
+	// where it has none: one read per fan instead of two.
+	if ch.attrs&fanMin == 0 {
+		s.Alarm = flag(fanAlarm, alarm)
+	}
 	v, err := a.int(input, buf)
 	if err != nil {
 		s.Err = err
