@@ -194,16 +194,22 @@ func Beat(o Options) (res Result) {
 
 	// Breach state: lock, load, evaluate, commit the events.
 	var unlock func()
+	locked := o.DryRun
 	if !o.DryRun {
 		if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
 			log.Warn("state directory", "err", err)
 		}
 		if unlock, err = state.Lock(statePath, o.Timeout); err != nil {
+			// Another beat holds it (a hung one): evaluate from what is on
+			// disk, but do not overwrite its state; the check-in says so.
 			log.Warn("breach state not locked; evaluating anyway", "err", err)
 			unlock = nil
+		} else {
+			locked = true
 		}
 	}
 	st, before, writable := loadState(statePath, log)
+	writable = writable && locked
 	// What a fan's or a throttle counter's history says, before the
 	// breaches are judged.
 	st.Spinning = stoppedFans(snap.Chips, st.Spinning)
@@ -263,6 +269,8 @@ func Beat(o Options) (res Result) {
 	}
 	if !o.DryRun && writable {
 		res.StateSaved = saveState(statePath, st, before, log)
+	} else if !o.DryRun && !locked {
+		log.Error("breach state not saved: not locked, another beat's state is left as it is")
 	}
 	if unlock != nil {
 		unlock()
@@ -304,19 +312,32 @@ func Beat(o Options) (res Result) {
 
 // stoppedFans marks as failed the fans at 0 RPM that were seen spinning
 // (unless their controller asks 0 of them: a fan-stop design), and returns
-// the fans spinning now or before, for the next beat. A fan no longer
-// present is forgotten.
+// the fans spinning now or before, for the next beat. A fan present but
+// not read this beat (its read failed, its chip is asleep) keeps what was
+// seen; a fan no longer present is forgotten.
 func stoppedFans(chips []thermal.Chip, before map[string]bool) map[string]bool {
 	now := map[string]bool{}
 	for i := range chips {
 		c := &chips[i]
+		if c.Err != nil || c.Asleep { // present, not read: keep its fans
+			prefix := c.Source + "/" + c.Name + "/"
+			for k := range before {
+				if strings.HasPrefix(k, prefix) {
+					now[k] = true
+				}
+			}
+		}
 		for j := range c.Sensors {
 			f := &c.Sensors[j]
-			if !f.IsFan() || f.Err != nil {
+			if !f.IsFan() {
 				continue
 			}
 			k := c.Source + "/" + c.Name + "/" + f.Name
 			switch {
+			case f.Err != nil: // not read this beat: what was seen stands
+				if before[k] {
+					now[k] = true
+				}
 			case f.Milli > 0:
 				now[k] = true
 			case before[k]:

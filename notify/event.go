@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"sort"
 	"time"
@@ -37,6 +39,26 @@ type Event struct {
 	Kind string `json:"kind,omitempty"`
 }
 
+// EventID derives the id of the event announcing t on host from what
+// names the transition: the sensor, the level, whether it fired or
+// cleared, when the breach began (and, for a reminder, the beat). A beat that found the transition
+// again (its state was not saved) sends the same id, and Sentry keeps one.
+func EventID(host string, t alert.Transition) string {
+	h := sha256.New()
+	at := ""
+	if t.Kind == alert.Repeat { // each reminder is an event of its own
+		at = t.At.UTC().Format(time.RFC3339Nano)
+	}
+	for _, s := range []string{host, t.Source, t.Chip, t.Sensor, t.Reading.Kind, string(t.Level), string(t.Kind), t.Since.UTC().Format(time.RFC3339Nano), at} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	b := h.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x40 // the shape of a version 4 UUID, as elsewhere
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b)
+}
+
 // deviceKeys are the facts of a chip that name its device in an event.
 var deviceKeys = []string{"model", "uuid", "serial"}
 
@@ -44,7 +66,7 @@ var deviceKeys = []string{"model", "uuid", "serial"}
 // beat's readings as context.
 func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64, device thermal.Attrs) Event {
 	readings := contextReadings(t.SensorID, values)
-	ev := Event{ID: NewEventID(), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
+	ev := Event{ID: EventID(host, t), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
 	chip := t.Chip
 	var named []string
 	for _, k := range deviceKeys {

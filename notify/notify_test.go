@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/alert"
 )
 
 // Whatever the URL looks like (invalid escapes, spaces, non-ASCII, a token
@@ -91,5 +93,66 @@ func TestContextReadingsAreBounded(t *testing.T) {
 	}
 	if hottest == 0 {
 		t.Error("the hottest readings are not in the context")
+	}
+}
+
+func TestEventIDNamesTheTransition(t *testing.T) {
+	since := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	tr := alert.Transition{Kind: alert.Fired, Since: since, At: since.Add(time.Minute)}
+	tr.SensorID = thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}
+	tr.Level = "critical"
+	id := EventID("h1", tr)
+	if len(id) != 32 {
+		t.Fatalf("id %q: want 32 hex digits", id)
+	}
+	again := tr
+	again.At = since.Add(2 * time.Minute) // found again by a beat whose state was not saved
+	if got := EventID("h1", again); got != id {
+		t.Errorf("the same breach found again: id %s, want %s", got, id)
+	}
+	for name, other := range map[string]func(*alert.Transition){
+		"cleared":     func(x *alert.Transition) { x.Kind = alert.Cleared },
+		"later":       func(x *alert.Transition) { x.Since = since.Add(time.Hour) },
+		"other level": func(x *alert.Transition) { x.Level = "warning" },
+		"other chip":  func(x *alert.Transition) { x.Chip = "nvme-pci-0100" },
+	} {
+		x := tr
+		other(&x)
+		if EventID("h1", x) == id {
+			t.Errorf("%s: same id as the first firing", name)
+		}
+	}
+	if EventID("h2", tr) == id {
+		t.Error("another host: same id")
+	}
+	r1, r2 := tr, tr
+	r1.Kind, r2.Kind = alert.Repeat, alert.Repeat
+	r2.At = r1.At.Add(time.Hour)
+	if EventID("h1", r1) == EventID("h1", r2) {
+		t.Error("two reminders of one breach: same id")
+	}
+}
+
+// Only a refusal of the event itself drops it; a refusal of the sender
+// (a revoked key, a wrong project) keeps it for after the fix.
+func TestSentryOutcomeByStatus(t *testing.T) {
+	for status, want := range map[int]Outcome{
+		200: Accepted, 400: Rejected, 413: Rejected, 422: Rejected,
+		401: Retry, 403: Retry, 404: Retry, 429: Retry, 500: Retry, 503: Retry,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+		u, _ := url.Parse(srv.URL)
+		s, err := NewSentry(srv.Client(), SentryOptions{DSN: "http://key@" + u.Host + "/1", Release: "thermal@test", Host: "h1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Event(context.Background(), Event{ID: NewEventID(), Time: time.Now(), Message: "m"})
+		srv.Close()
+		if got != want {
+			t.Errorf("HTTP %d: %v (%v), want %v", status, got, err, want)
+		}
+		if (err == nil) != (want == Accepted) {
+			t.Errorf("HTTP %d: err %v", status, err)
+		}
 	}
 }

@@ -90,11 +90,13 @@ type Outcome int
 const (
 	// Accepted: Sentry stored it (2xx).
 	Accepted Outcome = iota
-	// Retry: it did not arrive or Sentry asked to come back later (network
-	// error, timeout, 429, 5xx): send it again, with the same event_id.
+	// Retry: it did not arrive, Sentry asked to come back later (network
+	// error, timeout, 429, 5xx) or refused the sender, not the event (401,
+	// 403, 404: a revoked key, a wrong project or proxy, mended by a fix
+	// of the DSN): send it again, with the same event_id.
 	Retry
-	// Rejected: Sentry refused it for good (4xx other than 429): sending it
-	// again would be refused again.
+	// Rejected: Sentry refused the event itself for good (400, 413, 422):
+	// sending it again would be refused again.
 	Rejected
 )
 
@@ -224,10 +226,14 @@ func (s *Sentry) send(ctx context.Context, eventID, typ string, payload any) (Ou
 	switch {
 	case resp.StatusCode/100 == 2:
 		return Accepted, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5:
-		return Retry, fmt.Errorf("sentry: %s: HTTP %s%s", typ, resp.Status, retryAfter(resp))
+	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusRequestEntityTooLarge ||
+		resp.StatusCode == http.StatusUnprocessableEntity:
+		// The envelope itself is refused: it would be refused again.
+		return Rejected, fmt.Errorf("sentry: %s refused: HTTP %s: %s", typ, resp.Status, strings.TrimSpace(string(msg)))
 	}
-	return Rejected, fmt.Errorf("sentry: %s refused: HTTP %s: %s", typ, resp.Status, strings.TrimSpace(string(msg)))
+	// 429, 5xx, and what a fix of the DSN or the proxy mends (401, 403,
+	// 404, a redirect): keep it, the outbox's bound stops the growth.
+	return Retry, fmt.Errorf("sentry: %s: HTTP %s%s: %s", typ, resp.Status, retryAfter(resp), strings.TrimSpace(string(msg)))
 }
 
 func retryAfter(resp *http.Response) string {

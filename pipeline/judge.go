@@ -25,7 +25,11 @@ func (s *Snapshot) Readings() []alert.Reading {
 			switch sn.Kind {
 			case thermal.KindFan:
 				// A failed fan is 1 against a threshold of 0.5; a faulted
-				// one has no speed but has failed.
+				// one has no speed but has failed. One that could not be
+				// read says nothing: its breach neither fires nor clears.
+				if sn.Err != nil && sn.Failed == "" {
+					continue
+				}
 				for _, t := range sn.Thresholds {
 					rs = append(rs, alert.Reading{Key: alert.Key{SensorID: c.ID(sn), Level: t.Level}, Kind: thermal.KindFan,
 						Celsius: b2f(sn.Failed != ""), Threshold: 0.5, For: t.For, Repeat: t.Repeat, Detail: fanDetail(sn)})

@@ -138,5 +138,16 @@ func WriteAtomicFunc(dir, name string, mode uint32, sync bool, write func(w io.W
 		unix.Unlink(tmp)
 		return &os.PathError{Op: "rename", Path: target, Err: err}
 	}
+	if sync { // the rename itself survives a power cut only once the directory is synced
+		d, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "sync", Path: dir, Err: err}
+		}
+		err = unix.Fsync(d)
+		unix.Close(d)
+		if err != nil {
+			return &os.PathError{Op: "sync", Path: dir, Err: err}
+		}
+	}
 	return nil
 }
