@@ -339,27 +339,34 @@ func names(n int) (attr, input, fault string) {
 	return attr, attr + "_input", attr + "_fault"
 }
 
+// label names s by its channel's label: from the inventory once known,
+// else read. Without its label the sensor would be reported under another
+// name, so a failed read is the sensor's error for this beat.
+func label(s *thermal.Sensor, ch channel, a attrFiles, attr string, buf []byte) error {
+	l := ch.label
+	if !ch.known && ch.attrs&attrLabel != 0 {
+		b, err := a.file(attr+"_label", buf)
+		if err != nil {
+			return err
+		}
+		l = sysread.Text(b)
+	}
+	if l != "" {
+		s.Label, s.Name = l, l
+	}
+	return nil
+}
+
 // readChannel reads one channel; ok is false for a sensor the configuration
 // ignores, whose value is then never read.
 func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
 	attr, input, fault := names(ch.n)
 	s := thermal.Sensor{Name: attr, Attr: attr}
 	if ch.known {
-		if ch.label != "" {
-			s.Label, s.Name = ch.label, ch.label
-		}
 		s.Max, s.Crit, s.Emergency, s.CritHyst = ch.max, ch.crit, ch.emergency, ch.critHyst
-	} else if ch.attrs&attrLabel != 0 {
-		b, err := a.file(attr+"_label", buf)
-		if err != nil {
-			// Without its label the sensor would be reported under another
-			// name; drop it for this beat instead.
-			s.Err = err
-			return s, true
-		}
-		if l := sysread.Text(b); l != "" {
-			s.Label, s.Name = l, l
-		}
+	}
+	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
+		return s, true
 	}
 	if fs.ignore != nil && fs.ignore(chip.Source, chip.Name, s.Name) {
 		return s, false
@@ -418,19 +425,10 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 	}
 	s := thermal.Sensor{Kind: thermal.KindFan, Name: attr, Attr: attr}
 	if ch.known {
-		if ch.label != "" {
-			s.Label, s.Name = ch.label, ch.label
-		}
 		s.FanMin, s.FanTarget = ch.max, ch.crit
-	} else if ch.attrs&attrLabel != 0 {
-		b, err := a.file(attr+"_label", buf)
-		if err != nil {
-			s.Err = err
-			return s, true
-		}
-		if l := sysread.Text(b); l != "" {
-			s.Label, s.Name = l, l
-		}
+	}
+	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
+		return s, true
 	}
 	if fs.ignore != nil && fs.ignore(chip.Source, chip.Name, s.Name) {
 		return s, false

@@ -185,6 +185,12 @@ func (w *writer) series(c *thermal.Chip, s thermal.Series) {
 	values := make([]string, 0, 2+len(s.Labels))
 	names = append(names, "source", "chip")
 	values = append(values, c.Source, c.Name)
+	w.extraSeries(s, names, values)
+}
+
+// extraSeries adds s, whose leading label names and values are given, to
+// its family, made on first use.
+func (w *writer) extraSeries(s thermal.Series, names, values []string) {
 	for _, l := range s.Labels {
 		names = append(names, l.Name)
 		values = append(values, l.Value)
@@ -209,24 +215,7 @@ func (w *writer) series(c *thermal.Chip, s thermal.Series) {
 func (w *writer) bare(s thermal.Series) {
 	names := make([]string, 0, len(s.Labels))
 	values := make([]string, 0, len(s.Labels))
-	for _, l := range s.Labels {
-		names = append(names, l.Name)
-		values = append(values, l.Value)
-	}
-	if fixed[s.Name] {
-		return
-	}
-	f := w.extra[s.Name]
-	if f == nil {
-		if w.extra == nil {
-			w.extra = map[string]*family{}
-		}
-		f = newFamily(s.Name, s.Help, s.Counter, names...)
-		w.extra[s.Name] = f
-	} else if !slices.Equal(names, labelOrder(f)) {
-		return
-	}
-	w.add(f, s.Value, values...)
+	w.extraSeries(s, names, values)
 }
 
 // labelOrder returns the label names in the order the family's values are

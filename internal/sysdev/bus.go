@@ -134,47 +134,37 @@ func chipName(prefix string, b busAddr) string {
 
 // scanDec reads a decimal integer the way sscanf's %d does (leading blanks,
 // optional sign) and returns it with the unread rest.
-func scanDec(s string) (int, string, bool) {
-	s = strings.TrimLeft(s, " \t\n")
-	i, neg := 0, false
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		neg = s[i] == '-'
-		i++
-	}
-	start, v := i, 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		if v < 1<<27 { // stop growing before int32 overflows; such names do not occur
-			v = v*10 + int(s[i]-'0')
-		}
-		i++
-	}
-	if i == start {
-		return 0, s, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, s[i:], true
-}
+func scanDec(s string) (int, string, bool) { return scanInt(s, 10) }
 
 // scanHex reads a hexadecimal integer the way sscanf's %x does (leading
 // blanks, optional sign, optional 0x).
-func scanHex(s string) (int, string, bool) {
+func scanHex(s string) (int, string, bool) { return scanInt(s, 16) }
+
+func scanInt(s string, base int) (int, string, bool) {
 	s = strings.TrimLeft(s, " \t\n")
 	i, neg := 0, false
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
 		neg = s[i] == '-'
 		i++
 	}
-	if i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && isHex(s[i+2]) {
+	digit := func(c byte) (int, bool) {
+		if base == 16 && isHex(c) {
+			return hexVal(c), true
+		}
+		return int(c - '0'), c >= '0' && c <= '9'
+	}
+	if base == 16 && i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && isHex(s[i+2]) {
 		i += 2
 	}
 	start, v := i, 0
-	for i < len(s) && isHex(s[i]) {
-		if v < 1<<27 { // stop growing before int32 overflows; such names do not occur
-			v = v*16 + hexVal(s[i])
+	for ; i < len(s); i++ {
+		d, ok := digit(s[i])
+		if !ok {
+			break
 		}
-		i++
+		if v < 1<<27 { // stop growing before int32 overflows; such names do not occur
+			v = v*base + d
+		}
 	}
 	if i == start {
 		return 0, s, false
