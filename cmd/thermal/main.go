@@ -39,7 +39,8 @@ func main() {
 const usage = `usage: thermal <command> [flags]
 
 commands:
-  beat     read every temperature sensor and write the Prometheus textfile
+  beat     read every sensor (temperatures, fans, throttling) and write the
+           Prometheus textfile; check in and page through Sentry
   probe    list chips and sensors with readings, limits, thresholds and status
            (--json for programs, --toml for a starter thresholds file)
   check    validate the thresholds file and show the threshold of every sensor
