@@ -23,6 +23,7 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/envelope"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/internal/testenv"
+	"github.com/thermal-heartbeat/thermal/state"
 )
 
 // sentryStub decodes envelopes like sentryServer and answers each item
@@ -443,6 +444,42 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 			}
 			stub.mu.Unlock()
 		})
+	}
+}
+
+// A beat that cannot lock the state (another beat hangs holding it) still
+// pages and writes the textfile, but leaves the other beat's state as it is
+// and says so in the textfile and the check-in.
+func TestLockedStateIsLeftAlone(t *testing.T) {
+	stub := newStub(t, "8")
+	args, stateDir, textfile := hotBeat(t)
+	path := filepath.Join(stateDir, "state.json")
+	other := []byte("{}\n")
+	os.WriteFile(path, other, 0o644)
+	unlock, err := state.Lock(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	args[len(args)-1] = "1s" // --timeout: how long the beat waits for the lock
+	code, stderr := beatAt(t, time.Now(), args...)
+	if code != exitOK || !strings.Contains(stderr, "breach state not saved: not locked") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(path); string(b) != string(other) {
+		t.Errorf("the locked state was overwritten:\n%s", b)
+	}
+	prom, _ := os.ReadFile(filepath.Join(textfile, "thermal.prom"))
+	if !strings.Contains(string(prom), "node_thermal_state_saved 0\n") {
+		t.Errorf("textfile does not export the failure:\n%s", prom)
+	}
+	if distinct, _ := stub.events(); distinct == 0 {
+		t.Error("the breach was not paged")
+	}
+	stub.mu.Lock()
+	defer stub.mu.Unlock()
+	if strings.Join(stub.checkIns, ",") != "error" {
+		t.Errorf("check-ins %v", stub.checkIns)
 	}
 }
 
