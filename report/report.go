@@ -41,7 +41,7 @@ type Beat struct {
 // family is one metric family; its label names are sorted, as the text
 // format's consumers (and client_golang's registry) order them.
 type family struct {
-	rank       int // position by name among the beat's families
+	id         int // index into a writer's famRank: fixed families first, then the writer's own
 	name, help string
 	counter    bool
 	labels     []string // sorted label names
@@ -108,7 +108,8 @@ var (
 )
 
 func init() {
-	for _, f := range fixedFamilies {
+	for i, f := range fixedFamilies {
+		f.id = i
 		fixed[f.name] = true
 	}
 }
@@ -204,6 +205,7 @@ func (w *writer) extraSeries(s thermal.Series, names, values []string) {
 			w.extra = map[string]*family{}
 		}
 		f = newFamily(s.Name, s.Help, s.Counter, names...)
+		f.id = len(fixedFamilies) + len(w.extra)
 		w.extra[s.Name] = f
 	} else if !slices.Equal(names, labelOrder(f)) {
 		return // a family's label names cannot change between series
@@ -343,8 +345,11 @@ func (w *writer) write(buf *bufio.Writer) {
 		fams = append(fams, f)
 	}
 	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	// The ranks are the writer's own: the fixed families are shared by
+	// concurrent writers and never written after init.
+	famRank := make([]int, len(fams))
 	for i, f := range fams {
-		f.rank = i
+		famRank[f.id] = i
 	}
 	order := make([]uint32, len(w.strs))
 	for i := range order {
@@ -376,7 +381,7 @@ func (w *writer) write(buf *bufio.Writer) {
 				ranks[j] = uint64(w.rank[id])
 			}
 		}
-		keys[i].k0 = uint64(r.fam.rank)<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
+		keys[i].k0 = uint64(famRank[r.fam.id])<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
 		keys[i].k1 = ranks[2]<<(2*keyBits) | ranks[3]<<keyBits | ranks[4]
 	}
 	slices.SortFunc(keys, func(x, y sortKey) int {
@@ -389,7 +394,7 @@ func (w *writer) write(buf *bufio.Writer) {
 		// Equal keys: the packing did not apply, or more than five labels.
 		a, b := &w.rows[x.i], &w.rows[y.i]
 		if a.fam != b.fam {
-			return a.fam.rank - b.fam.rank
+			return famRank[a.fam.id] - famRank[b.fam.id]
 		}
 		if a.n != b.n {
 			return int(a.n - b.n)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +125,31 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	}
 	if _, err := WriteFile(filepath.Join(dir, "missing"), sampleBeat()); err == nil {
 		t.Error("WriteFile into a missing directory succeeded")
+	}
+}
+
+// Beats written at once in one process (a test harness, a library user)
+// share the fixed families: each gets the same exposition, and the race
+// detector sees no write to what they share.
+func TestConcurrentWritesAgree(t *testing.T) {
+	var want bytes.Buffer
+	Write(&want, sampleBeat())
+	got := make([]bytes.Buffer, 4)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				got[i].Reset()
+				Write(&got[i], sampleBeat())
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i].String() != want.String() {
+			t.Errorf("writer %d:\n%s\nwant:\n%s", i, got[i].String(), want.String())
+		}
 	}
 }
