@@ -3,14 +3,7 @@ package thermal
 import (
 	"errors"
 	"fmt"
-)
-
-// Source labels, as they appear in the source="…" label of every series.
-const (
-	SourceHwmon = "hwmon"
-	SourceNVMe  = "nvme"
-	SourceZone  = "thermal_zone"
-	SourceNVML  = "nvml"
+	"strconv"
 )
 
 // ID returns the identity of sensor s of chip c.
@@ -33,7 +26,7 @@ var (
 // Chip is one hardware monitoring device: a hwmon chip, an NVMe controller or
 // a thermal zone.
 type Chip struct {
-	Source string // SourceHwmon, SourceNVMe or SourceZone
+	Source string // the source label: the registered name of the source that owns the device
 	// Name is the lm-sensors chip name (coretemp-isa-0000, nvme-pci-0100,
 	// acpitz-acpi-0) or thermal_zoneN; unique within its source.
 	Name   string
@@ -70,30 +63,88 @@ type Chip struct {
 	// physical sensors (an hwmon chip a thermal zone exports): thresholds
 	// from hardware limits apply to one of the two only. Set by the pipeline.
 	Twin string
+	// TwinOwner marks, of two twins, the chip whose source owns the
+	// hardware limits (a thermal zone, see thermal.TwinOwner). Set by the
+	// pipeline.
+	TwinOwner bool
 }
+
+// Kind says what a sensor's reading is, and so its unit and scale.
+type Kind string
 
 // Sensor kinds.
 const (
-	KindTemperature = ""    // °C, in Milli as millidegrees
-	KindFan         = "fan" // RPM, in Milli as revolutions per minute
-	// KindThrottle is a chip's thermal throttling: Milli is 1 while it
-	// throttles, else 0 (a CPU package's source reports its event count,
-	// which the beat turns into whether it grew since the last beat).
-	KindThrottle = "throttle"
+	// KindTemperature: Value is millidegrees Celsius.
+	KindTemperature Kind = ""
+	// KindFan: Value is the fan's speed in revolutions per minute.
+	KindFan Kind = "fan"
+	// KindThrottle: Value is 1 while the chip reports that it throttles
+	// for heat, else 0 (a GPU's clock-slowdown reasons).
+	KindThrottle Kind = "throttle"
+	// KindThrottleCount: Value is the chip's count of thermal throttle
+	// events since boot; whether it throttles now (it grew since the last
+	// beat) is derived from the history (Sensor.Throttling).
+	KindThrottleCount Kind = "throttle_count"
 )
+
+// RuleKind is the kind of [[rule]] that applies to sensors of kind k: a
+// throttle count is judged like a throttle flag.
+func (k Kind) RuleKind() Kind {
+	if k == KindThrottleCount {
+		return KindThrottle
+	}
+	return k
+}
+
+// Unit is the unit of a reading of kind k, for people.
+func (k Kind) Unit() string {
+	switch k {
+	case KindFan:
+		return "RPM"
+	case KindThrottleCount:
+		return "events"
+	case KindThrottle:
+		return ""
+	}
+	return "°C"
+}
+
+// Float is a reading of kind k in its unit: °C, RPM, a count, 0 or 1.
+func (k Kind) Float(v int64) float64 {
+	if k == KindTemperature {
+		return Celsius(v)
+	}
+	return float64(v)
+}
+
+// Format renders a reading of kind k for a person: "61.5 °C", "1187 RPM",
+// "12 events", "throttling" or "not throttling".
+func (k Kind) Format(v int64) string {
+	switch k {
+	case KindThrottle:
+		if v > 0 {
+			return "throttling"
+		}
+		return "not throttling"
+	case KindTemperature:
+		return strconv.FormatFloat(Celsius(v), 'f', -1, 64) + " °C"
+	}
+	return strconv.FormatInt(v, 10) + " " + k.Unit()
+}
 
 // Sensor is one channel of a chip: a temperature, or a fan.
 type Sensor struct {
-	// Kind is KindTemperature or KindFan.
-	Kind string
+	// Kind says what the reading is: a temperature, a fan's speed, a
+	// throttle flag or count.
+	Kind Kind
 	// Name is the kernel label (tempN_label, a zone's type, "Composite"),
 	// else the attribute name; unique within the chip.
 	Name  string
 	Attr  string // attribute prefix: temp1, temp (zone), composite, sensor1
 	Label string // the kernel's label as read; "" when there is none
-	// Milli is the reading in millidegrees Celsius. It is meaningful only
-	// when Err is nil.
-	Milli int64
+	// Value is the reading, scaled as its Kind says (millidegrees Celsius
+	// for a temperature). It is meaningful only when Err is nil.
+	Value int64
 	// Err says why there is no reading (read failure, ErrFault,
 	// ErrOutOfRange, ErrTimeout).
 	Err error
@@ -121,11 +172,19 @@ type Sensor struct {
 	// Detail says, for a person, what else is known of the reading (a
 	// chip's throttle count).
 	Detail string
+	// Related names a reading of another chip that an event about this one
+	// quotes (a CPU package's temperature next to its throttling); empty
+	// fields match any, the zero value names none.
+	Related SensorID
 	// Failed says why a fan counts as failed ("" when it does not): its
 	// fault or alarm bit, a speed below its minimum, or 0 RPM after it was
 	// seen spinning. A header that always read 0 has nothing plugged in:
-	// not a failure. Set by the pipeline and the beat.
+	// not a failure. Derived by the pipeline (Snapshot.Derive).
 	Failed string
+	// Throttling says that a throttle sensor's chip throttles for heat now:
+	// its flag is set, or its count grew since the last beat. Derived by
+	// the pipeline (Snapshot.Derive).
+	Throttling bool
 }
 
 // Limit is one named limit, in millidegrees Celsius.
@@ -145,7 +204,13 @@ type Trip struct {
 func Celsius(milli int64) float64 { return float64(milli) / 1000 }
 
 // Celsius is the reading in degrees Celsius (a temperature's).
-func (s Sensor) Celsius() float64 { return Celsius(s.Milli) }
+func (s Sensor) Celsius() float64 { return Celsius(s.Value) }
+
+// Float is the reading in its unit (see Kind.Float).
+func (s *Sensor) Float() float64 { return s.Kind.Float(s.Value) }
+
+// Format renders the reading in its unit (see Kind.Format).
+func (s *Sensor) Format() string { return s.Kind.Format(s.Value) }
 
 // IsFan reports whether the sensor is a fan.
 func (s *Sensor) IsFan() bool { return s.Kind == KindFan }

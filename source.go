@@ -65,6 +65,16 @@ func (as Attrs) Get(key string) any {
 	return nil
 }
 
+// Has reports whether key is present (with any value, nil included).
+func (as Attrs) Has(key string) bool {
+	for _, a := range as {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // Set replaces the value of key, or appends it.
 func (as *Attrs) Set(key string, v any) {
 	for i := range *as {
@@ -167,9 +177,10 @@ func (r *Request) CacheOf() Cache {
 // Threshold is a threshold in force for one sensor, with where it came
 // from.
 type Threshold struct {
-	// Kind is "" for a temperature threshold (Celsius); KindFan fires
-	// while a fan has failed, KindThrottle while a chip throttles.
-	Kind       string
+	// Kind is KindTemperature for a temperature threshold (Celsius);
+	// KindFan fires while a fan has failed, KindThrottle while a chip
+	// throttles.
+	Kind       Kind
 	Level      Level
 	Celsius    float64
 	Origin     Origin

@@ -70,11 +70,15 @@ func (st *State) Validate() (dropped int) {
 // Reading is one sensor against one threshold in this beat.
 type Reading struct {
 	Key
-	// Kind is "" for a temperature against a threshold (°C), or the kind
-	// of a fan's failure or a chip's throttling, then Celsius is 1 while
-	// failing and Threshold 0.5; Detail says how it is doing, for events.
-	Kind       string
-	Detail     string
+	// Kind is KindTemperature for a temperature against a threshold (°C),
+	// or the kind of a fan's failure or a chip's throttling, then Celsius
+	// is 1 while failing and Threshold 0.5; Detail says how it is doing,
+	// in its unit, for events.
+	Kind   thermal.Kind
+	Detail string
+	// Related names a reading of another chip an event quotes (see
+	// thermal.Sensor.Related).
+	Related    thermal.SensorID
 	Celsius    float64
 	Threshold  float64
 	For        time.Duration

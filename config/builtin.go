@@ -1,34 +1,90 @@
 package config
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
 )
 
-// builtin is defaults.toml as Go values: a beat starts from the built-in
-// rules every time, and decoding TOML cost a tenth of a small beat's CPU.
-// TestBuiltinMatchesDefaultsFile keeps the two the same.
+// fanRule is the built-in rule of no particular source: any fan that
+// fails pages.
+var fanRule = thermal.Rule{Kind: thermal.KindFan, Level: thermal.Critical, For: time.Minute, Repeat: time.Hour,
+	Comment: "Fans: any fan that fails (a fault or alarm bit, below its minimum, or\nstopped after it was seen spinning)."}
+
+// BuiltinRule is one built-in rule and the source that ships it ("" for
+// one of no particular source).
+type BuiltinRule struct {
+	Source string
+	thermal.Rule
+}
+
+// BuiltinRules returns the built-in rules in the order they are tried: the
+// temperature rules of the registered sources (by source name), the fan
+// rule, then the other kinds' rules of the sources. defaults.toml is these
+// rules written out (a test in package sources keeps the two the same).
+func BuiltinRules() []BuiltinRule {
+	regs := thermal.Registered()
+	var out []BuiltinRule
+	for _, r := range regs {
+		for _, rule := range r.Rules {
+			if rule.Kind == thermal.KindTemperature {
+				out = append(out, BuiltinRule{r.Name, rule})
+			}
+		}
+	}
+	out = append(out, BuiltinRule{"", fanRule})
+	for _, r := range regs {
+		for _, rule := range r.Rules {
+			if rule.Kind != thermal.KindTemperature {
+				out = append(out, BuiltinRule{r.Name, rule})
+			}
+		}
+	}
+	return out
+}
+
+// builtin is the built-in configuration as Go values: a beat starts from
+// the built-in rules every time, and decoding TOML cost a tenth of a small
+// beat's CPU.
 func builtin() *Config {
-	f := func(v float64) *float64 { return &v }
-	rule := func(line int, source, chip, sensor string, warning float64) Rule {
-		return Rule{Match: Match{Source: source, Chip: chip, Sensor: sensor, Line: line}, Warning: f(warning),
-			For: time.Minute, Hysteresis: 2, Repeat: time.Hour}
+	brs := BuiltinRules()
+	c := &Config{Rules: make([]Rule, 0, len(brs)), Sentry: Sentry{Monitor: "thermal-{hostname}"}}
+	for _, br := range brs {
+		r := Rule{Match: Match{Source: br.Source, Chip: br.Chip, Sensor: br.Sensor}, Kind: br.Kind,
+			For: br.For, Repeat: br.Repeat, Hysteresis: br.Hysteresis, Level: br.Level}
+		if br.Kind == thermal.KindTemperature {
+			r.Level = ""
+			if br.Warning != 0 {
+				r.Warning = &br.Warning
+			}
+			if br.Critical != 0 {
+				r.Critical = &br.Critical
+			}
+		}
+		c.Rules = append(c.Rules, r)
 	}
-	kind := func(line int, source, kind string, level thermal.Level, f time.Duration) Rule {
-		return Rule{Match: Match{Source: source, Line: line}, Kind: kind, Level: level, For: f, Repeat: time.Hour}
+	return c
+}
+
+// The built-in configuration is built once per registry: a test that
+// registers a source of its own sees its rules.
+var (
+	defaultMu   sync.Mutex
+	defaultCfg  *Config
+	defaultRegs []string
+)
+
+func defaultConfig() *Config {
+	defaultMu.Lock()
+	defer defaultMu.Unlock()
+	var names []string
+	for _, r := range thermal.Registered() {
+		names = append(names, r.Name)
 	}
-	return &Config{
-		Rules: []Rule{
-			rule(5, "hwmon", "coretemp-*", "Package id *", 85),
-			rule(14, "hwmon", "k10temp-*", "Tctl", 85),
-			rule(23, "hwmon", "k10temp-*", "Tdie", 85),
-			rule(32, "hwmon", "cpu_thermal-*", "", 85),
-			rule(41, "nvme", "", "Composite", 70),
-			kind(51, "", thermal.KindFan, thermal.Critical, time.Minute),
-			kind(59, "cpu", KindThrottle, thermal.Warning, 5*time.Minute),
-			kind(66, "nvml", KindThrottle, thermal.Warning, 5*time.Minute),
-		},
-		Sentry: Sentry{Monitor: "thermal-{hostname}"},
+	if defaultCfg == nil || !slices.Equal(names, defaultRegs) {
+		defaultCfg, defaultRegs = builtin(), names
 	}
+	return defaultCfg
 }

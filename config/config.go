@@ -30,9 +30,9 @@ var defaults []byte
 
 // Defaults for a rule's timing, and for thresholds taken from the hardware.
 const (
-	DefaultFor        = time.Minute
-	DefaultHysteresis = 2.0
-	DefaultRepeat     = time.Hour
+	DefaultFor        = thermal.DefaultFor
+	DefaultHysteresis = thermal.DefaultHysteresis
+	DefaultRepeat     = thermal.DefaultRepeat
 )
 
 // Config is a parsed, validated configuration.
@@ -46,13 +46,17 @@ type Config struct {
 	// Defaults is set when the built-in rules follow the file's own
 	// (defaults = true, the default for a file).
 	Defaults bool
-	// LMSensors is lm-sensors' own configuration ([lm_sensors] config =
-	// "/etc/sensors3.conf"), applied to the chips before this file's
-	// rules; nil when not asked for.
-	LMSensors *lmsensors.Config
-	// CPUPerCore ([cpu] per_core = true) reports every core's throttle
-	// counters, not only each package's.
-	CPUPerCore bool
+	// LMSensorsPaths are the lm-sensors configuration files or
+	// directories the file names ([lm_sensors] config =
+	// "/etc/sensors3.conf"); LoadLMSensors reads them into LMSensors,
+	// which is applied to the chips before this file's rules.
+	LMSensorsPaths []string
+	LMSensors      *lmsensors.Config
+	lmLine         int
+	// Sources holds the options of the registered sources that have a
+	// table in the file ([cpu] per_core = true), by source name, as their
+	// Registration.Options decoded them.
+	Sources map[string]any
 }
 
 // Match selects sensors by globs (path.Match syntax) on the source, the
@@ -91,16 +95,12 @@ type Rule struct {
 	// Builtin is the rule's 1-based position among the built-in rules when
 	// it is one of them (layered after a file's own); 0 for a file's rule.
 	Builtin int
-	// Kind is "" for a temperature rule, thermal.KindFan for a rule that
-	// fires while a fan has failed, KindThrottle for one that fires while a
-	// chip keeps throttling for heat; Level is theirs.
-	Kind  string
+	// Kind is KindTemperature for a temperature rule, KindFan for a rule
+	// that fires while a fan has failed, KindThrottle for one that fires
+	// while a chip keeps throttling for heat; Level is theirs.
+	Kind  thermal.Kind
 	Level thermal.Level
 }
-
-// KindThrottle is the kind of a rule that fires while a CPU package or a
-// GPU keeps throttling for heat.
-const KindThrottle = thermal.KindThrottle
 
 // Label renames matching sensors in every output.
 type Label struct {
@@ -114,31 +114,33 @@ type Sentry struct {
 	Environment string
 }
 
-// raw mirrors the file for decoding.
+// raw mirrors the file for decoding; the tables of registered sources
+// ([cpu]) are decoded apart, into their own options.
 type raw struct {
-	Rule []struct {
-		Source, Chip, Sensor string
-		Kind, Level          string
-		Warning, Critical    *float64
-		For                  *string
-		Hysteresis           *float64
-		Repeat               *string
-	}
-	Ignore    []struct{ Source, Chip, Sensor string }
-	Label     []struct{ Source, Chip, Sensor, As string }
+	Rule      []rawRule
+	Ignore    []rawMatch
+	Label     []rawLabel
 	Sentry    struct{ Monitor, Environment string }
 	Defaults  *bool
 	LMSensors struct{ Config any } `toml:"lm_sensors"`
-	CPU       struct {
-		PerCore bool `toml:"per_core"`
-	}
 }
+
+type rawRule struct {
+	Source, Chip, Sensor string
+	Kind, Level          string
+	Warning, Critical    *float64
+	For                  *string
+	Hysteresis           *float64
+	Repeat               *string
+}
+
+type rawMatch struct{ Source, Chip, Sensor string }
+
+type rawLabel struct{ Source, Chip, Sensor, As string }
 
 // Default returns the embedded defaults (parsed once per process; the
 // caller may not modify them).
 func Default() *Config { return defaultConfig() }
-
-var defaultConfig = sync.OnceValue(builtin)
 
 // Builtin, given as the path, selects the embedded defaults whatever is in
 // /etc.
@@ -170,7 +172,13 @@ func LoadFile(path string) (*Config, []byte, error) {
 		return nil, nil, err
 	}
 	c, err := Parse(path, data)
-	return c, data, err
+	if err == nil {
+		err = c.LoadLMSensors()
+	}
+	if err != nil {
+		return nil, data, err
+	}
+	return c, data, nil
 }
 
 // MaxFileSize bounds a configuration file. Real ones are a few KiB; the
@@ -280,153 +288,26 @@ func nesting(data []byte) (depth, line int) {
 }
 
 // Parse parses and validates a configuration; name is used in errors
-// ("name:line: …").
+// ("name:line: …"). It does no I/O: Load and LoadFile also read the
+// lm-sensors files the configuration names (LoadLMSensors).
 func Parse(name string, data []byte) (*Config, error) {
-	display := name
-	if display == "" {
-		display = "defaults"
+	p := parser{display: name}
+	if p.display == "" {
+		p.display = "defaults"
 	}
-	fail := func(line int, format string, args ...any) error {
-		if line > 0 {
-			return fmt.Errorf("%s:%d: %s", display, line, fmt.Sprintf(format, args...))
-		}
-		return fmt.Errorf("%s: %s", display, fmt.Sprintf(format, args...))
-	}
-	if len(data) > MaxFileSize {
-		return nil, fail(0, "%d bytes; a configuration is at most %d", len(data), MaxFileSize)
-	}
-	if d, line := nesting(data); d > maxNesting {
-		return nil, fail(line, "tables and arrays nest %d deep; at most %d", d, maxNesting)
-	}
-	var r raw
-	md, err := toml.Decode(string(data), &r)
+	r, md, err := p.decode(data)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fail(pe.Position.Line, "%s", pe.Message)
-		}
-		// Type mismatches come as "toml: line N (last key "k"): message".
-		if m := decodeErrRE().FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			if t := m[2]; (t == "rule" || t == "ignore" || t == "label") && strings.Contains(m[3], "slice") {
-				return nil, fail(line, "[%s] must be written [[%s]]: each %s is one entry of a list", t, t, t)
-			}
-			return nil, fail(line, "%s: %s", m[2], m[3])
-		}
-		return nil, fail(0, "%v", err)
-	}
-	lines := locate(data)
-	if u := md.Undecoded(); len(u) > 0 {
-		k := u[0]
-		where := lines.key(k)
-		if len(k) == 1 {
-			return nil, fail(where, "unknown key %q (want rule, ignore, label, sentry, defaults, lm_sensors or cpu)", k.String())
-		}
-		return nil, fail(where, "unknown key %q in [%s]", k[len(k)-1], k[0])
+		return nil, err
 	}
 	c := &Config{Path: name}
-	for i, rr := range r.Rule {
-		line := lines.table("rule", i)
-		at := func(key string) int {
-			if l := lines.tableKey("rule", i, key); l > 0 {
-				return l
-			}
-			return line
-		}
-		m, err := newMatch(rr.Source, rr.Chip, rr.Sensor, line)
-		if err != nil {
-			return nil, fail(at(err.key), "rule %d: %v", i+1, err.err)
-		}
-		rule := Rule{Match: m, Warning: rr.Warning, Critical: rr.Critical,
-			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
-		switch rr.Kind {
-		case "", "temperature":
-			if rr.Level != "" {
-				return nil, fail(at("level"), "rule %d: level is for kind = \"fan\" or \"throttle\"; a temperature rule sets warning and/or critical", i+1)
-			}
-			if rr.Warning == nil && rr.Critical == nil {
-				return nil, fail(line, "rule %d: set warning, critical or both", i+1)
-			}
-		case thermal.KindFan, KindThrottle:
-			// Fires while a fan has failed, or a chip keeps throttling for
-			// heat; the level says how loudly.
-			if rr.Warning != nil || rr.Critical != nil || rr.Hysteresis != nil {
-				return nil, fail(line, "rule %d: a kind = %q rule takes level, for and repeat, not warning, critical or hysteresis", i+1, rr.Kind)
-			}
-			rule.Kind, rule.Level, rule.Hysteresis = rr.Kind, thermal.Warning, 0
-			switch rr.Level {
-			case "", "warning":
-			case "critical":
-				rule.Level = thermal.Critical
-			default:
-				return nil, fail(at("level"), "rule %d: level = %q; want warning or critical", i+1, rr.Level)
-			}
-		default:
-			return nil, fail(at("kind"), "rule %d: kind = %q; want temperature (the default), fan or throttle", i+1, rr.Kind)
-		}
-		for _, v := range []struct {
-			key string
-			v   *float64
-		}{{"warning", rr.Warning}, {"critical", rr.Critical}} {
-			if v.v != nil && (math.IsNaN(*v.v) || math.IsInf(*v.v, 0)) {
-				return nil, fail(at(v.key), "rule %d: %s must be a temperature in °C, not %v", i+1, v.key, *v.v)
-			}
-		}
-		if rr.Warning != nil && rr.Critical != nil && *rr.Warning >= *rr.Critical {
-			return nil, fail(at("warning"), "rule %d: warning %g °C must be below critical %g °C", i+1, *rr.Warning, *rr.Critical)
-		}
-		if rr.Hysteresis != nil {
-			if math.IsNaN(*rr.Hysteresis) || math.IsInf(*rr.Hysteresis, 0) || *rr.Hysteresis < 0 {
-				return nil, fail(at("hysteresis"), "rule %d: hysteresis must be 0 or more °C, not %v", i+1, *rr.Hysteresis)
-			}
-			rule.Hysteresis = *rr.Hysteresis
-		}
-		for _, d := range []struct {
-			key string
-			s   *string
-			dst *time.Duration
-		}{{"for", rr.For, &rule.For}, {"repeat", rr.Repeat, &rule.Repeat}} {
-			if d.s == nil {
-				continue
-			}
-			v, err := time.ParseDuration(*d.s)
-			if err != nil || v < 0 {
-				return nil, fail(at(d.key), "rule %d: %s = %q is not a duration (like \"90s\", \"5m\", \"1h\")", i+1, d.key, *d.s)
-			}
-			*d.dst = v
-		}
-		c.Rules = append(c.Rules, rule)
+	if c.Rules, err = p.rules(r.Rule); err != nil {
+		return nil, err
 	}
-	for i, ri := range r.Ignore {
-		line := lines.table("ignore", i)
-		if ri.Source == "" && ri.Chip == "" && ri.Sensor == "" {
-			return nil, fail(line, "ignore %d: set source, chip or sensor (an empty ignore would ignore everything)", i+1)
-		}
-		m, err := newMatch(ri.Source, ri.Chip, ri.Sensor, line)
-		if err != nil {
-			if l := lines.tableKey("ignore", i, err.key); l > 0 {
-				line = l
-			}
-			return nil, fail(line, "ignore %d: %v", i+1, err.err)
-		}
-		c.Ignores = append(c.Ignores, m)
+	if c.Ignores, err = p.ignores(r.Ignore); err != nil {
+		return nil, err
 	}
-	for i, rl := range r.Label {
-		line := lines.table("label", i)
-		m, err := newMatch(rl.Source, rl.Chip, rl.Sensor, line)
-		if err != nil {
-			if l := lines.tableKey("label", i, err.key); l > 0 {
-				line = l
-			}
-			return nil, fail(line, "label %d: %v", i+1, err.err)
-		}
-		if strings.TrimSpace(rl.As) == "" {
-			return nil, fail(line, "label %d: set as = \"new name\"", i+1)
-		}
-		if rl.Sensor == "" {
-			return nil, fail(line, "label %d: set sensor: a label renames sensors", i+1)
-		}
-		c.Labels = append(c.Labels, Label{Match: m, As: rl.As})
+	if c.Labels, err = p.labels(r.Label); err != nil {
+		return nil, err
 	}
 	// A user's rules come first; the built-in ones still apply after them
 	// unless the file says defaults = false: writing one rule must not
@@ -439,37 +320,299 @@ func Parse(name string, data []byte) (*Config, error) {
 		c.Defaults = true
 	}
 	if r.LMSensors.Config != nil {
-		line := lines.tableKey("lm_sensors", 0, "config")
-		var paths []string
-		switch v := r.LMSensors.Config.(type) {
-		case string:
-			paths = []string{v}
-		case []any:
-			for _, p := range v {
-				s, ok := p.(string)
-				if !ok {
-					return nil, fail(line, "lm_sensors.config is a path or a list of paths (files or directories such as /etc/sensors.d)")
-				}
-				paths = append(paths, s)
-			}
-		default:
-			return nil, fail(line, "lm_sensors.config is a path or a list of paths (files or directories such as /etc/sensors.d)")
+		c.lmLine = p.lines.tableKey("lm_sensors", 0, "config")
+		if c.LMSensorsPaths, err = lmPaths(r.LMSensors.Config); err != nil {
+			return nil, p.fail(c.lmLine, "%v", err)
 		}
-		lm, err := lmsensors.Load(paths)
-		if err != nil {
-			return nil, fail(line, "%v", err)
-		}
-		c.LMSensors = lm
 	}
-	c.CPUPerCore = r.CPU.PerCore
+	if c.Sources, err = p.sourceOptions(data, md); err != nil {
+		return nil, err
+	}
 	c.Sentry = Sentry{Monitor: r.Sentry.Monitor, Environment: r.Sentry.Environment}
 	if c.Sentry.Monitor == "" {
 		c.Sentry.Monitor = "thermal-{hostname}"
 	}
 	if s := MonitorSlug(c.Sentry.Monitor, "host"); !slugRE().MatchString(s) {
-		return nil, fail(lines.tableKey("sentry", 0, "monitor"), "sentry.monitor %q makes the slug %q; use lowercase letters, digits, - and _", c.Sentry.Monitor, s)
+		return nil, p.fail(p.lines.tableKey("sentry", 0, "monitor"), "sentry.monitor %q makes the slug %q; use lowercase letters, digits, - and _", c.Sentry.Monitor, s)
 	}
 	return c, nil
+}
+
+// parser holds what the stages of Parse share: the name for messages and
+// where tables and keys are in the file.
+type parser struct {
+	display string
+	lines   lineIndex
+}
+
+func (p *parser) fail(line int, format string, args ...any) error {
+	if line > 0 {
+		return fmt.Errorf("%s:%d: %s", p.display, line, fmt.Sprintf(format, args...))
+	}
+	return fmt.Errorf("%s: %s", p.display, fmt.Sprintf(format, args...))
+}
+
+// decode checks the file's size and nesting and decodes it strictly: a key
+// that is neither the configuration's nor a registered source's table is
+// an error.
+func (p *parser) decode(data []byte) (*raw, toml.MetaData, error) {
+	var r raw
+	if len(data) > MaxFileSize {
+		return nil, toml.MetaData{}, p.fail(0, "%d bytes; a configuration is at most %d", len(data), MaxFileSize)
+	}
+	if d, line := nesting(data); d > maxNesting {
+		return nil, toml.MetaData{}, p.fail(line, "tables and arrays nest %d deep; at most %d", d, maxNesting)
+	}
+	md, err := toml.Decode(string(data), &r)
+	if err != nil {
+		return nil, md, p.decodeError(err)
+	}
+	p.lines = locate(data)
+	for _, k := range md.Undecoded() {
+		if _, ok := sourceTable(k[0]); ok {
+			continue // decoded by sourceOptions
+		}
+		where := p.lines.key(k)
+		if len(k) == 1 {
+			return nil, md, p.fail(where, "unknown key %q (want %s)", k.String(), topKeys())
+		}
+		return nil, md, p.fail(where, "unknown key %q in [%s]", k[len(k)-1], k[0])
+	}
+	return &r, md, nil
+}
+
+// decodeError says where and what a decoding error is.
+func (p *parser) decodeError(err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return p.fail(pe.Position.Line, "%s", pe.Message)
+	}
+	// Type mismatches come as "toml: line N (last key "k"): message".
+	if m := decodeErrRE().FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		if t := m[2]; (t == "rule" || t == "ignore" || t == "label") && strings.Contains(m[3], "slice") {
+			return p.fail(line, "[%s] must be written [[%s]]: each %s is one entry of a list", t, t, t)
+		}
+		return p.fail(line, "%s: %s", m[2], m[3])
+	}
+	return p.fail(0, "%v", err)
+}
+
+// topKeys lists the top-level keys a file may have, for a message.
+func topKeys() string {
+	keys := []string{"rule", "ignore", "label", "sentry", "defaults", "lm_sensors"}
+	for _, r := range thermal.Registered() {
+		if r.Options != nil {
+			keys = append(keys, r.Name)
+		}
+	}
+	return strings.Join(keys[:len(keys)-1], ", ") + " or " + keys[len(keys)-1]
+}
+
+// sourceTable returns the registration of the source whose options table
+// is named name.
+func sourceTable(name string) (thermal.Registration, bool) {
+	r, ok := thermal.Lookup(name)
+	return r, ok && r.Options != nil
+}
+
+// sourceOptions decodes the tables of registered sources ([cpu]) into
+// their options, strictly. Only a file that has such a table pays for the
+// second decode this takes.
+func (p *parser) sourceOptions(data []byte, md toml.MetaData) (map[string]any, error) {
+	var names []string
+	for _, k := range md.Undecoded() {
+		if _, ok := sourceTable(k[0]); ok && len(k) == 1 {
+			names = append(names, k[0])
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var tables map[string]toml.Primitive
+	md2, err := toml.Decode(string(data), &tables)
+	if err != nil {
+		return nil, p.decodeError(err)
+	}
+	out := map[string]any{}
+	for _, name := range names {
+		reg, _ := sourceTable(name)
+		opts := reg.Options()
+		if err := md2.PrimitiveDecode(tables[name], opts); err != nil {
+			return nil, p.fail(p.lines.table(name, 0), "[%s]: %v", name, err)
+		}
+		out[name] = opts
+	}
+	for _, k := range md2.Undecoded() {
+		if _, ok := out[k[0]]; ok && len(k) > 1 {
+			return nil, p.fail(p.lines.key(k), "unknown key %q in [%s]", k[len(k)-1], k[0])
+		}
+	}
+	return out, nil
+}
+
+// rules validates the [[rule]] tables.
+func (p *parser) rules(rs []rawRule) ([]Rule, error) {
+	var out []Rule
+	for i, rr := range rs {
+		rule, err := p.rule(i, rr)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rule)
+	}
+	return out, nil
+}
+
+func (p *parser) rule(i int, rr rawRule) (Rule, error) {
+	line := p.lines.table("rule", i)
+	at := func(key string) int {
+		if l := p.lines.tableKey("rule", i, key); l > 0 {
+			return l
+		}
+		return line
+	}
+	m, merr := newMatch(rr.Source, rr.Chip, rr.Sensor, line)
+	if merr != nil {
+		return Rule{}, p.fail(at(merr.key), "rule %d: %v", i+1, merr.err)
+	}
+	rule := Rule{Match: m, Warning: rr.Warning, Critical: rr.Critical,
+		For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
+	switch k := thermal.Kind(rr.Kind); k {
+	case thermal.KindTemperature, "temperature":
+		if rr.Level != "" {
+			return Rule{}, p.fail(at("level"), "rule %d: level is for kind = \"fan\" or \"throttle\"; a temperature rule sets warning and/or critical", i+1)
+		}
+		if rr.Warning == nil && rr.Critical == nil {
+			return Rule{}, p.fail(line, "rule %d: set warning, critical or both", i+1)
+		}
+	case thermal.KindFan, thermal.KindThrottle:
+		// Fires while a fan has failed, or a chip keeps throttling for
+		// heat; the level says how loudly.
+		if rr.Warning != nil || rr.Critical != nil || rr.Hysteresis != nil {
+			return Rule{}, p.fail(line, "rule %d: a kind = %q rule takes level, for and repeat, not warning, critical or hysteresis", i+1, rr.Kind)
+		}
+		rule.Kind, rule.Level, rule.Hysteresis = k, thermal.Warning, 0
+		switch rr.Level {
+		case "", "warning":
+		case "critical":
+			rule.Level = thermal.Critical
+		default:
+			return Rule{}, p.fail(at("level"), "rule %d: level = %q; want warning or critical", i+1, rr.Level)
+		}
+	default:
+		return Rule{}, p.fail(at("kind"), "rule %d: kind = %q; want temperature (the default), fan or throttle", i+1, rr.Kind)
+	}
+	for _, v := range []struct {
+		key string
+		v   *float64
+	}{{"warning", rr.Warning}, {"critical", rr.Critical}} {
+		if v.v != nil && (math.IsNaN(*v.v) || math.IsInf(*v.v, 0)) {
+			return Rule{}, p.fail(at(v.key), "rule %d: %s must be a temperature in °C, not %v", i+1, v.key, *v.v)
+		}
+	}
+	if rr.Warning != nil && rr.Critical != nil && *rr.Warning >= *rr.Critical {
+		return Rule{}, p.fail(at("warning"), "rule %d: warning %g °C must be below critical %g °C", i+1, *rr.Warning, *rr.Critical)
+	}
+	if rr.Hysteresis != nil {
+		if math.IsNaN(*rr.Hysteresis) || math.IsInf(*rr.Hysteresis, 0) || *rr.Hysteresis < 0 {
+			return Rule{}, p.fail(at("hysteresis"), "rule %d: hysteresis must be 0 or more °C, not %v", i+1, *rr.Hysteresis)
+		}
+		rule.Hysteresis = *rr.Hysteresis
+	}
+	for _, d := range []struct {
+		key string
+		s   *string
+		dst *time.Duration
+	}{{"for", rr.For, &rule.For}, {"repeat", rr.Repeat, &rule.Repeat}} {
+		if d.s == nil {
+			continue
+		}
+		v, err := time.ParseDuration(*d.s)
+		if err != nil || v < 0 {
+			return Rule{}, p.fail(at(d.key), "rule %d: %s = %q is not a duration (like \"90s\", \"5m\", \"1h\")", i+1, d.key, *d.s)
+		}
+		*d.dst = v
+	}
+	return rule, nil
+}
+
+// ignores validates the [[ignore]] tables.
+func (p *parser) ignores(ris []rawMatch) ([]Match, error) {
+	var out []Match
+	for i, ri := range ris {
+		line := p.lines.table("ignore", i)
+		if ri.Source == "" && ri.Chip == "" && ri.Sensor == "" {
+			return nil, p.fail(line, "ignore %d: set source, chip or sensor (an empty ignore would ignore everything)", i+1)
+		}
+		m, err := newMatch(ri.Source, ri.Chip, ri.Sensor, line)
+		if err != nil {
+			if l := p.lines.tableKey("ignore", i, err.key); l > 0 {
+				line = l
+			}
+			return nil, p.fail(line, "ignore %d: %v", i+1, err.err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// labels validates the [[label]] tables.
+func (p *parser) labels(rls []rawLabel) ([]Label, error) {
+	var out []Label
+	for i, rl := range rls {
+		line := p.lines.table("label", i)
+		m, err := newMatch(rl.Source, rl.Chip, rl.Sensor, line)
+		if err != nil {
+			if l := p.lines.tableKey("label", i, err.key); l > 0 {
+				line = l
+			}
+			return nil, p.fail(line, "label %d: %v", i+1, err.err)
+		}
+		if strings.TrimSpace(rl.As) == "" {
+			return nil, p.fail(line, "label %d: set as = \"new name\"", i+1)
+		}
+		if rl.Sensor == "" {
+			return nil, p.fail(line, "label %d: set sensor: a label renames sensors", i+1)
+		}
+		out = append(out, Label{Match: m, As: rl.As})
+	}
+	return out, nil
+}
+
+// lmPaths is [lm_sensors] config: a path or a list of paths.
+func lmPaths(v any) ([]string, error) {
+	const want = "lm_sensors.config is a path or a list of paths (files or directories such as /etc/sensors.d)"
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		paths := make([]string, 0, len(v))
+		for _, p := range v {
+			s, ok := p.(string)
+			if !ok {
+				return nil, errors.New(want)
+			}
+			paths = append(paths, s)
+		}
+		return paths, nil
+	}
+	return nil, errors.New(want)
+}
+
+// LoadLMSensors reads the lm-sensors files the configuration names into
+// LMSensors; the error names the configuration's file and line.
+func (c *Config) LoadLMSensors() error {
+	if len(c.LMSensorsPaths) == 0 || c.LMSensors != nil {
+		return nil
+	}
+	lm, err := lmsensors.Load(c.LMSensorsPaths)
+	if err != nil {
+		p := parser{display: c.Path}
+		return p.fail(c.lmLine, "%v", err)
+	}
+	c.LMSensors = lm
+	return nil
 }
 
 // The regular expressions are compiled on first use, not at start-up: a

@@ -35,35 +35,29 @@ func (c *Config) Rename(source, chip, sensor string) string {
 	return sensor
 }
 
-// Thresholds returns the thresholds in force for a sensor, warning first:
-// those of the first matching rule; a level that rule leaves unset, and
-// every level when no rule matches, comes from the hardware's own limits
-// (hwmon max and crit, or emergency when there is no crit; NVMe WCTEMP and
-// CCTEMP; a zone's critical trip point), as long as the warning stays below
-// the critical. Hardware limits at or below 0 °C are taken
-// as unset (tmp102 powers up with max = 0). kernelName is the sensor's
-// name before any [[label]], name after; a rule may use either.
-func (c *Config) Thresholds(chip thermal.Chip, s thermal.Sensor, kernelName string) []Threshold {
-	return c.AppendThresholds(nil, &chip, &s, kernelName)
-}
-
-// AppendThresholds appends the sensor's thresholds (see Thresholds) to dst.
-func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *thermal.Sensor, kernelName string) []Threshold {
-	if s.Kind != "" {
+// AppendThresholds appends the thresholds in force for a sensor to dst,
+// warning first: those of the first matching rule; a level that rule
+// leaves unset, and every level when no rule matches, comes from the
+// hardware's own limits (hwWarn, hwCrit: what the sensor's source makes of
+// its limits, see thermal.Limiter; Level "" when unset), as long as the
+// warning stays below the critical. kernelName is the sensor's name before
+// any [[label]], s.Name after; a rule may use either. A fan or a throttle
+// sensor gets the first rule of its kind that matches.
+func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *thermal.Sensor, kernelName string, hwWarn, hwCrit Threshold) []Threshold {
+	if kind := s.Kind.RuleKind(); kind != thermal.KindTemperature {
 		// A fan fails or not, a chip throttles or not: the first rule of
 		// that kind that matches says at which level and after how long.
 		for i := range c.Rules {
 			r := &c.Rules[i]
-			if r.Kind == s.Kind && r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
-				return append(dst, Threshold{Kind: s.Kind, Level: r.Level, Origin: c.origin(i, r), For: r.For, Repeat: r.Repeat})
+			if r.Kind == kind && r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
+				return append(dst, Threshold{Kind: kind, Level: r.Level, Origin: c.origin(i, r), For: r.For, Repeat: r.Repeat})
 			}
 		}
 		return dst
 	}
-	hwWarn, hwCrit := hardware(chip, s)
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if r.Kind != "" || !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
+		if r.Kind != thermal.KindTemperature || !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
 			continue
 		}
 		origin := c.origin(i, r)
@@ -107,45 +101,4 @@ func appendSet(dst []Threshold, ts ...Threshold) []Threshold {
 		}
 	}
 	return dst
-}
-
-// hardware returns the thresholds the hardware's own limits give; an unset
-// one has Level "".
-func hardware(chip *thermal.Chip, s *thermal.Sensor) (warn, crit Threshold) {
-	if chip.Twin != "" && chip.Source != thermal.SourceZone {
-		// One physical sensor pages once: the zone that exports this hwmon
-		// chip owns the trip points.
-		return warn, crit
-	}
-	hw := func(level thermal.Level, milli *int64, attr, limit string) Threshold {
-		if milli == nil || *milli <= 0 {
-			return Threshold{}
-		}
-		return Threshold{Level: level, Celsius: thermal.Celsius(*milli), Origin: thermal.Origin{Attr: attr, Limit: limit},
-			For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
-	}
-	switch chip.Source {
-	case thermal.SourceNVMe:
-		warn = hw(thermal.Warning, s.Max, "", "NVMe WCTEMP")
-		crit = hw(thermal.Critical, s.Crit, "", "NVMe CCTEMP")
-	case thermal.SourceZone:
-		crit = hw(thermal.Critical, s.Crit, "", "critical trip point")
-	case thermal.SourceNVML:
-		// An NVIDIA GPU: warning at the driver's slowdown temperature
-		// (the memory's maximum operating one for Memory), critical at
-		// shutdown.
-		limit := "NVML slowdown"
-		if s.Attr == "memory" {
-			limit = "NVML memory max operating"
-		}
-		warn = hw(thermal.Warning, s.Max, "", limit)
-		crit = hw(thermal.Critical, s.Crit, "", "NVML shutdown")
-	default:
-		warn = hw(thermal.Warning, s.Max, s.Attr, "_max")
-		crit = hw(thermal.Critical, s.Crit, s.Attr, "_crit")
-		if crit.Level == "" {
-			crit = hw(thermal.Critical, s.Emergency, s.Attr, "_emergency")
-		}
-	}
-	return warn, crit
 }

@@ -25,8 +25,6 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
-// SourceName is the source label.
-const SourceName = "cpu"
 
 // FS reads the counters under a sysfs tree.
 type FS struct {
@@ -134,10 +132,15 @@ func (fs FS) counters(chip *thermal.Chip, dir, kind string, buf []byte) {
 			continue
 		}
 		if c.file == "count" {
-			// The count, as a throttle sensor: the beat turns it into
+			// The count, as a throttle sensor: the pipeline derives
 			// whether it grew since the last beat, for [[rule]] kind =
-			// "throttle".
-			chip.Sensors = append(chip.Sensors, thermal.Sensor{Kind: thermal.KindThrottle, Name: "throttling", Attr: kind + "_throttle_count", Milli: v})
+			// "throttle". An event about a package quotes its
+			// temperature, coretemp's "Package id N".
+			s := thermal.Sensor{Kind: thermal.KindThrottleCount, Name: "throttling", Attr: kind + "_throttle_count", Value: v}
+			if n, ok := strings.CutPrefix(chip.Name, "package"); ok {
+				s.Related = thermal.SensorID{Sensor: "Package id " + n}
+			}
+			chip.Sensors = append(chip.Sensors, s)
 		}
 		chip.Series = append(chip.Series, thermal.Series{Name: c.name, Help: c.help, Counter: c.counter, Labels: labels, Value: float64(v) * c.scale})
 	}

@@ -60,12 +60,12 @@ func TestIntegrationMonitoringPipeline(t *testing.T) {
 	// Host a's NVMe drive read through the ioctl (which needs a real
 	// controller, see e2e/): its series as the nvme source renders them.
 	log := nvme.SMARTLog{CriticalWarning: 2, Composite: 330, WarningTempMinutes: 3, CriticalTempMinutes: 1}
-	drive := thermal.Chip{Source: thermal.SourceNVMe, Name: "nvme-pci-0300",
+	drive := thermal.Chip{Source: "nvme", Name: "nvme-pci-0300",
 		Series:  append([]thermal.Series{nvme.InfoSeries("Example NVMe", "S123", "1.0")}, nvme.SMARTSeries(&log)...),
-		Sensors: []thermal.Sensor{{Name: "Composite", Milli: nvme.KelvinToMilli(330)}}}
+		Sensors: []thermal.Sensor{{Name: "Composite", Value: nvme.KelvinToMilli(330)}}}
 	// And a GPU throttling for heat, as the nvml source reports one (its
 	// own test drives NVML through a stand-in library).
-	gpu := thermal.Chip{Source: thermal.SourceNVML, Name: "nvidia-pci-0100", Series: []thermal.Series{
+	gpu := thermal.Chip{Source: "nvml", Name: "nvidia-pci-0100", Series: []thermal.Series{
 		{Name: "node_thermal_throttling", Help: "1 while the device reports this clock-slowdown reason (NVML: hw_thermal, sw_thermal, hw_slowdown), else 0.",
 			Labels: []thermal.Label{{Name: "reason", Value: "sw_thermal"}}, Value: 1}}}
 	drivePath := filepath.Join(hostA, "nvme-ioctl.prom")

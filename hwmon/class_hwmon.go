@@ -127,7 +127,7 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			// worth rewriting the inventory for on every beat.
 			next.Changed = next.Changed || chip.Err == nil
 		}
-		if chip.Err == nil && (fs.admit != nil && !fs.admit(&chip) || fs.ignore != nil && fs.ignore(chip.Source, chip.Name, "")) {
+		if chip.Err == nil && (!fs.req.Admits(&chip) || fs.req.Ignores(chip.Source, chip.Name, "")) {
 			// Remembered unread, so that the next beat need not inspect it
 			// again (the kernel's nvme chip of a controller read by ioctl).
 			next.remember(e, link, chip, channels)
@@ -179,7 +179,7 @@ type inspector struct {
 // inspect names the chip behind class entry e and lists its channels. It
 // reads the links and the name attribute, nothing that a driver computes.
 func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.Chip, []channel) {
-	chip := thermal.Chip{Source: thermal.SourceHwmon, Name: e, Path: filepath.Join(classDir, e)}
+	chip := thermal.Chip{Source: SourceName, Name: e, Path: filepath.Join(classDir, e)}
 	fail := func(err error) (thermal.Chip, []channel) {
 		chip.Err = err
 		chip.Errors = 1
@@ -368,7 +368,7 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte)
 	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
 		return s, true
 	}
-	if fs.ignore != nil && fs.ignore(chip.Source, chip.Name, s.Name) {
+	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
 		return s, false
 	}
 	if ch.attrs&attrFault != 0 {
@@ -394,7 +394,7 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte)
 		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, input, err)
 		return s, true
 	}
-	s.Milli = v
+	s.Value = v
 	return s, true
 }
 
@@ -430,7 +430,7 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
 		return s, true
 	}
-	if fs.ignore != nil && fs.ignore(chip.Source, chip.Name, s.Name) {
+	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
 		return s, false
 	}
 	flag := func(bit uint8, name string) bool {
@@ -490,7 +490,7 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 		s.Err = fmt.Errorf("%s/%s: %w: %d RPM", chip.Path, input, thermal.ErrOutOfRange, v)
 		return s, true
 	}
-	s.Milli = v
+	s.Value = v
 	return s, true
 }
 

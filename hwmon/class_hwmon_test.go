@@ -59,10 +59,10 @@ func TestFixtureBehaviours(t *testing.T) {
 		if s := sensor(t, c, "AUXTIN1"); !errors.Is(s.Err, thermal.ErrOutOfRange) {
 			t.Errorf("AUXTIN1 (-62 °C) err = %v, want ErrOutOfRange", s.Err)
 		}
-		if s := sensor(t, c, "AUXTIN0"); s.Err != nil || s.Milli != 127000 {
+		if s := sensor(t, c, "AUXTIN0"); s.Err != nil || s.Value != 127000 {
 			t.Errorf("AUXTIN0 = %+v, want 127 °C as read", s)
 		}
-		if s := sensor(t, c, "AUXTIN2"); s.Err != nil || s.Milli != 0 {
+		if s := sensor(t, c, "AUXTIN2"); s.Err != nil || s.Value != 0 {
 			t.Errorf("AUXTIN2 = %+v, want a real 0 °C reading", s)
 		}
 		if s := sensor(t, c, "PCH_CHIP_TEMP"); s.Err == nil {
@@ -83,7 +83,7 @@ func TestFixtureBehaviours(t *testing.T) {
 			"fan5": {0, "fault", true},
 		} {
 			s := sensor(t, c, name)
-			if !s.IsFan() || s.Milli != want.rpm || s.Failed != want.failed || (s.Err != nil) != want.err {
+			if !s.IsFan() || s.Value != want.rpm || s.Failed != want.failed || (s.Err != nil) != want.err {
 				t.Errorf("%s = %+v, want %+v", name, s, want)
 			}
 		}
@@ -110,7 +110,7 @@ func TestFixtureBehaviours(t *testing.T) {
 		if s := sensor(t, c, "temp2"); !errors.Is(s.Err, thermal.ErrFault) {
 			t.Errorf("temp2 err = %v, want ErrFault", s.Err)
 		}
-		if s := sensor(t, c, "temp1"); s.Err != nil || s.Milli != 40000 {
+		if s := sensor(t, c, "temp1"); s.Err != nil || s.Value != 40000 {
 			t.Errorf("temp1 = %+v, want 40 °C (fault = 0)", s)
 		}
 		if c.Errors != 1 {
@@ -233,7 +233,7 @@ func TestReadFailures(t *testing.T) {
 		}},
 		{"a failed limit read keeps the reading and counts", "hwmon1/temp1_max", syscall.ENXIO, func(t *testing.T, c thermal.Chip) {
 			s := sensor(t, c, "SYSTIN")
-			if s.Err != nil || s.Milli != 35000 || s.Max != nil || c.Errors != 1 {
+			if s.Err != nil || s.Value != 35000 || s.Max != nil || c.Errors != 1 {
 				t.Errorf("SYSTIN = %+v, chip errors %d", s, c.Errors)
 			}
 		}},

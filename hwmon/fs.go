@@ -19,29 +19,11 @@ type FS struct {
 	// dirReads: read a chip's attributes relative to its open directory
 	// (sysread.Dir) rather than through read. Off when a test replaces read.
 	dirReads bool
-	// admit, when set, is asked about every chip before any of its values
-	// is read: it may relabel the chip, and false leaves it out.
-	admit func(*thermal.Chip) bool
-	// ignore, when set, leaves out sensors it returns true for, by chip
-	// and kernel sensor name, before their input is read.
-	ignore func(source, chip, sensor string) bool
-}
-
-// WithIgnore returns a copy of fs that does not read the sensors ignore
-// returns true for ([[ignore]] in the configuration). It is asked after a
-// sensor's label is read and before its value is.
-func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
-	fs.ignore = ignore
-	return fs
-}
-
-// WithAdmit returns a copy of fs that asks admit about every chip before
-// reading any of its values; admit may relabel the chip's source, and false
-// leaves the chip out. The pipeline uses it to leave the kernel's nvme chip
-// alone for controllers it reads through the ioctl.
-func (fs FS) WithAdmit(admit func(*thermal.Chip) bool) FS {
-	fs.admit = admit
-	return fs
+	// req is the pipeline's request: its Admit is asked about every chip
+	// before any of its values is read (it may relabel the chip, and false
+	// leaves it out); its Ignore leaves out sensors, by chip and kernel
+	// sensor name, before their input is read. Nil reads everything.
+	req *thermal.Request
 }
 
 // WithRead returns a copy of fs that reads every attribute through read, by
@@ -55,15 +37,13 @@ func (fs FS) WithRead(read sysread.ReadFunc) FS {
 const inventoryKey = "hwmon-inventory"
 
 // Name is the source label, hwmon.
-func (fs FS) Name() string { return thermal.SourceHwmon }
+func (fs FS) Name() string { return SourceName }
 
 // Read implements thermal.Source: Chips under the request's admission and
 // ignore rules, starting from the inventory in its Cache and storing the
 // next one there when anything in it was read afresh.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
-	if req != nil {
-		fs.admit, fs.ignore = req.Admit, req.Ignore
-	}
+	fs.req = req
 	cache := req.CacheOf()
 	var prev *Inventory
 	if cache != nil {

@@ -105,7 +105,7 @@ func TestInventoryFollowsReloadAndHotplug(t *testing.T) {
 	if s := names["lm75-i2c-1-48"]; len(s) != 1 || s[0].Name != "Inlet" {
 		t.Errorf("reloaded lm75 = %+v, want its new label", s)
 	}
-	if s := names["coretemp-isa-0000"]; len(s) != 1 || s[0].Milli != 41000 {
+	if s := names["coretemp-isa-0000"]; len(s) != 1 || s[0].Value != 41000 {
 		t.Errorf("hot-plugged coretemp = %+v", s)
 	}
 }

@@ -125,10 +125,11 @@ func (c *Config) matching(name string) []*Chip {
 
 // Apply applies the statements that match chip to its sensors: ignored
 // ones are dropped, labelled ones renamed, computed ones transformed
-// (value and limits), then checked against rng. Chips of thermal zones are
-// not lm-sensors chips and are left alone.
+// (value and limits), then checked against rng. A chip on no bus (a
+// thermal zone, a CPU's throttle counters) is not an lm-sensors chip and is
+// left alone.
 func (c *Config) Apply(chip *thermal.Chip, rng thermal.Range) {
-	if c == nil || chip.Source == thermal.SourceZone {
+	if c == nil || chip.Bus == "" {
 		return
 	}
 	blocks := c.matching(chip.Name)
@@ -200,7 +201,7 @@ func compute(s *thermal.Sensor, e Expr, rng thermal.Range, chip *thermal.Chip) {
 	if s.Err != nil {
 		return
 	}
-	v, err := apply(s.Milli)
+	v, err := apply(s.Value)
 	if err == nil {
 		err = rng.Check(v)
 	}
@@ -209,7 +210,7 @@ func compute(s *thermal.Sensor, e Expr, rng thermal.Range, chip *thermal.Chip) {
 		chip.Errors++
 		return
 	}
-	s.Milli = v
+	s.Value = v
 }
 
 func copysign(a, b float64) float64 {
@@ -240,7 +241,7 @@ func computeFan(s *thermal.Sensor, e Expr, chip *thermal.Chip) {
 	if s.Err != nil {
 		return
 	}
-	v, err := apply(s.Milli)
+	v, err := apply(s.Value)
 	if err == nil && v < 0 {
 		err = fmt.Errorf("%d RPM: %w", v, thermal.ErrOutOfRange)
 	}
@@ -249,5 +250,5 @@ func computeFan(s *thermal.Sensor, e Expr, chip *thermal.Chip) {
 		chip.Errors++
 		return
 	}
-	s.Milli = v
+	s.Value = v
 }

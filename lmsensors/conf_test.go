@@ -27,10 +27,10 @@ chip "coretemp-isa-*" "k10temp-*"
 	}
 	milli := func(v int64) *int64 { return &v }
 	chip := thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000", Errors: 1, Sensors: []thermal.Sensor{
-		{Name: "Package id 0", Attr: "temp1", Milli: 45000},
-		{Name: "Core 0", Attr: "temp2", Milli: 40000, Max: milli(50000)},
+		{Name: "Package id 0", Attr: "temp1", Value: 45000},
+		{Name: "Core 0", Attr: "temp2", Value: 40000, Max: milli(50000)},
 		{Name: "Core 1", Attr: "temp3", Err: thermal.ErrFault},
-		{Name: "Core 2", Attr: "temp4", Milli: 41000},
+		{Name: "Core 2", Attr: "temp4", Value: 41000},
 	}}
 	c.Apply(&chip, thermal.DefaultRange)
 	var got []string
@@ -112,7 +112,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		chip := thermal.Chip{Source: "hwmon", Name: "x-isa-0000", Sensors: []thermal.Sensor{{Name: "a", Attr: "temp1", Milli: 1000}, {Name: "b", Attr: "temp2", Milli: 2000}}}
+		chip := thermal.Chip{Source: "hwmon", Name: "x-isa-0000", Sensors: []thermal.Sensor{{Name: "a", Attr: "temp1", Value: 1000}, {Name: "b", Attr: "temp2", Value: 2000}}}
 		c.Resolve(t.TempDir()).Apply(&chip, thermal.DefaultRange)
 	})
 }

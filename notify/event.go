@@ -36,7 +36,7 @@ type Event struct {
 	// GPU's model and UUID, a drive's model and serial).
 	Device map[string]string `json:"device,omitempty"`
 	// Kind is "" for a temperature breach, "fan" or "throttle" otherwise.
-	Kind string `json:"kind,omitempty"`
+	Kind thermal.Kind `json:"kind,omitempty"`
 }
 
 // EventID derives the id of the event announcing t on host from what
@@ -49,7 +49,7 @@ func EventID(host string, t alert.Transition) string {
 	if t.Kind == alert.Repeat { // each reminder is an event of its own
 		at = t.At.UTC().Format(time.RFC3339Nano)
 	}
-	for _, s := range []string{host, t.Source, t.Chip, t.Sensor, t.Reading.Kind, string(t.Level), string(t.Kind), t.Since.UTC().Format(time.RFC3339Nano), at} {
+	for _, s := range []string{host, t.Source, t.Chip, t.Sensor, string(t.Reading.Kind), string(t.Level), string(t.Kind), t.Since.UTC().Format(time.RFC3339Nano), at} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -96,14 +96,8 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 		if t.Detail != "" {
 			ev.Message += ": " + t.Detail
 		}
-		// A CPU package's temperature is its coretemp "Package id N".
-		if n, ok := strings.CutPrefix(t.Chip, "package"); ok && t.Source == "cpu" {
-			for id, v := range values {
-				if id.Sensor == "Package id "+n {
-					ev.Message += fmt.Sprintf("; %s %s at %g °C", id.Chip, id.Sensor, v)
-					break
-				}
-			}
+		if id, v, ok := related(t.Related, values); ok {
+			ev.Message += fmt.Sprintf("; %s %s at %g °C", id.Chip, id.Sensor, v)
 		}
 	case t.Kind == alert.Cleared:
 		ev.Cleared = true
@@ -113,7 +107,7 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 		ev.Message = fmt.Sprintf("%s: %s %s is %g °C, above its %s threshold %g °C (firing since %s)",
 			host, chip, t.Sensor, t.Celsius, t.Level, t.Threshold, since)
 	}
-	if t.Reading.Kind != "" {
+	if t.Reading.Kind != thermal.KindTemperature {
 		// A fan or throttling event carries the temperatures of its chip
 		// (all of the beat's when the chip has none) and no threshold.
 		ev.Kind = t.Reading.Kind
@@ -128,6 +122,25 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 		}
 	}
 	return ev
+}
+
+// related finds the reading that want names (empty fields match any): the
+// first of the matching ones in sensor order, so that an event says the
+// same from beat to beat.
+func related(want thermal.SensorID, values map[thermal.SensorID]float64) (thermal.SensorID, float64, bool) {
+	if want == (thermal.SensorID{}) {
+		return want, 0, false
+	}
+	var best thermal.SensorID
+	var v float64
+	found := false
+	for id, c := range values {
+		if (want.Source == "" || id.Source == want.Source) && (want.Chip == "" || id.Chip == want.Chip) &&
+			(want.Sensor == "" || id.Sensor == want.Sensor) && (!found || id.String() < best.String()) {
+			best, v, found = id, c, true
+		}
+	}
+	return best, v, found
 }
 
 // MaxContextReadings bounds the readings an event carries: the outbox keeps

@@ -185,7 +185,7 @@ func (s *Sentry) Event(ctx context.Context, e Event) (Outcome, error) {
 		// No temperature against a threshold: say what kind of breach.
 		delete(ev.Tags, "celsius")
 		delete(ev.Tags, "threshold")
-		ev.Tags["kind"] = e.Kind
+		ev.Tags["kind"] = string(e.Kind)
 	}
 	return s.send(ctx, e.ID, "event", ev)
 }

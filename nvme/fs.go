@@ -31,15 +31,10 @@ type FS struct {
 	rng      thermal.Range
 	read     sysread.ReadFunc
 	open     func(path string) (transportCloser, error)
-	ignore   func(source, chip, sensor string) bool
-}
-
-// WithIgnore returns a copy of fs that sends no command to a controller
-// whose chip ignore returns true for (with sensor "": the whole chip), and
-// drops the sensors it returns true for.
-func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
-	fs.ignore = ignore
-	return fs
+	// req is the pipeline's request: no command is sent to a controller
+	// whose chip it does not admit or ignores (sensor ""), and the sensors
+	// it ignores are dropped. Nil reads everything.
+	req *thermal.Request
 }
 
 // NewFS returns an FS over the sysfs tree at sysfs and the device nodes in
@@ -149,14 +144,12 @@ type Result struct {
 const limitsKey = "nvme-limits"
 
 // Name is the source label, nvme.
-func (fs FS) Name() string { return thermal.SourceNVMe }
+func (fs FS) Name() string { return SourceName }
 
 // Read implements thermal.Source: every controller under the request's
 // rules, with the limits cache kept in its Cache.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
-	if req != nil {
-		fs.ignore = req.Ignore
-	}
+	fs.req = req
 	ctrls, err := fs.Controllers()
 	var known map[string]Limits
 	cache := req.CacheOf()
@@ -197,10 +190,10 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 	jobs := make([]gather.Job, 0, len(ctrls))
 	index := make([]int, 0, len(ctrls)) // job -> controller
 	for i, c := range ctrls {
-		if fs.ignore != nil && fs.ignore(thermal.SourceNVMe, c.Chip, "") {
+		if probe := (thermal.Chip{Source: SourceName, Name: c.Chip, Driver: "nvme", Bus: c.Bus}); !fs.req.Admits(&probe) || fs.req.Ignores(SourceName, c.Chip, "") {
 			continue
 		}
-		chip := thermal.Chip{Source: thermal.SourceNVMe, Name: c.Chip, Driver: "nvme", Bus: c.Bus,
+		chip := thermal.Chip{Source: SourceName, Name: c.Chip, Driver: "nvme", Bus: c.Bus,
 			Path: filepath.Join(fs.dev, c.Name), Device: c.Path, Attrs: c.attrs("ioctl"),
 			Series: []thermal.Series{InfoSeries(c.Model, c.Serial, c.Firmware)}}
 		index = append(index, i)
@@ -246,7 +239,7 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 			log, _ := ParseSMARTLog(buf) // the buffer is exactly one log page
 			o.smart = &log
 			for _, s := range fs.sensors(log, o.limits) {
-				if fs.ignore == nil || !fs.ignore(thermal.SourceNVMe, chip.Name, s.Name) {
+				if !fs.req.Ignores(SourceName, chip.Name, s.Name) {
 					add(s)
 				}
 			}
@@ -330,7 +323,7 @@ func (fs FS) sensors(log SMARTLog, lim Limits) []thermal.Sensor {
 	out := make([]thermal.Sensor, 0, 1+len(log.Sensors))
 	comp := thermal.Sensor{Name: "Composite", Attr: "composite", Label: "Composite",
 		Max: fs.limit(lim.WCTEMP), Crit: fs.limit(lim.CCTEMP)}
-	comp.Milli, comp.Err = fs.milli(log.Composite)
+	comp.Value, comp.Err = fs.milli(log.Composite)
 	out = append(out, comp)
 	for i, k := range log.Sensors {
 		if k == 0 {
@@ -338,7 +331,7 @@ func (fs FS) sensors(log SMARTLog, lim Limits) []thermal.Sensor {
 		}
 		name := "Sensor " + strconv.Itoa(i+1)
 		s := thermal.Sensor{Name: name, Attr: "sensor" + strconv.Itoa(i+1), Label: name}
-		s.Milli, s.Err = fs.milli(k)
+		s.Value, s.Err = fs.milli(k)
 		out = append(out, s)
 	}
 	return out

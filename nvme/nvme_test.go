@@ -189,7 +189,7 @@ func TestReadSteadyStateIsOneAdminCommand(t *testing.T) {
 	}
 	c := res.Chips[0]
 	s := c.Sensors[0]
-	if c.Name != "nvme-pci-0010" || c.Source != thermal.SourceNVMe || s.Name != "Composite" || s.Milli != 49850 {
+	if c.Name != "nvme-pci-0010" || c.Source != "nvme" || s.Name != "Composite" || s.Value != 49850 {
 		t.Errorf("chip %+v", c)
 	}
 	if *s.Max != 69850 || *s.Crit != 99850 || c.Attrs.Get("wctemp") != 69.85 || c.Attrs.Get("read_via") != "ioctl" {

@@ -14,9 +14,6 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
-// Source label.
-const SourceName = thermal.SourceNVML
-
 // FS reads the NVIDIA GPUs of a host: found under <sysfs>/bus/pci/devices,
 // read through NVML.
 type FS struct {
@@ -224,8 +221,8 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 		case err != nil:
 			s.Err = fmt.Errorf("nvml: %s: nvmlDeviceGetTemperature: %w", busID, err)
 		default:
-			s.Milli = int64(t) * 1000
-			if err := fs.rng.Check(s.Milli); err != nil {
+			s.Value = int64(t) * 1000
+			if err := fs.rng.Check(s.Value); err != nil {
 				s.Err = fmt.Errorf("nvml: %s: %w", busID, err)
 			}
 		}
@@ -237,8 +234,8 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 	// Memory: HBM parts report it; many consumer cards do not, and then
 	// there is no Memory sensor rather than a 0.
 	if t, err := lib.MemoryTemperature(d); err == nil && t > 0 && !req.Ignores(c.Source, c.Name, "Memory") {
-		s := thermal.Sensor{Name: "Memory", Attr: "memory", Label: "Memory", Max: memMax, Milli: int64(t) * 1000}
-		if err := fs.rng.Check(s.Milli); err != nil {
+		s := thermal.Sensor{Name: "Memory", Attr: "memory", Label: "Memory", Max: memMax, Value: int64(t) * 1000}
+		if err := fs.rng.Check(s.Value); err != nil {
 			s.Err = fmt.Errorf("nvml: %s: memory: %w", busID, err)
 			c.Errors++
 		}
@@ -249,7 +246,7 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 		if r&(ReasonHWSlowdown|ReasonHWThermal|ReasonSWThermal) != 0 {
 			throttling = 1
 		}
-		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindThrottle, Name: "throttling", Attr: "clock_event_reasons", Milli: throttling})
+		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindThrottle, Name: "throttling", Attr: "clock_event_reasons", Value: throttling})
 		for _, reason := range []struct {
 			name string
 			bit  uint64

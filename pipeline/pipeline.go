@@ -15,7 +15,7 @@ import (
 )
 
 // Source is a source in the pipeline and the sources it waits for: those
-// whose chips may own devices it would otherwise read (hwmon waits for
+// whose chips may claim devices it would otherwise read (hwmon waits for
 // nvme, so that the kernel's nvme chip of a controller read through the
 // ioctl is never read). A source others wait for gets half the deadline,
 // so that those keep the other half.
@@ -24,20 +24,49 @@ type Source struct {
 	After []string
 }
 
+// Registered builds every registered source for env, with its options
+// from cfg, in the order of its registration's After and Before. A source
+// whose constructor fails (no root given) is left out.
+func Registered(env thermal.Env, cfg *config.Config) []Source {
+	regs := thermal.Registered()
+	after := map[string][]string{}
+	for _, r := range regs {
+		after[r.Name] = append(after[r.Name], r.After...)
+		for _, b := range r.Before {
+			after[b] = append(after[b], r.Name)
+		}
+	}
+	out := make([]Source, 0, len(regs))
+	for _, r := range regs {
+		e := env
+		e.Options = cfg.Sources[r.Name]
+		if s, err := r.New(e); err == nil {
+			out = append(out, Source{Source: s, After: after[r.Name]})
+		}
+	}
+	return out
+}
+
 // Pipeline collects one snapshot. Config must be set; Timeout bounds the
 // whole collection; Cache (may be nil) is handed to the sources.
 type Pipeline struct {
+	// Sources are the sources to read; nil reads the registered ones
+	// (Registered(Env, Config)).
 	Sources []Source
+	Env     thermal.Env
 	Config  *config.Config
 	Timeout time.Duration
 	Cache   thermal.Cache
 	Now     func() time.Time // time.Now when nil
 	// LMSensors, when set, is lm-sensors' configuration with its buses
-	// resolved for this host (lmsensors.Config.Resolve).
+	// resolved for this host (lmsensors.Config.Resolve); nil resolves the
+	// Config's against Env.Sysfs.
 	LMSensors *lmsensors.Config
 }
 
-// Snapshot is what one collection produced, with the configuration applied.
+// Snapshot is what one collection produced, with the configuration
+// applied. Derive completes it with what the history says (fans stopped,
+// throttle counts that grew) before anything reads it.
 type Snapshot struct {
 	Time      time.Time // when collection started
 	Chips     []thermal.Chip
@@ -50,47 +79,88 @@ type Snapshot struct {
 	Notes map[string]string
 }
 
-// Collect runs every source under the deadline and applies the
-// configuration.
+// Collect runs every source under the deadline, settles which source owns
+// each device, and applies the configuration.
 func (p *Pipeline) Collect() *Snapshot {
 	now := p.Now
 	if now == nil {
 		now = time.Now
 	}
-	snap := &Snapshot{Time: now(), Durations: make(map[string]time.Duration, len(p.Sources))}
-	ctx, cancel := context.WithTimeout(context.Background(), p.Timeout)
-	defer cancel()
-
-	waitedFor := map[string]bool{}
+	if p.Sources == nil {
+		p.Sources = Registered(p.Env, p.Config)
+	}
+	if p.LMSensors == nil && p.Config.LMSensors != nil {
+		p.LMSensors = p.Config.LMSensors.Resolve(p.Env.Sysfs)
+	}
+	r := run{p: p, now: now, snap: &Snapshot{Time: now(), Durations: make(map[string]time.Duration, len(p.Sources))},
+		claimed: map[[2]string]bool{}, yielded: map[[2]string]thermal.Chip{}, byName: map[string]thermal.Source{}}
 	for _, s := range p.Sources {
+		r.byName[s.Name()] = s.Source
+	}
+	chips := r.read()
+	snap := r.snap
+	for _, s := range p.Sources {
+		if n, ok := s.Source.(thermal.Noter); ok {
+			if note := n.Note(); note != "" {
+				if snap.Notes == nil {
+					snap.Notes = map[string]string{}
+				}
+				snap.Notes[s.Name()] = note
+			}
+		}
+	}
+	// A device yielded by one source and read by another carries what the
+	// first knew of it; one read by nobody is left out.
+	for i := range chips {
+		if y, ok := r.yielded[[2]string{chips[i].Source, chips[i].Name}]; ok {
+			if a, ok := r.byName[chips[i].Source].(thermal.Adopter); ok {
+				a.Adopt(&chips[i], y)
+			} else {
+				thermal.MergeYielded(&chips[i], y)
+			}
+		}
+	}
+	// NVMe-over-fabrics controllers all share a name; hwmon tells its own
+	// chips apart already.
+	thermal.UniqueChipNames(chips)
+	sort.SliceStable(chips, func(i, j int) bool {
+		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
+	})
+	twins(chips, r.byName)
+	snap.Chips = Apply(p.Config, p.LMSensors, chips, r.byName)
+	return snap
+}
+
+// run is one collection in progress.
+type run struct {
+	p      *Pipeline
+	now    func() time.Time
+	snap   *Snapshot
+	byName map[string]thermal.Source
+
+	mu      sync.Mutex
+	claimed map[[2]string]bool         // (source, chip) read by a source that finished
+	yielded map[[2]string]thermal.Chip // left to another source, with what is known of it
+	chips   []thermal.Chip
+	over    bool // the deadline passed: what arrives later is dropped
+}
+
+// read runs the sources, each after those it waits for, and returns the
+// chips that arrived by the deadline.
+func (r *run) read() []thermal.Chip {
+	ctx, cancel := context.WithTimeout(context.Background(), r.p.Timeout)
+	defer cancel()
+	waitedFor := map[string]bool{}
+	done := make(map[string]chan struct{}, len(r.p.Sources))
+	for _, s := range r.p.Sources {
+		done[s.Name()] = make(chan struct{})
 		for _, a := range s.After {
 			waitedFor[a] = true
 		}
 	}
-	var (
-		mu      sync.Mutex
-		claimed = map[[2]string]bool{}         // (source, chip) read by a source that finished
-		yielded = map[[2]string]thermal.Chip{} // left to another source, with what is known of it
-		chips   []thermal.Chip
-		over    bool // the deadline passed: what arrives later is dropped
-	)
-	admit := func(c *thermal.Chip) bool {
-		relabel(c)
-		k := [2]string{c.Source, c.Name}
-		mu.Lock()
-		taken := claimed[k]
-		mu.Unlock()
-		return !taken && !p.Config.Ignored(c.Source, c.Name, "")
-	}
-	done := make(map[string]chan struct{}, len(p.Sources))
-	for _, s := range p.Sources {
-		done[s.Name()] = make(chan struct{})
-	}
 	var wg sync.WaitGroup
-	for _, s := range p.Sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for _, s := range r.p.Sources {
+		wg.Go(func() {
 			defer close(done[s.Name()])
 			for _, a := range s.After {
 				if ch, ok := done[a]; ok {
@@ -103,31 +173,11 @@ func (p *Pipeline) Collect() *Snapshot {
 			sctx := ctx
 			if waitedFor[s.Name()] {
 				var c context.CancelFunc
-				sctx, c = context.WithTimeout(ctx, p.Timeout/2)
+				sctx, c = context.WithTimeout(ctx, r.p.Timeout/2)
 				defer c()
 			}
-			start := now()
-			got, err := s.Read(sctx, &thermal.Request{Admit: admit, Ignore: p.Config.Ignored, Cache: p.Cache})
-			mu.Lock()
-			defer mu.Unlock()
-			if over {
-				return // abandoned at the deadline; already counted
-			}
-			snap.Durations[s.Name()] = now().Sub(start)
-			if err != nil {
-				snap.Errs = append(snap.Errs, err)
-			}
-			for _, c := range got {
-				relabel(&c)
-				k := [2]string{c.Source, c.Name}
-				if c.Yield != "" {
-					yielded[k] = c
-					continue
-				}
-				claimed[k] = true
-				chips = append(chips, c)
-			}
-		}()
+			r.source(sctx, s)
+		})
 	}
 	// Sources read chips under ctx and return with what arrived; one stuck
 	// before it got that far (a hung read while listing its devices) is
@@ -140,53 +190,102 @@ func (p *Pipeline) Collect() *Snapshot {
 	case <-ctx.Done():
 		select {
 		case <-all:
-		case <-time.After(p.Timeout/20 + 10*time.Millisecond):
+		case <-time.After(r.p.Timeout/20 + 10*time.Millisecond):
 		}
 	}
-	mu.Lock()
-	over = true
-	for _, s := range p.Sources {
-		if _, ok := snap.Durations[s.Name()]; !ok {
-			snap.Durations[s.Name()] = now().Sub(snap.Time)
-			snap.Errs = append(snap.Errs, fmt.Errorf("%s: %w: still listing its devices at the deadline (%v)", s.Name(), thermal.ErrTimeout, p.Timeout))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.over = true
+	for _, s := range r.p.Sources {
+		if _, ok := r.snap.Durations[s.Name()]; !ok {
+			r.snap.Durations[s.Name()] = r.now().Sub(r.snap.Time)
+			r.snap.Errs = append(r.snap.Errs, fmt.Errorf("%s: %w: still listing its devices at the deadline (%v)", s.Name(), thermal.ErrTimeout, r.p.Timeout))
 		}
 	}
-	chips = slices.Clone(chips)
-	mu.Unlock()
-	for _, s := range p.Sources {
-		if n, ok := s.Source.(interface{ Note() string }); ok {
-			if note := n.Note(); note != "" {
-				if snap.Notes == nil {
-					snap.Notes = map[string]string{}
-				}
-				snap.Notes[s.Name()] = note
+	return slices.Clone(r.chips)
+}
+
+// source reads one source and hands over its chips.
+func (r *run) source(ctx context.Context, s Source) {
+	start := r.now()
+	got, err := s.Read(ctx, &thermal.Request{Admit: r.admit, Ignore: r.p.Config.Ignored, Cache: r.p.Cache})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.over {
+		return // abandoned at the deadline; already counted
+	}
+	r.snap.Durations[s.Name()] = r.now().Sub(start)
+	if err != nil {
+		r.snap.Errs = append(r.snap.Errs, err)
+	}
+	for _, c := range got {
+		r.relabel(&c)
+		k := [2]string{c.Source, c.Name}
+		if c.Yield != "" {
+			r.yielded[k] = c
+			continue
+		}
+		r.claimed[k] = true
+		r.chips = append(r.chips, c)
+	}
+}
+
+// admit is asked by the sources about every chip before it is read.
+func (r *run) admit(c *thermal.Chip) bool {
+	r.relabel(c)
+	k := [2]string{c.Source, c.Name}
+	r.mu.Lock()
+	taken := r.claimed[k]
+	r.mu.Unlock()
+	return !taken && !r.p.Config.Ignored(c.Source, c.Name, "")
+}
+
+// relabel gives c the source that claims its device (see thermal.Claimer).
+func (r *run) relabel(c *thermal.Chip) {
+	for name, s := range r.byName {
+		if cl, ok := s.(thermal.Claimer); ok && name != c.Source && cl.Claims(c) {
+			c.Source = name
+			return
+		}
+	}
+}
+
+// twins marks each chip that another source's chip reports the same
+// physical sensors as (a thermal zone's hwmon chip), and that chip: one
+// physical sensor, two series, and hardware limits that apply to the
+// owner's chip only (see thermal.TwinOwner).
+func twins(chips []thermal.Chip, byName map[string]thermal.Source) {
+	owners := map[string]int{}
+	for i := range chips {
+		if o, ok := byName[chips[i].Source].(thermal.TwinOwner); ok {
+			if k := o.TwinKey(&chips[i]); k != "" {
+				owners[k] = i
 			}
 		}
 	}
-	// A device yielded by one source and read by another carries what the
-	// first knew of it; one read by nobody is left out.
+	if len(owners) == 0 {
+		return
+	}
 	for i := range chips {
-		if y, ok := yielded[[2]string{chips[i].Source, chips[i].Name}]; ok {
-			adopt(&chips[i], y)
+		c := &chips[i]
+		if c.Device == "" {
+			continue
+		}
+		if z, ok := owners[c.Device]; ok && chips[z].Source != c.Source {
+			c.Twin = chips[z].Source + "/" + chips[z].Name
+			chips[z].Twin = c.Source + "/" + c.Name
+			chips[z].TwinOwner = true
 		}
 	}
-	// NVMe-over-fabrics controllers all share a name; hwmon tells its own
-	// chips apart already.
-	thermal.UniqueChipNames(chips)
-	sort.SliceStable(chips, func(i, j int) bool {
-		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
-	})
-	twins(chips)
-	snap.Chips = Apply(p.Config, p.LMSensors, chips)
-	return snap
 }
 
 // Apply applies lm-sensors' configuration when there is one (label,
 // ignore, compute, as `sensors` shows the chips), then drops ignored chips
 // and sensors (sources skip them before reading where they can; this
 // catches the rest), renames sensors with a [[label]], and sets every
-// remaining sensor's thresholds.
-func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip) []thermal.Chip {
+// remaining sensor's thresholds. sources (by name) say which hardware
+// limits are default thresholds (thermal.Limiter).
+func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip, sources map[string]thermal.Source) []thermal.Chip {
 	n := 0
 	for _, c := range chips {
 		n += len(c.Sensors)
@@ -215,17 +314,19 @@ func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip) []the
 		}
 		// Two sensors renamed alike stay two series.
 		thermal.UniqueSensorNames(kept)
+		limits := thermal.HardwareThresholds
+		if l, ok := sources[c.Source].(thermal.Limiter); ok {
+			limits = l.HardwareThresholds
+		}
 		for i := range kept {
-			if f := &kept[i]; f.IsFan() && f.Failed == "" {
-				switch {
-				case f.Alarm:
-					f.Failed = "alarm"
-				case f.Err == nil && f.FanMin != nil && f.Milli < *f.FanMin:
-					f.Failed = "below its minimum"
-				}
+			var warn, crit thermal.Threshold
+			// One physical sensor pages once: of two twins, the owner's
+			// chip has the hardware limits.
+			if c.Twin == "" || c.TwinOwner {
+				warn, crit = limits(&c, &kept[i])
 			}
 			start := len(arena)
-			arena = cfg.AppendThresholds(arena, &c, &kept[i], kernel[i])
+			arena = cfg.AppendThresholds(arena, &c, &kept[i], kernel[i], warn, crit)
 			if len(arena) > start {
 				kept[i].Thresholds = arena[start:len(arena):len(arena)]
 			}
@@ -236,7 +337,7 @@ func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip) []the
 	return out
 }
 
-// Values maps every sensor with a value in this snapshot to it, in °C.
+// Values maps every temperature with a value in this snapshot to it, in °C.
 func (s *Snapshot) Values() map[thermal.SensorID]float64 {
 	m := make(map[thermal.SensorID]float64, 4*len(s.Chips))
 	for i := range s.Chips {

@@ -66,35 +66,35 @@ func chip(s *Snapshot, source, name string) *thermal.Chip {
 // pipeline relabels the hwmon chip, leaves it unread when the ioctl read
 // the controller, and hands it the drive's facts when the ioctl yielded.
 func TestOwnershipOfNVMeControllers(t *testing.T) {
-	composite := thermal.Sensor{Name: "Composite", Attr: "temp1", Milli: 40000, Max: milli(81850), Crit: milli(84850)}
-	nvme := &fake{name: thermal.SourceNVMe, chips: []thermal.Chip{
-		{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{{Name: "Composite", Milli: 39000}},
+	composite := thermal.Sensor{Name: "Composite", Attr: "temp1", Value: 40000, Max: milli(81850), Crit: milli(84850)}
+	nvme := &fake{name: "nvme", chips: []thermal.Chip{
+		{Source: "nvme", Name: "nvme-pci-0100", Sensors: []thermal.Sensor{{Name: "Composite", Value: 39000}},
 			Attrs: thermal.Attrs{{Key: "controller", Value: "nvme0"}, {Key: "read_via", Value: "ioctl"}}},
-		{Source: thermal.SourceNVMe, Name: "nvme-pci-0200", Yield: "the SMART log ioctl needs CAP_SYS_ADMIN",
+		{Source: "nvme", Name: "nvme-pci-0200", Yield: "the SMART log ioctl needs CAP_SYS_ADMIN",
 			Attrs:  thermal.Attrs{{Key: "controller", Value: "nvme1"}, {Key: "wctemp"}, {Key: "read_via", Value: "hwmon"}},
 			Series: []thermal.Series{{Name: "node_thermal_nvme_info", Value: 1}}},
-		{Source: thermal.SourceNVMe, Name: "nvme-pci-0300", Yield: "no device node"}, // nobody reads it
+		{Source: "nvme", Name: "nvme-pci-0300", Yield: "no device node"}, // nobody reads it
 	}}
-	hwmon := &fake{name: thermal.SourceHwmon, chips: []thermal.Chip{
-		{Source: thermal.SourceHwmon, Driver: "nvme", Name: "nvme-pci-0100", Sensors: []thermal.Sensor{composite}},
-		{Source: thermal.SourceHwmon, Driver: "nvme", Name: "nvme-pci-0200", Sensors: []thermal.Sensor{composite}},
-		{Source: thermal.SourceHwmon, Driver: "coretemp", Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{{Name: "Core 0", Milli: 50000}}},
+	hwmon := &fake{name: "hwmon", chips: []thermal.Chip{
+		{Source: "hwmon", Driver: "nvme", Name: "nvme-pci-0100", Sensors: []thermal.Sensor{composite}},
+		{Source: "hwmon", Driver: "nvme", Name: "nvme-pci-0200", Sensors: []thermal.Sensor{composite}},
+		{Source: "hwmon", Driver: "coretemp", Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{{Name: "Core 0", Value: 50000}}},
 	}}
-	s := collect(t, time.Second, Source{Source: nvme}, Source{Source: hwmon, After: []string{thermal.SourceNVMe}})
+	s := collect(t, time.Second, Source{Source: nvme}, Source{Source: hwmon, After: []string{"nvme"}})
 	if hwmon.offered["nvme-pci-0100"] {
 		t.Error("the kernel's chip of a controller read through the ioctl was admitted (it would send admin commands)")
 	}
 	if !hwmon.offered["nvme-pci-0200"] || !hwmon.offered["coretemp-isa-0000"] {
 		t.Errorf("admitted %v", hwmon.offered)
 	}
-	if c := chip(s, thermal.SourceNVMe, "nvme-pci-0100"); c == nil || c.Sensors[0].Milli != 39000 {
+	if c := chip(s, "nvme", "nvme-pci-0100"); c == nil || c.Sensors[0].Value != 39000 {
 		t.Errorf("ioctl chip %+v", c)
 	}
-	c := chip(s, thermal.SourceNVMe, "nvme-pci-0200")
+	c := chip(s, "nvme", "nvme-pci-0200")
 	if c == nil || c.Attrs.Get("controller") != "nvme1" || c.Attrs.Get("wctemp") != 81.85 || len(c.Series) != 1 {
 		t.Errorf("fallback chip %+v: want source nvme, the drive's facts and series, WCTEMP from its Composite", c)
 	}
-	if chip(s, thermal.SourceNVMe, "nvme-pci-0300") != nil || chip(s, thermal.SourceHwmon, "nvme-pci-0200") != nil {
+	if chip(s, "nvme", "nvme-pci-0300") != nil || chip(s, "hwmon", "nvme-pci-0200") != nil {
 		t.Errorf("chips %+v", s.Chips)
 	}
 }
@@ -102,12 +102,12 @@ func TestOwnershipOfNVMeControllers(t *testing.T) {
 // One physical sensor pages once: a zone's hwmon twin keeps its series but
 // not its hardware-limit thresholds; explicit rules still apply to it.
 func TestZoneTwinHasNoHardwareThresholds(t *testing.T) {
-	zones := &fake{name: thermal.SourceZone, chips: []thermal.Chip{{Source: thermal.SourceZone, Name: "thermal_zone0",
-		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "acpitz", Milli: 30000, Crit: milli(119000)}}}}}
-	hwmon := &fake{name: thermal.SourceHwmon, chips: []thermal.Chip{{Source: thermal.SourceHwmon, Name: "acpitz-acpi-0", Driver: "acpitz",
-		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "temp1", Attr: "temp1", Milli: 30000, Crit: milli(119000)}}}}}
+	zones := &fake{name: "thermal_zone", chips: []thermal.Chip{{Source: "thermal_zone", Name: "thermal_zone0",
+		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "acpitz", Value: 30000, Crit: milli(119000)}}}}}
+	hwmon := &fake{name: "hwmon", chips: []thermal.Chip{{Source: "hwmon", Name: "acpitz-acpi-0", Driver: "acpitz",
+		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "temp1", Attr: "temp1", Value: 30000, Crit: milli(119000)}}}}}
 	s := collect(t, time.Second, Source{Source: zones}, Source{Source: hwmon})
-	z, h := chip(s, thermal.SourceZone, "thermal_zone0"), chip(s, thermal.SourceHwmon, "acpitz-acpi-0")
+	z, h := chip(s, "thermal_zone", "thermal_zone0"), chip(s, "hwmon", "acpitz-acpi-0")
 	if len(z.Sensors[0].Thresholds) != 1 || len(h.Sensors[0].Thresholds) != 0 || h.Twin != "thermal_zone/thermal_zone0" {
 		t.Errorf("zone thresholds %+v, twin thresholds %+v (twin %q)", z.Sensors[0].Thresholds, h.Sensors[0].Thresholds, h.Twin)
 	}
@@ -117,7 +117,7 @@ func TestZoneTwinHasNoHardwareThresholds(t *testing.T) {
 	}
 	p := Pipeline{Sources: []Source{{Source: zones}, {Source: hwmon}}, Config: cfg, Timeout: time.Second}
 	s = p.Collect()
-	if h := chip(s, thermal.SourceHwmon, "acpitz-acpi-0"); len(h.Sensors[0].Thresholds) != 1 || h.Sensors[0].Thresholds[0].Celsius != 90 {
+	if h := chip(s, "hwmon", "acpitz-acpi-0"); len(h.Sensors[0].Thresholds) != 1 || h.Sensors[0].Thresholds[0].Celsius != 90 {
 		t.Errorf("an explicit rule does not apply to the twin: %+v", h.Sensors[0].Thresholds)
 	}
 }
@@ -127,15 +127,15 @@ func TestZoneTwinHasNoHardwareThresholds(t *testing.T) {
 func TestStuckSourceIsAbandonedAtTheDeadline(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	stuck := &fake{name: thermal.SourceHwmon, block: release}
-	zones := &fake{name: thermal.SourceZone, chips: []thermal.Chip{{Source: thermal.SourceZone, Name: "thermal_zone0",
-		Sensors: []thermal.Sensor{{Name: "acpitz", Milli: 30000}}}}}
+	stuck := &fake{name: "hwmon", block: release}
+	zones := &fake{name: "thermal_zone", chips: []thermal.Chip{{Source: "thermal_zone", Name: "thermal_zone0",
+		Sensors: []thermal.Sensor{{Name: "acpitz", Value: 30000}}}}}
 	start := time.Now()
 	s := collect(t, 200*time.Millisecond, Source{Source: stuck}, Source{Source: zones})
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("collection took %v with a 200ms deadline", took)
 	}
-	if chip(s, thermal.SourceZone, "thermal_zone0") == nil {
+	if chip(s, "thermal_zone", "thermal_zone0") == nil {
 		t.Error("the zone was not reported")
 	}
 	if len(s.Errs) != 1 || !errors.Is(s.Errs[0], thermal.ErrTimeout) {
@@ -163,8 +163,8 @@ as = "Board"
 		t.Fatal(err)
 	}
 	chips := Apply(cfg, nil, []thermal.Chip{{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 1, Sensors: []thermal.Sensor{
-		{Name: "SYSTIN", Attr: "temp1", Milli: 30000},
-		{Name: "CPUTIN", Attr: "temp2", Milli: 40000},
+		{Name: "SYSTIN", Attr: "temp1", Value: 30000},
+		{Name: "CPUTIN", Attr: "temp2", Value: 40000},
 		{Name: "AUXTIN0", Attr: "temp3", Err: thermal.ErrOutOfRange},
 	}}})
 	c := chips[0]
@@ -196,7 +196,7 @@ func TestHungNameReadIsBounded(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("collection took %v with a 300ms deadline", took)
 	}
-	if len(s.Errs) != 1 || !errors.Is(s.Errs[0], thermal.ErrTimeout) || chip(s, thermal.SourceZone, "thermal_zone0") == nil {
+	if len(s.Errs) != 1 || !errors.Is(s.Errs[0], thermal.ErrTimeout) || chip(s, "thermal_zone", "thermal_zone0") == nil {
 		t.Errorf("errors %v, chips %d", s.Errs, len(s.Chips))
 	}
 }

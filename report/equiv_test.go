@@ -46,10 +46,10 @@ func FuzzWriteMatchesRegistry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, chip, sensor, model string, v float64) {
 		milli := int64(v * 1000)
 		b := Beat{Time: time.Unix(1763731200, 0), Chips: []thermal.Chip{
-			{Source: "hwmon", Name: chip, Errors: 1, Sensors: []thermal.Sensor{{Name: sensor, Milli: milli, Max: &milli,
-				Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: v}}}, {Name: sensor + "x", Milli: -milli}, {Name: sensor, Milli: 1}}},
+			{Source: "hwmon", Name: chip, Errors: 1, Sensors: []thermal.Sensor{{Name: sensor, Value: milli, Max: &milli,
+				Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: v}}}, {Name: sensor + "x", Value: -milli}, {Name: sensor, Value: 1}}},
 			{Source: "nvme", Name: chip, Series: []thermal.Series{info(model, sensor, chip), info(model, sensor, chip)}},
-			{Source: "thermal_zone", Name: sensor, Sensors: []thermal.Sensor{{Name: chip, Milli: milli, Trips: []thermal.Trip{{Index: 0, Type: model, Milli: milli}}}}},
+			{Source: "thermal_zone", Name: sensor, Sensors: []thermal.Sensor{{Name: chip, Value: milli, Trips: []thermal.Trip{{Index: 0, Type: model, Milli: milli}}}}},
 		}, Firing: func(thermal.SensorID, thermal.Level) bool { return true },
 			Durations: map[string]time.Duration{chip: time.Duration(milli)}}
 		CheckMatchesRegistry(t, b)
@@ -63,7 +63,7 @@ func bigBeat(n int) Beat {
 		chip := thermal.Chip{Source: "hwmon", Name: fmt.Sprintf("chip%d-isa-%04x", c, c)}
 		for s := 0; s < 10; s++ {
 			m, crit := int64(40000+s*100+c), int64(95000)
-			chip.Sensors = append(chip.Sensors, thermal.Sensor{Name: fmt.Sprintf("Core %d", s), Milli: m, Max: &crit, Crit: &crit,
+			chip.Sensors = append(chip.Sensors, thermal.Sensor{Name: fmt.Sprintf("Core %d", s), Value: m, Max: &crit, Crit: &crit,
 				Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 90}, {Level: thermal.Critical, Celsius: 95}}})
 		}
 		b.Chips = append(b.Chips, chip)

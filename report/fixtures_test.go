@@ -39,7 +39,7 @@ func TestFixturesMatchRegistry(t *testing.T) {
 			h, _ := hwmon.NewFS(root, thermal.DefaultRange)
 			p := pipeline.Pipeline{Config: config.Default(), Timeout: time.Minute,
 				Now:     func() time.Time { return time.Unix(1763731200, 250e6) },
-				Sources: []pipeline.Source{{Source: z}, {Source: n}, {Source: h, After: []string{thermal.SourceNVMe}}}}
+				Sources: []pipeline.Source{{Source: z}, {Source: n}, {Source: h, After: []string{"nvme"}}}}
 			snap := p.Collect()
 			all := map[alert.Key]bool{}
 			for _, r := range snap.Readings() {

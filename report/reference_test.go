@@ -151,7 +151,7 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 					metric(famFanTarget, float64(*s.FanTarget), chip.Source, chip.Name, s.Name)
 				}
 				if s.Err == nil {
-					metric(famFanRPM, float64(s.Milli), chip.Source, chip.Name, s.Name)
+					metric(famFanRPM, float64(s.Value), chip.Source, chip.Name, s.Name)
 				}
 				continue
 			}

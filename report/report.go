@@ -326,7 +326,7 @@ func (w *writer) fan(chip *thermal.Chip, s *thermal.Sensor) {
 		w.add(famFanTarget, float64(*s.FanTarget), chip.Source, chip.Name, s.Name)
 	}
 	if s.Err == nil {
-		w.add(famFanRPM, float64(s.Milli), chip.Source, chip.Name, s.Name)
+		w.add(famFanRPM, float64(s.Value), chip.Source, chip.Name, s.Name)
 	}
 }
 

@@ -50,25 +50,25 @@ func sampleBeat() Beat {
 	return Beat{
 		Time: time.Unix(1763731200, 250e6),
 		Chips: []thermal.Chip{
-			{Source: thermal.SourceHwmon, Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{
-				{Name: "Package id 0", Milli: 45000, Max: ptr(88000), Crit: ptr(98000),
+			{Source: "hwmon", Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{
+				{Name: "Package id 0", Value: 45000, Max: ptr(88000), Crit: ptr(98000),
 					Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 85}, {Level: thermal.Critical, Celsius: 98}}},
-				{Name: "Core 0", Milli: 43000},
+				{Name: "Core 0", Value: 43000},
 			}},
-			{Source: thermal.SourceHwmon, Name: "nct6798-isa-0290", Errors: 2, Sensors: []thermal.Sensor{
+			{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 2, Sensors: []thermal.Sensor{
 				{Name: "AUXTIN1", Err: thermal.ErrOutOfRange},
-				{Name: "AUXTIN2", Milli: 0}, // a real zero stays a zero
+				{Name: "AUXTIN2", Value: 0}, // a real zero stays a zero
 				{Name: "PCH_CHIP_TEMP", Err: errors.New("read: input/output error")},
 			}},
-			{Source: thermal.SourceNVMe, Name: "nvme-pci-0100", Sensors: []thermal.Sensor{
-				{Name: "Composite", Milli: 38850, Max: ptr(81850), Crit: ptr(84850), Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 70}}},
+			{Source: "nvme", Name: "nvme-pci-0100", Sensors: []thermal.Sensor{
+				{Name: "Composite", Value: 38850, Max: ptr(81850), Crit: ptr(84850), Thresholds: []thermal.Threshold{{Level: thermal.Warning, Celsius: 70}}},
 			}, Series: append([]thermal.Series{info("Samsung SSD 990 PRO 2TB", "S7DNNJ0W123456", "4B2QJXD7")}, smart(true, 3, 1, [2]float64{5, 1}, [2]float64{120, 7})...)},
-			{Source: thermal.SourceNVMe, Name: "nvme-pci-0200", Sensors: []thermal.Sensor{{Name: "Composite", Milli: 41850}},
+			{Source: "nvme", Name: "nvme-pci-0200", Sensors: []thermal.Sensor{{Name: "Composite", Value: 41850}},
 				Series: []thermal.Series{info("WD_BLACK SN850X", "2304", "620361WD")}},
-			{Source: thermal.SourceHwmon, Name: "amdgpu-pci-0a00", Asleep: true},
-			{Source: thermal.SourceHwmon, Name: "weird\xffchip", Sensors: []thermal.Sensor{{Name: "label \"quoted\"\n", Milli: -5500}}},
-			{Source: thermal.SourceZone, Name: "thermal_zone0", Sensors: []thermal.Sensor{
-				{Name: "acpitz", Milli: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{Index: 0, Type: "critical", Milli: 119000}, {Index: 1, Type: "hot", Milli: 100000}}},
+			{Source: "hwmon", Name: "amdgpu-pci-0a00", Asleep: true},
+			{Source: "hwmon", Name: "weird\xffchip", Sensors: []thermal.Sensor{{Name: "label \"quoted\"\n", Value: -5500}}},
+			{Source: "thermal_zone", Name: "thermal_zone0", Sensors: []thermal.Sensor{
+				{Name: "acpitz", Value: 27800, Crit: ptr(119000), Trips: []thermal.Trip{{Index: 0, Type: "critical", Milli: 119000}, {Index: 1, Type: "hot", Milli: 100000}}},
 			}},
 		},
 		Firing: func(id thermal.SensorID, level thermal.Level) bool {
@@ -91,7 +91,7 @@ func TestWriteGolden(t *testing.T) {
 // exposition; the first is kept and the file is still written.
 func TestWriteKeepsTheFirstOfDuplicateSeries(t *testing.T) {
 	b := Beat{Time: time.Unix(1, 0), Chips: []thermal.Chip{
-		{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a", Milli: 1000}, {Name: "a", Milli: 2000}}},
+		{Source: "hwmon", Name: "x", Sensors: []thermal.Sensor{{Name: "a", Value: 1000}, {Name: "a", Value: 2000}}},
 	}}
 	var buf bytes.Buffer
 	if err := Write(&buf, b); err != nil {

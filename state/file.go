@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -40,36 +39,6 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, nil
 	}
 	return b, err
-}
-
-// Load decodes the JSON file at path. A missing file is the zero T and no
-// error. A file that cannot be decoded (or is not a regular file, or is too
-// large) is the zero T and an error wrapping ErrCorrupt: the caller warns
-// and starts fresh.
-func Load[T any](path string) (T, error) {
-	var v T
-	b, err := readCapped(path, MaxFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return v, nil
-	}
-	if err != nil {
-		return v, err
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		var zero T
-		return zero, fmt.Errorf("state: %s: %w: %v", path, ErrCorrupt, err)
-	}
-	return v, nil
-}
-
-// Save encodes v as JSON into path atomically, creating the directory when
-// it is missing.
-func Save(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	return WriteFileAtomic(path, append(b, '\n'))
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same

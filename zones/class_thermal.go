@@ -21,17 +21,11 @@ type FS struct {
 	sys  string
 	rng  thermal.Range
 	read sysread.ReadFunc
-	// ignore, when set, leaves out zones (sensor "") and zone types it
-	// returns true for, before their temperature is read.
-	ignore func(source, chip, sensor string) bool
-}
-
-// WithIgnore returns a copy of fs that does not read the zones ignore
-// returns true for: asked with sensor "" before a zone is touched, and with
-// the zone's type before its temperature is read.
-func (fs FS) WithIgnore(ignore func(source, chip, sensor string) bool) FS {
-	fs.ignore = ignore
-	return fs
+	// req is the pipeline's request: its Ignore is asked with sensor ""
+	// before a zone is touched, and with the zone's type before its
+	// temperature is read; its Admit about every zone before it is read.
+	// Nil reads everything.
+	req *thermal.Request
 }
 
 // NewFS returns an FS reading the sysfs tree mounted at mountPoint (normally
@@ -44,13 +38,11 @@ func NewFS(mountPoint string, rng thermal.Range) (FS, error) {
 }
 
 // Name is the source label, thermal_zone.
-func (fs FS) Name() string { return thermal.SourceZone }
+func (fs FS) Name() string { return SourceName }
 
 // Read implements thermal.Source: Zones under the request's ignore rules.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
-	if req != nil {
-		fs.ignore = req.Ignore
-	}
+	fs.req = req
 	return fs.Zones(ctx)
 }
 
@@ -82,13 +74,16 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 	sort.Slice(zs, func(i, j int) bool { return zs[i].n < zs[j].n })
 	jobs := make([]gather.Job, 0, len(zs))
 	for _, z := range zs {
-		if fs.ignore != nil && fs.ignore(thermal.SourceZone, z.name, "") {
+		if fs.req.Ignores(SourceName, z.name, "") {
 			continue
 		}
 		dir := filepath.Join(classDir, z.name)
-		chip := thermal.Chip{Source: thermal.SourceZone, Name: z.name, Path: dir}
+		chip := thermal.Chip{Source: SourceName, Name: z.name, Path: dir}
 		if target, err := sysread.Readlink(dir, buf); err == nil {
 			chip.Device = sysdev.Resolve(classDir, target)
+		}
+		if !fs.req.Admits(&chip) {
+			continue
 		}
 		names, err := sysread.ReadDirNames(dir, buf)
 		if err != nil {
@@ -130,7 +125,7 @@ func (fs FS) coolingDevices(ctx context.Context, classDir string, entries []stri
 		return nil
 	}
 	sort.Slice(devs, func(i, j int) bool { return devs[i].n < devs[j].n })
-	aux := &thermal.Chip{Source: thermal.SourceZone, Name: "cooling_devices", Aux: true}
+	aux := &thermal.Chip{Source: SourceName, Name: "cooling_devices", Aux: true}
 	buf := make([]byte, 256)
 	for _, d := range devs {
 		if ctx.Err() != nil {
@@ -196,7 +191,7 @@ func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.
 	if t := sysread.Text(b); t != "" {
 		s.Name, s.Label = t, t
 	}
-	if fs.ignore != nil && fs.ignore(thermal.SourceZone, name, s.Name) {
+	if fs.req.Ignores(SourceName, name, s.Name) {
 		return s, false
 	}
 	v, err := sysread.ReadInt(fs.read, dir+"/temp", buf)
@@ -209,7 +204,7 @@ func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.
 		s.Err = err
 		return s, true
 	}
-	s.Milli = v
+	s.Value = v
 	for _, k := range tripIdx {
 		prefix := dir + "/trip_point_" + strconv.Itoa(k)
 		v, err := sysread.ReadInt(fs.read, prefix+"_temp", buf)

@@ -63,7 +63,7 @@ func TestZones(t *testing.T) {
 	}
 	acpi := z["thermal_zone0"]
 	s := acpi.Sensors[0]
-	if acpi.Source != thermal.SourceZone || acpi.Driver != "acpitz" || s.Name != "acpitz" || s.Milli != 27800 {
+	if acpi.Source != "thermal_zone" || acpi.Driver != "acpitz" || s.Name != "acpitz" || s.Value != 27800 {
 		t.Errorf("thermal_zone0 = %+v", acpi)
 	}
 	if s.Crit == nil || *s.Crit != 119000 || len(s.Trips) != 1 || s.Trips[0].Type != "critical" {

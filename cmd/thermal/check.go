@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+
 	"fmt"
+	"github.com/thermal-heartbeat/thermal"
 	"strconv"
 	"text/tabwriter"
 )
@@ -24,6 +26,7 @@ func check(args []string, e env) int {
 		return exitUsage
 	}
 	snap := collect(src, e.now, cfg, nil)
+	snap.Derive(nil)
 	for _, err := range snap.Errs {
 		fmt.Fprintf(e.stderr, "thermal check: %v\n", err)
 	}
@@ -41,12 +44,12 @@ func check(args []string, e env) int {
 	}
 	fmt.Fprintf(e.stdout, "%s: OK (%d rules%s, %d ignores, %d labels)\n\n", cfg.DisplayPath(), own, layered, len(cfg.Ignores), len(cfg.Labels))
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\t°C\tLEVEL\tTHRESHOLD\tFOR\tHYSTERESIS\tREPEAT\tFROM")
+	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\tNOW\tLEVEL\tTHRESHOLD\tFOR\tHYSTERESIS\tREPEAT\tFROM")
 	for _, chip := range snap.Chips {
 		for _, s := range chip.Sensors {
 			now := "-"
 			if s.Err == nil {
-				now = strconv.FormatFloat(s.Celsius(), 'f', -1, 64)
+				now = s.Format()
 			}
 			ts := s.Thresholds
 			if len(ts) == 0 {
@@ -58,7 +61,7 @@ func check(args []string, e env) int {
 			}
 			for _, t := range ts {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", chip.Source, chip.Name, s.Name, now, t.Level,
-					strconv.FormatFloat(t.Celsius, 'f', -1, 64), t.For, strconv.FormatFloat(t.Hysteresis, 'f', -1, 64), t.Repeat, t.Origin.String())
+					thresholdText(t), t.For, hysteresisText(t), t.Repeat, t.Origin.String())
 			}
 		}
 	}
@@ -67,4 +70,26 @@ func check(args []string, e env) int {
 		return exitFail // the file is valid, but not every source could be read
 	}
 	return exitOK
+}
+
+// thresholdText says when a threshold fires, in its sensor's unit: a
+// temperature above so many °C, a fan once it has failed, a chip while it
+// throttles.
+func thresholdText(t thermal.Threshold) string {
+	switch t.Kind {
+	case thermal.KindFan:
+		return "failed"
+	case thermal.KindThrottle:
+		return "throttling"
+	}
+	return strconv.FormatFloat(t.Celsius, 'f', -1, 64) + " °C"
+}
+
+// hysteresisText is a temperature threshold's hysteresis; other kinds have
+// none.
+func hysteresisText(t thermal.Threshold) string {
+	if t.Kind != thermal.KindTemperature {
+		return "-"
+	}
+	return strconv.FormatFloat(t.Hysteresis, 'f', -1, 64) + " °C"
 }

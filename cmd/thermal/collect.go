@@ -8,12 +8,8 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
-	"github.com/thermal-heartbeat/thermal/cpu"
-	"github.com/thermal-heartbeat/thermal/hwmon"
-	"github.com/thermal-heartbeat/thermal/nvme"
-	"github.com/thermal-heartbeat/thermal/nvml"
 	"github.com/thermal-heartbeat/thermal/pipeline"
-	"github.com/thermal-heartbeat/thermal/zones"
+	_ "github.com/thermal-heartbeat/thermal/sources" // every source, registered
 )
 
 // sourceFlags are the flags shared by every command that reads sensors.
@@ -89,27 +85,13 @@ func parseFlags(fs *flag.FlagSet, src *sourceFlags, args []string, e env) bool {
 // was asked to (the command then exits 0).
 func helpRequested(fs *flag.FlagSet, e env) bool { return fs.Output() == e.stdout }
 
-// collect reads every source under one deadline, with the configuration
-// applied. cache (may be nil) keeps what the sources learn between beats.
+// collect reads every registered source under one deadline, with the
+// configuration applied. cache (may be nil) keeps what the sources learn
+// between beats. The snapshot is not derived yet (Snapshot.Derive): a beat
+// does that with its history.
 func collect(s sourceFlags, now func() time.Time, cfg *config.Config, cache thermal.Cache) *pipeline.Snapshot {
-	p := pipeline.Pipeline{Config: cfg, Timeout: s.timeout, Cache: cache, Now: now, LMSensors: cfg.LMSensors.Resolve(s.sysfs)}
-	if fs, err := zones.NewFS(s.sysfs, thermal.DefaultRange); err == nil {
-		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
-	}
-	if fs, err := nvme.NewFS(s.sysfs, s.dev, thermal.DefaultRange); err == nil {
-		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
-	}
-	if fs, err := cpu.NewFS(s.sysfs, cfg.CPUPerCore); err == nil {
-		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
-	}
-	if fs, err := nvml.NewFS(s.sysfs, thermal.DefaultRange); err == nil {
-		p.Sources = append(p.Sources, pipeline.Source{Source: fs})
-	}
-	if fs, err := hwmon.NewFS(s.sysfs, thermal.DefaultRange); err == nil {
-		// The kernel's nvme chip of a controller read through the ioctl is
-		// left alone: hwmon runs once nvme has settled which it reads.
-		p.Sources = append(p.Sources, pipeline.Source{Source: fs, After: []string{thermal.SourceNVMe}})
-	}
+	p := pipeline.Pipeline{Config: cfg, Timeout: s.timeout, Cache: cache, Now: now,
+		Env: thermal.Env{Sysfs: s.sysfs, Dev: s.dev, Range: thermal.DefaultRange}}
 	snap := p.Collect()
 	if st, err := os.Stat(s.sysfs); err != nil || !st.IsDir() {
 		if err == nil {

@@ -138,7 +138,7 @@ func compareWithSensors(t *testing.T, root, conf string) {
 			reported := map[string]float64{} // chip \x00 sensor -> °C, hwmon and nvme sources
 			for _, m := range parseExposition(t, text)["node_thermal_celsius"].GetMetric() {
 				l := labelsOf(m)
-				if l["source"] == thermal.SourceHwmon || l["source"] == thermal.SourceNVMe {
+				if l["source"] == "hwmon" || l["source"] == "nvme" {
 					reported[l["chip"]+"\x00"+l["sensor"]] = m.GetGauge().GetValue()
 				}
 			}
@@ -154,7 +154,7 @@ func compareWithSensors(t *testing.T, root, conf string) {
 			// is ours, lm-sensors lists the name again.
 			ours := map[string][]probeChip{}
 			for _, c := range inv {
-				if c.Source == thermal.SourceHwmon || c.Source == thermal.SourceNVMe {
+				if c.Source == "hwmon" || c.Source == "nvme" {
 					base := dupSuffix.ReplaceAllString(c.Chip, "")
 					ours[base] = append(ours[base], c)
 				}

@@ -41,6 +41,7 @@ func probe(args []string, e env) int {
 		return exitUsage
 	}
 	snap := collect(src, e.now, cfg, nil)
+	snap.Derive(nil)
 	for _, err := range snap.Errs {
 		fmt.Fprintf(e.stderr, "thermal probe: %v\n", err)
 	}
@@ -196,20 +197,25 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 			switch {
 			case s.Err != nil:
 				ps.Error = s.Err.Error()
-			case s.Kind == thermal.KindThrottle && strings.HasSuffix(s.Attr, "_throttle_count"):
-				v := s.Milli
-				ps.Events, ps.Kind = &v, s.Kind
+			case s.Kind == thermal.KindThrottleCount:
+				v := s.Value
+				ps.Events = &v
 			case s.Kind == thermal.KindThrottle:
-				ps.Throttling, ps.Kind = s.Milli > 0, s.Kind
-			case s.IsFan():
-				v := s.Milli
+				ps.Throttling = s.Value > 0
+			case s.Kind == thermal.KindFan:
+				v := s.Value
 				ps.RPM = &v
 			default:
 				v := s.Celsius()
 				ps.Celsius = &v
 			}
-			if s.IsFan() {
-				ps.Kind, ps.MinRPM, ps.TargetRPM, ps.Failed = s.Kind, s.FanMin, s.FanTarget, s.Failed
+			switch s.Kind {
+			case thermal.KindFan:
+				ps.Kind, ps.MinRPM, ps.TargetRPM, ps.Failed = string(s.Kind), s.FanMin, s.FanTarget, s.Failed
+			case thermal.KindThrottle, thermal.KindThrottleCount:
+				if s.Err == nil {
+					ps.Kind = string(s.Kind.RuleKind())
+				}
 			}
 			for _, l := range s.Limits {
 				ps.Limits = append(ps.Limits, probeLimit{l.Name, thermal.Celsius(l.Milli)})
@@ -218,7 +224,7 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
 			}
 			for _, t := range s.Thresholds {
-				ps.Thresholds = append(ps.Thresholds, probeThreshold{Kind: t.Kind, Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin.String(),
+				ps.Thresholds = append(ps.Thresholds, probeThreshold{Kind: string(t.Kind), Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin.String(),
 					For: t.For.String(), Hysteresis: t.Hysteresis, Repeat: t.Repeat.String()})
 			}
 			pc.Sensors = append(pc.Sensors, ps)

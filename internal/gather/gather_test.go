@@ -14,11 +14,11 @@ func TestRunReturnsWhatArrivedWhenAReadHangs(t *testing.T) {
 	defer close(hang)
 	jobs := []Job{
 		{Chip: thermal.Chip{Name: "fast"}, Expect: 2, Read: func(add func(thermal.Sensor)) {
-			add(thermal.Sensor{Name: "a", Milli: 1000})
+			add(thermal.Sensor{Name: "a", Value: 1000})
 			add(thermal.Sensor{Name: "b", Err: thermal.ErrFault})
 		}},
 		{Chip: thermal.Chip{Name: "stuck", Path: "/sys/class/hwmon/hwmon9"}, Expect: 3, Read: func(add func(thermal.Sensor)) {
-			add(thermal.Sensor{Name: "first", Milli: 2000})
+			add(thermal.Sensor{Name: "first", Value: 2000})
 			<-hang // a read that never returns
 			add(thermal.Sensor{Name: "late"})
 		}},
@@ -27,7 +27,7 @@ func TestRunReturnsWhatArrivedWhenAReadHangs(t *testing.T) {
 	// Stuck chip first: the chips queued behind it must still be read.
 	jobs[0], jobs[1] = jobs[1], jobs[0]
 	jobs = append(jobs, Job{Chip: thermal.Chip{Name: "after"}, Expect: 1, Read: func(add func(thermal.Sensor)) {
-		add(thermal.Sensor{Name: "late but fine", Milli: 3000})
+		add(thermal.Sensor{Name: "late but fine", Value: 3000})
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*Stall)
 	defer cancel()

@@ -1,0 +1,13 @@
+// Package sources links every source into the program: importing it (for
+// its side effect) registers hwmon, nvme, thermal zones, NVML and the CPU
+// throttle counters with thermal.Register, the way node_exporter links its
+// collectors. A new source is one package and one line here.
+package sources
+
+import (
+	_ "github.com/thermal-heartbeat/thermal/cpu"   // cpu: thermal throttle counters
+	_ "github.com/thermal-heartbeat/thermal/hwmon" // hwmon: /sys/class/hwmon
+	_ "github.com/thermal-heartbeat/thermal/nvme"  // nvme: SMART log over the admin ioctl
+	_ "github.com/thermal-heartbeat/thermal/nvml"  // nvml: NVIDIA GPUs
+	_ "github.com/thermal-heartbeat/thermal/zones" // thermal_zone: /sys/class/thermal
+)
