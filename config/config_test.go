@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
+	_ "github.com/thermal-heartbeat/thermal/sources" // the built-in rules and hardware limits are the sources'
 )
 
 func TestDefaults(t *testing.T) {
@@ -38,7 +39,7 @@ func TestDefaults(t *testing.T) {
 		{thermal.Chip{Source: "hwmon", Name: "tmp102-i2c-0-49"}, thermal.Sensor{Name: "temp1", Attr: "temp1", Max: milli(0)}, ""},
 	} {
 		var got string
-		for i, th := range c.Thresholds(tc.chip, tc.sensor, tc.sensor.Name) {
+		for i, th := range thresholds(c, tc.chip, tc.sensor, tc.sensor.Name) {
 			if i > 0 {
 				got += ","
 			}
@@ -93,7 +94,7 @@ environment = "production"
 		t.Errorf("slug = %q", got)
 	}
 	// A rule matches the renamed sensor too.
-	th := c.Thresholds(thermal.Chip{Source: "hwmon", Name: "nct6798-isa-0290"}, thermal.Sensor{Name: "Motherboard"}, "SYSTIN")
+	th := thresholds(c, thermal.Chip{Source: "hwmon", Name: "nct6798-isa-0290"}, thermal.Sensor{Name: "Motherboard"}, "SYSTIN")
 	if len(th) != 2 || th[0].Origin.String() != "rule 1 ("+c.DisplayPath()+":2)" {
 		t.Errorf("thresholds %+v", th)
 	}
@@ -201,6 +202,9 @@ func TestBuiltinMatchesDefaultsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i := range parsed.Rules {
+		parsed.Rules[i].Line = 0 // the file's layout, not the rule
+	}
 	if got := builtin(); !reflect.DeepEqual(got, parsed) {
 		t.Errorf("builtin() = %+v\nParse(defaults.toml) = %+v", got, parsed)
 	}
@@ -216,19 +220,34 @@ func TestUserRulesLayerOverTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := c.Thresholds(nvme, composite, "Composite")
+	th := thresholds(c, nvme, composite, "Composite")
 	if len(th) != 2 || th[0].Celsius != 70 || th[0].Origin.String() != "built-in rule 5" {
 		t.Errorf("NVMe thresholds under a user file: %+v", th)
 	}
 	other := thermal.Chip{Source: "nvme", Name: "nvme-pci-0200"}
-	if th := c.Thresholds(other, composite, "Composite"); th[0].Celsius != 50 || !strings.HasSuffix(th[0].Origin.String(), "my.toml:5)") {
+	if th := thresholds(c, other, composite, "Composite"); th[0].Celsius != 50 || !strings.HasSuffix(th[0].Origin.String(), "my.toml:5)") {
 		t.Errorf("the user's rule does not come first: %+v", th)
 	}
 	c, err = Parse("my.toml", []byte("defaults = false\n\n[[rule]]\nchip = \"nct*\"\nwarning = 60.0\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if th := c.Thresholds(nvme, composite, "Composite"); len(th) != 2 || th[0].Celsius != 81.85 {
+	if th := thresholds(c, nvme, composite, "Composite"); len(th) != 2 || th[0].Celsius != 81.85 {
 		t.Errorf("defaults = false: %+v, want the drive's own limits", th)
 	}
+}
+
+// thresholds is what the pipeline sets: the configuration's thresholds
+// over the hardware limits as the chip's source names them.
+func thresholds(c *Config, chip thermal.Chip, s thermal.Sensor, kernelName string) []Threshold {
+	limits := thermal.HardwareThresholds
+	if reg, ok := thermal.Lookup(chip.Source); ok {
+		if src, err := reg.New(thermal.Env{Sysfs: "/nonexistent", Dev: "/nonexistent"}); err == nil {
+			if l, ok := src.(thermal.Limiter); ok {
+				limits = l.HardwareThresholds
+			}
+		}
+	}
+	warn, crit := limits(&chip, &s)
+	return c.AppendThresholds(nil, &chip, &s, kernelName, warn, crit)
 }

@@ -122,7 +122,7 @@ func TestInventorySettlesWithSkippedAndBrokenChips(t *testing.T) {
 	root := fixtureRoot(t, "intel-server.tree")
 	os.Remove(filepath.Join(root, "devices/platform/coretemp.1/hwmon/hwmon3/name"))
 	fs, _ := countingFS(t, root)
-	fs = fs.WithAdmit(func(c *thermal.Chip) bool { return c.Driver != "nvme" })
+	fs.req = &thermal.Request{Admit: func(c *thermal.Chip) bool { return c.Driver != "nvme" }}
 	_, inv, err := fs.ChipsCached(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ chip "coretemp-isa-*" "k10temp-*"
 		t.Fatal(err)
 	}
 	milli := func(v int64) *int64 { return &v }
-	chip := thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000", Errors: 1, Sensors: []thermal.Sensor{
+	chip := thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000", Bus: "isa", Errors: 1, Sensors: []thermal.Sensor{
 		{Name: "Package id 0", Attr: "temp1", Value: 45000},
 		{Name: "Core 0", Attr: "temp2", Value: 40000, Max: milli(50000)},
 		{Name: "Core 1", Attr: "temp3", Err: thermal.ErrFault},
@@ -112,7 +112,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		chip := thermal.Chip{Source: "hwmon", Name: "x-isa-0000", Sensors: []thermal.Sensor{{Name: "a", Attr: "temp1", Value: 1000}, {Name: "b", Attr: "temp2", Value: 2000}}}
+		chip := thermal.Chip{Source: "hwmon", Name: "x-isa-0000", Bus: "isa", Sensors: []thermal.Sensor{{Name: "a", Attr: "temp1", Value: 1000}, {Name: "b", Attr: "temp2", Value: 2000}}}
 		c.Resolve(t.TempDir()).Apply(&chip, thermal.DefaultRange)
 	})
 }

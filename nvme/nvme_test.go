@@ -231,7 +231,7 @@ func TestSleepingControllerIsNotWoken(t *testing.T) {
 func TestIgnoredControllerIsNotSentACommand(t *testing.T) {
 	var n int
 	fs, ctrls := qemuFS(t, nil, &n)
-	fs = fs.WithIgnore(func(source, chip, sensor string) bool { return chip == "nvme-pci-0010" && sensor == "" })
+	fs.req = &thermal.Request{Ignore: func(source, chip, sensor string) bool { return chip == "nvme-pci-0010" && sensor == "" }}
 	res := fs.ReadControllers(context.Background(), ctrls, nil)
 	if n != 0 || len(res.Chips) != 0 {
 		t.Errorf("ignored controller: %d commands, result %+v", n, res)

@@ -127,7 +127,7 @@ func (p *Pipeline) Collect() *Snapshot {
 		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
 	})
 	twins(chips, r.byName)
-	snap.Chips = Apply(p.Config, p.LMSensors, chips, r.byName)
+	snap.Chips = Apply(p.Config, p.LMSensors, r.byName, chips)
 	return snap
 }
 
@@ -285,7 +285,7 @@ func twins(chips []thermal.Chip, byName map[string]thermal.Source) {
 // catches the rest), renames sensors with a [[label]], and sets every
 // remaining sensor's thresholds. sources (by name) say which hardware
 // limits are default thresholds (thermal.Limiter).
-func Apply(cfg *config.Config, lm *lmsensors.Config, chips []thermal.Chip, sources map[string]thermal.Source) []thermal.Chip {
+func Apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.Source, chips []thermal.Chip) []thermal.Chip {
 	n := 0
 	for _, c := range chips {
 		n += len(c.Sensors)

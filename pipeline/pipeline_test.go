@@ -15,6 +15,7 @@ import (
 	"github.com/thermal-heartbeat/thermal/hwmon"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
+	_ "github.com/thermal-heartbeat/thermal/nvme"
 	"github.com/thermal-heartbeat/thermal/zones"
 )
 
@@ -46,6 +47,55 @@ func (f *fake) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, 
 }
 
 func milli(v int64) *int64 { return &v }
+
+// knowing is a fake that knows what a real source knows (its claims,
+// adoption, limits and twins), taken from that source: the pipeline is
+// tested on the mechanism, the sources on their knowledge.
+type knowing struct {
+	*fake
+	real thermal.Source
+}
+
+func (k knowing) Claims(c *thermal.Chip) bool {
+	cl, ok := k.real.(thermal.Claimer)
+	return ok && cl.Claims(c)
+}
+
+func (k knowing) Adopt(c *thermal.Chip, y thermal.Chip) {
+	if a, ok := k.real.(thermal.Adopter); ok {
+		a.Adopt(c, y)
+		return
+	}
+	thermal.MergeYielded(c, y)
+}
+
+func (k knowing) HardwareThresholds(c *thermal.Chip, s *thermal.Sensor) (warn, crit thermal.Threshold) {
+	if l, ok := k.real.(thermal.Limiter); ok {
+		return l.HardwareThresholds(c, s)
+	}
+	return thermal.HardwareThresholds(c, s)
+}
+
+func (k knowing) TwinKey(c *thermal.Chip) string {
+	if o, ok := k.real.(thermal.TwinOwner); ok {
+		return o.TwinKey(c)
+	}
+	return ""
+}
+
+// like gives f the knowledge of the registered source of its name.
+func like(t *testing.T, f *fake) knowing {
+	t.Helper()
+	reg, ok := thermal.Lookup(f.name)
+	if !ok {
+		t.Fatalf("no source %q registered", f.name)
+	}
+	real, err := reg.New(thermal.Env{Sysfs: t.TempDir(), Dev: t.TempDir(), Range: thermal.DefaultRange})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return knowing{f, real}
+}
 
 func collect(t *testing.T, timeout time.Duration, sources ...Source) *Snapshot {
 	t.Helper()
@@ -80,7 +130,7 @@ func TestOwnershipOfNVMeControllers(t *testing.T) {
 		{Source: "hwmon", Driver: "nvme", Name: "nvme-pci-0200", Sensors: []thermal.Sensor{composite}},
 		{Source: "hwmon", Driver: "coretemp", Name: "coretemp-isa-0000", Sensors: []thermal.Sensor{{Name: "Core 0", Value: 50000}}},
 	}}
-	s := collect(t, time.Second, Source{Source: nvme}, Source{Source: hwmon, After: []string{"nvme"}})
+	s := collect(t, time.Second, Source{Source: like(t, nvme)}, Source{Source: hwmon, After: []string{"nvme"}})
 	if hwmon.offered["nvme-pci-0100"] {
 		t.Error("the kernel's chip of a controller read through the ioctl was admitted (it would send admin commands)")
 	}
@@ -106,7 +156,7 @@ func TestZoneTwinHasNoHardwareThresholds(t *testing.T) {
 		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "acpitz", Value: 30000, Crit: milli(119000)}}}}}
 	hwmon := &fake{name: "hwmon", chips: []thermal.Chip{{Source: "hwmon", Name: "acpitz-acpi-0", Driver: "acpitz",
 		Device: "/sys/devices/virtual/thermal/thermal_zone0", Sensors: []thermal.Sensor{{Name: "temp1", Attr: "temp1", Value: 30000, Crit: milli(119000)}}}}}
-	s := collect(t, time.Second, Source{Source: zones}, Source{Source: hwmon})
+	s := collect(t, time.Second, Source{Source: like(t, zones)}, Source{Source: hwmon})
 	z, h := chip(s, "thermal_zone", "thermal_zone0"), chip(s, "hwmon", "acpitz-acpi-0")
 	if len(z.Sensors[0].Thresholds) != 1 || len(h.Sensors[0].Thresholds) != 0 || h.Twin != "thermal_zone/thermal_zone0" {
 		t.Errorf("zone thresholds %+v, twin thresholds %+v (twin %q)", z.Sensors[0].Thresholds, h.Sensors[0].Thresholds, h.Twin)
@@ -115,7 +165,7 @@ func TestZoneTwinHasNoHardwareThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Pipeline{Sources: []Source{{Source: zones}, {Source: hwmon}}, Config: cfg, Timeout: time.Second}
+	p := Pipeline{Sources: []Source{{Source: like(t, zones)}, {Source: hwmon}}, Config: cfg, Timeout: time.Second}
 	s = p.Collect()
 	if h := chip(s, "hwmon", "acpitz-acpi-0"); len(h.Sensors[0].Thresholds) != 1 || h.Sensors[0].Thresholds[0].Celsius != 90 {
 		t.Errorf("an explicit rule does not apply to the twin: %+v", h.Sensors[0].Thresholds)
@@ -162,7 +212,7 @@ as = "Board"
 	if err != nil {
 		t.Fatal(err)
 	}
-	chips := Apply(cfg, nil, []thermal.Chip{{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 1, Sensors: []thermal.Sensor{
+	chips := Apply(cfg, nil, nil, []thermal.Chip{{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 1, Sensors: []thermal.Sensor{
 		{Name: "SYSTIN", Attr: "temp1", Value: 30000},
 		{Name: "CPUTIN", Attr: "temp2", Value: 40000},
 		{Name: "AUXTIN0", Attr: "temp3", Err: thermal.ErrOutOfRange},
@@ -217,7 +267,7 @@ func FuzzLabelsStayUnique(f *testing.F) {
 		if err != nil {
 			return
 		}
-		chips := Apply(cfg, nil, []thermal.Chip{{Source: "hwmon", Name: "c", Sensors: []thermal.Sensor{
+		chips := Apply(cfg, nil, nil, []thermal.Chip{{Source: "hwmon", Name: "c", Sensors: []thermal.Sensor{
 			{Name: s1, Attr: "temp1"}, {Name: s2, Attr: "temp2"}, {Name: s1, Attr: "temp3"}}}})
 		seen := map[string]bool{}
 		for _, s := range chips[0].Sensors {

@@ -42,11 +42,14 @@ func TestFixturesMatchRegistry(t *testing.T) {
 				Sources: []pipeline.Source{{Source: z}, {Source: n}, {Source: h, After: []string{"nvme"}}}}
 			snap := p.Collect()
 			all := map[alert.Key]bool{}
-			for _, r := range snap.Readings() {
+			for _, r := range alert.Readings(snap.Chips) {
 				all[r.Key] = true
 			}
 			for _, firing := range []map[alert.Key]bool{nil, all} {
-				b := snap.Beat(firing)
+				b := report.Beat{Time: snap.Time, Chips: snap.Chips}
+				if firing != nil {
+					b.Firing = func(id thermal.SensorID, level thermal.Level) bool { return firing[alert.Key{SensorID: id, Level: level}] }
+				}
 				b.Durations = map[string]time.Duration{"hwmon": time.Millisecond}
 				var fast, ref bytes.Buffer
 				if err := report.Write(&fast, b); err != nil {

@@ -1,8 +1,6 @@
 package state
 
 import (
-	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"

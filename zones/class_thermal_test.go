@@ -90,9 +90,9 @@ func TestIgnoredZonesAreNotRead(t *testing.T) {
 		}
 		return sysread.ReadFile(path, buf)
 	}
-	fs = fs.WithIgnore(func(source, chip, sensor string) bool {
+	fs.req = &thermal.Request{Ignore: func(source, chip, sensor string) bool {
 		return chip == "thermal_zone1" && sensor == "" || sensor == "iwlwifi_1"
-	})
+	}}
 	z := zonesOf(t, fs)
 	if _, ok := z["thermal_zone1"]; ok {
 		t.Error("ignored zone reported")

@@ -34,7 +34,7 @@ func BenchmarkBeat(b *testing.B) {
 				c = cache
 			}
 			snap := collect(src, time.Now, cfg, c)
-			if err := report.Write(io.Discard, snap.Beat(nil)); err != nil {
+			if err := report.Write(io.Discard, report.Beat{Time: snap.Time, Chips: snap.Chips, Durations: snap.Durations}); err != nil {
 				b.Fatal(err)
 			}
 			if err := cache.Flush(); err != nil {

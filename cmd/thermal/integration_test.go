@@ -26,7 +26,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/oracle"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/internal/testenv"
