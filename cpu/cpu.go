@@ -25,7 +25,6 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
-
 // FS reads the counters under a sysfs tree.
 type FS struct {
 	sys     string

@@ -48,7 +48,9 @@ func TestFixturesMatchRegistry(t *testing.T) {
 			for _, firing := range []map[alert.Key]bool{nil, all} {
 				b := report.Beat{Time: snap.Time, Chips: snap.Chips}
 				if firing != nil {
-					b.Firing = func(id thermal.SensorID, level thermal.Level) bool { return firing[alert.Key{SensorID: id, Level: level}] }
+					b.Firing = func(id thermal.SensorID, level thermal.Level) bool {
+						return firing[alert.Key{SensorID: id, Level: level}]
+					}
 				}
 				b.Durations = map[string]time.Duration{"hwmon": time.Millisecond}
 				var fast, ref bytes.Buffer
