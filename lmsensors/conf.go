@@ -100,20 +100,35 @@ func Parse(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
+// confParser carries the parse of one file: the file's name, the line the
+// statement being parsed starts on, and the chip statement that label,
+// ignore, compute and set statements belong to.
+type confParser struct {
+	c     *Config
+	name  string
+	start int
+	cur   *Chip
+}
+
+// fail returns an error at the start of the current statement
+// ("name:line: …").
+func (p *confParser) fail(format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s", p.name, p.start, fmt.Sprintf(format, args...))
+}
+
+// parse adds one file's statements to c, joining continuation lines (ending
+// in \) into one statement; name is used in errors.
 func (c *Config) parse(name string, data []byte) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var cur *Chip
-	line, start := 0, 0
+	p := &confParser{c: c, name: name}
+	line := 0
 	var stmt strings.Builder
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%s:%d: %s", name, start, fmt.Sprintf(format, args...))
-	}
 	for sc.Scan() {
 		line++
 		text := sc.Text()
 		if stmt.Len() == 0 {
-			start = line
+			p.start = line
 		}
 		if strings.HasSuffix(text, "\\") { // a continuation line
 			stmt.WriteString(strings.TrimSuffix(text, "\\"))
@@ -124,85 +139,118 @@ func (c *Config) parse(name string, data []byte) error {
 		toks, err := lex(stmt.String())
 		stmt.Reset()
 		if err != nil {
-			return fail("%v", err)
+			return p.fail("%v", err)
 		}
-		if len(toks) == 0 {
-			continue
-		}
-		kw, args := toks[0], toks[1:]
-		if kw.kind != tName {
-			return fail("a statement starts with a keyword (chip, label, ignore, compute, set, bus), not %q", kw.text)
-		}
-		switch kw.text {
-		case "bus":
-			if len(args) < 2 || args[0].kind != tString || args[1].kind != tString {
-				return fail(`bus takes "i2c-N" "adapter name"`)
-			}
-			c.Buses = append(c.Buses, Bus{Name: args[0].text, Adapter: args[1].text, File: name, Line: start})
-		case "chip":
-			if len(args) == 0 {
-				return fail("chip takes one or more quoted chip names")
-			}
-			ch := Chip{Labels: map[string]string{}, Ignores: map[string]bool{}, Computes: map[string]Expr{}, File: name, Line: start}
-			for _, a := range args {
-				if a.kind != tString {
-					return fail("chip names are quoted: %q", a.text)
-				}
-				ch.Patterns = append(ch.Patterns, a.text)
-			}
-			c.Chips = append(c.Chips, ch)
-			cur = &c.Chips[len(c.Chips)-1]
-		case "label", "ignore", "compute", "set":
-			if cur == nil {
-				return fail("%s before any chip statement", kw.text)
-			}
-			if len(args) == 0 || args[0].kind != tName {
-				return fail("%s takes a feature name (temp1, in0, fan1)", kw.text)
-			}
-			feature := args[0].text
-			switch kw.text {
-			case "label":
-				if len(args) != 2 || args[1].kind != tString {
-					return fail(`label takes a feature and a quoted label: label %s "CPU"`, feature)
-				}
-				cur.Labels[feature] = args[1].text
-			case "ignore":
-				if len(args) != 1 {
-					return fail("ignore takes one feature")
-				}
-				cur.Ignores[feature] = true
-			case "compute":
-				// compute FEATURE from-raw , to-raw: thermal reads, so only
-				// the first expression matters; both must parse.
-				rest := args[1:]
-				comma := -1
-				for i, t := range rest {
-					if t.kind == tOp && t.text == "," {
-						comma = i
-						break
-					}
-				}
-				if comma < 1 || comma == len(rest)-1 {
-					return fail("compute takes two expressions separated by a comma: compute %s @*2, @/2", feature)
-				}
-				from, err := parseExpr(rest[:comma])
-				if err != nil {
-					return fail("compute %s: %v", feature, err)
-				}
-				if _, err := parseExpr(rest[comma+1:]); err != nil {
-					return fail("compute %s: %v", feature, err)
-				}
-				cur.Computes[feature] = from
-			case "set":
-				if _, err := parseExpr(args[1:]); err != nil {
-					return fail("set %s: %v", feature, err)
-				}
-			}
-		default:
-			return fail("unknown statement %q (want chip, label, ignore, compute, set or bus)", kw.text)
+		if err := p.statement(toks); err != nil {
+			return err
 		}
 	}
 	return sc.Err()
+}
+
+// statement applies one lexed statement; an empty one (a blank or comment
+// line) is nothing.
+func (p *confParser) statement(toks []token) error {
+	if len(toks) == 0 {
+		return nil
+	}
+	kw, args := toks[0], toks[1:]
+	if kw.kind != tName {
+		return p.fail("a statement starts with a keyword (chip, label, ignore, compute, set, bus), not %q", kw.text)
+	}
+	switch kw.text {
+	case "bus":
+		return p.bus(args)
+	case "chip":
+		return p.chip(args)
+	case "label", "ignore", "compute", "set":
+		return p.feature(kw.text, args)
+	default:
+		return p.fail("unknown statement %q (want chip, label, ignore, compute, set or bus)", kw.text)
+	}
+}
+
+// bus adds a `bus "i2c-N" "adapter name"` statement.
+func (p *confParser) bus(args []token) error {
+	if len(args) < 2 || args[0].kind != tString || args[1].kind != tString {
+		return p.fail(`bus takes "i2c-N" "adapter name"`)
+	}
+	p.c.Buses = append(p.c.Buses, Bus{Name: args[0].text, Adapter: args[1].text, File: p.name, Line: p.start})
+	return nil
+}
+
+// chip adds a chip statement and makes it the one that the statements after
+// it belong to.
+func (p *confParser) chip(args []token) error {
+	if len(args) == 0 {
+		return p.fail("chip takes one or more quoted chip names")
+	}
+	ch := Chip{Labels: map[string]string{}, Ignores: map[string]bool{}, Computes: map[string]Expr{}, File: p.name, Line: p.start}
+	for _, a := range args {
+		if a.kind != tString {
+			return p.fail("chip names are quoted: %q", a.text)
+		}
+		ch.Patterns = append(ch.Patterns, a.text)
+	}
+	p.c.Chips = append(p.c.Chips, ch)
+	p.cur = &p.c.Chips[len(p.c.Chips)-1]
+	return nil
+}
+
+// feature applies a label, ignore, compute or set statement (keyword kw) to
+// the current chip statement; set is checked and otherwise left alone.
+func (p *confParser) feature(kw string, args []token) error {
+	if p.cur == nil {
+		return p.fail("%s before any chip statement", kw)
+	}
+	if len(args) == 0 || args[0].kind != tName {
+		return p.fail("%s takes a feature name (temp1, in0, fan1)", kw)
+	}
+	feature := args[0].text
+	switch kw {
+	case "label":
+		if len(args) != 2 || args[1].kind != tString {
+			return p.fail(`label takes a feature and a quoted label: label %s "CPU"`, feature)
+		}
+		p.cur.Labels[feature] = args[1].text
+	case "ignore":
+		if len(args) != 1 {
+			return p.fail("ignore takes one feature")
+		}
+		p.cur.Ignores[feature] = true
+	case "compute":
+		return p.compute(feature, args[1:])
+	case "set":
+		if _, err := parseExpr(args[1:]); err != nil {
+			return p.fail("set %s: %v", feature, err)
+		}
+	}
+	return nil
+}
+
+// compute applies `compute FEATURE from-raw , to-raw` (rest is what follows
+// FEATURE): thermal reads, so only the first expression matters; both must
+// parse.
+func (p *confParser) compute(feature string, rest []token) error {
+	comma := -1
+	for i, t := range rest {
+		if t.kind == tOp && t.text == "," {
+			comma = i
+			break
+		}
+	}
+	if comma < 1 || comma == len(rest)-1 {
+		return p.fail("compute takes two expressions separated by a comma: compute %s @*2, @/2", feature)
+	}
+	from, err := parseExpr(rest[:comma])
+	if err != nil {
+		return p.fail("compute %s: %v", feature, err)
+	}
+	if _, err := parseExpr(rest[comma+1:]); err != nil {
+		return p.fail("compute %s: %v", feature, err)
+	}
+	p.cur.Computes[feature] = from
+	return nil
 }
 
 // Token kinds.
