@@ -97,7 +97,7 @@ func TestIntegrationMonitoringPipeline(t *testing.T) {
 
 	var targets []string
 	for _, dir := range []string{hostA, hostB, hostC} {
-		addr := freeAddr(t)
+		addr := testenv.FreeAddr(t)
 		start(t, "prometheus-node-exporter", "--web.listen-address="+addr, "--collector.disable-defaults",
 			"--collector.textfile", "--collector.textfile.directory="+dir)
 		waitHTTP(t, "http://"+addr+"/metrics")
@@ -105,7 +105,7 @@ func TestIntegrationMonitoringPipeline(t *testing.T) {
 	}
 	hosts := map[string]string{"a": targets[0], "b": targets[1], "c": targets[2]}
 
-	amAddr := freeAddr(t)
+	amAddr := testenv.FreeAddr(t)
 	start(t, "prometheus-alertmanager", "--config.file=alertmanager/alertmanager.yml", "--storage.path="+filepath.Join(work, "am"),
 		"--web.listen-address="+amAddr, "--cluster.listen-address=")
 	waitHTTP(t, "http://"+amAddr+"/-/ready")
@@ -131,13 +131,13 @@ alerting:
     - static_configs:
         - targets: [%q]
 %s`, filepath.Join(work, "rules.yml"), amAddr, scrape)), 0o644)
-	promAddr := freeAddr(t)
+	promAddr := testenv.FreeAddr(t)
 	start(t, "prometheus", "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(work, "tsdb"), "--web.listen-address="+promAddr)
 	waitHTTP(t, "http://"+promAddr+"/-/ready")
 
 	vmCfg := filepath.Join(work, "vm-scrape.yml")
 	os.WriteFile(vmCfg, []byte(scrape), 0o644)
-	vmAddr := freeAddr(t)
+	vmAddr := testenv.FreeAddr(t)
 	start(t, "victoria-metrics", "-promscrape.config="+vmCfg, "-storageDataPath="+filepath.Join(work, "vm"),
 		"-httpListenAddr="+vmAddr, "-search.latencyOffset=1s", "-search.disableCache")
 	waitHTTP(t, "http://"+vmAddr+"/health")
@@ -280,16 +280,6 @@ func parseFloat(s string) (float64, error) {
 	var f float64
 	_, err := fmt.Sscan(s, &f)
 	return f, err
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // start runs a server for the length of the test, in its own process group.

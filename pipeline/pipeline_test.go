@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -279,30 +278,3 @@ func FuzzLabelsStayUnique(f *testing.F) {
 	})
 }
 
-// Sources know nothing of one another: none imports another, so that a new
-// source plugs in without touching the others.
-func TestSourcesImportNoOtherSource(t *testing.T) {
-	sources := []string{"hwmon", "nvme", "zones"}
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", "../hwmon", "../nvme", "../zones").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		pkg, imports, ok := strings.Cut(line, ": ")
-		if !ok {
-			continue
-		}
-		for _, s := range sources {
-			if !strings.HasSuffix(pkg, "/thermal/"+s) {
-				continue
-			}
-			for _, imp := range strings.Fields(imports) {
-				for _, other := range sources {
-					if other != s && strings.HasSuffix(imp, "/thermal/"+other) {
-						t.Errorf("%s imports %s", pkg, imp)
-					}
-				}
-			}
-		}
-	}
-}

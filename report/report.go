@@ -241,71 +241,13 @@ func Write(out io.Writer, b Beat) error {
 	return buf.Flush()
 }
 
+// render renders the beat into buf: every chip's series, then the beat's
+// own, sorted and written out.
 func render(buf *bufio.Writer, b Beat) {
 	w := &writer{}
-	n := 0
+	w.init(b.Chips)
 	for i := range b.Chips {
-		n += 2 + len(b.Chips[i].Series)
-		for j := range b.Chips[i].Sensors {
-			s := &b.Chips[i].Sensors[j]
-			n += 2 + 2*len(s.Thresholds) + len(s.Trips)
-		}
-	}
-	w.rows = make([]row, 0, n+8)
-	w.arena = make([]uint32, 0, 4*cap(w.rows))
-	w.ids = make(map[string]uint32, n)
-	for i := range b.Chips {
-		chip := &b.Chips[i]
-		if chip.Aux {
-			for _, s := range chip.Series {
-				w.bare(s)
-			}
-			continue
-		}
-		w.add(famErrors, float64(chip.Errors), chip.Source, chip.Name)
-		w.add(famSuspended, b2f(chip.Asleep), chip.Source, chip.Name)
-		for _, s := range chip.Series {
-			w.series(chip, s)
-		}
-		for j := range chip.Sensors {
-			s := &chip.Sensors[j]
-			if s.Kind != thermal.KindTemperature {
-				if s.IsFan() {
-					w.fan(chip, s)
-				}
-				// A fan's failure or a chip's throttling: the alert, no
-				// temperature threshold.
-				for _, t := range s.Thresholds {
-					firing := b.Firing != nil && b.Firing(chip.ID(s), t.Level)
-					w.add(famAlert, b2f(firing), chip.Source, chip.Name, s.Name, string(t.Level))
-				}
-				continue
-			}
-			for _, t := range s.Thresholds {
-				firing := b.Firing != nil && b.Firing(chip.ID(s), t.Level)
-				w.add(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
-				w.add(famAlert, b2f(firing), chip.Source, chip.Name, s.Name, string(t.Level))
-			}
-			if s.Err != nil {
-				continue
-			}
-			w.add(famCelsius, s.Celsius(), chip.Source, chip.Name, s.Name)
-			limit := func(v *int64, name string) {
-				if v != nil {
-					w.add(famLimit, thermal.Celsius(*v), chip.Source, chip.Name, s.Name, name)
-				}
-			}
-			limit(s.Max, "max")
-			limit(s.Crit, "crit")
-			limit(s.Emergency, "emergency")
-			limit(s.CritHyst, "crit_hyst")
-			for _, l := range s.Limits {
-				w.add(famLimit, thermal.Celsius(l.Milli), chip.Source, chip.Name, s.Name, l.Name)
-			}
-			for _, t := range s.Trips {
-				w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
-			}
-		}
+		w.chip(&b.Chips[i], b.Firing)
 	}
 	for source, d := range b.Durations {
 		w.add(famDuration, d.Seconds(), source)
@@ -314,6 +256,84 @@ func render(buf *bufio.Writer, b Beat) {
 	w.add(famConfigValid, b2f(!b.ConfigInvalid))
 	w.add(famStateSaved, b2f(!b.StateUnsaved))
 	w.write(buf)
+}
+
+// init sizes the writer's rows, arena and interning map for chips.
+func (w *writer) init(chips []thermal.Chip) {
+	n := 0
+	for i := range chips {
+		n += 2 + len(chips[i].Series)
+		for j := range chips[i].Sensors {
+			s := &chips[i].Sensors[j]
+			n += 2 + 2*len(s.Thresholds) + len(s.Trips)
+		}
+	}
+	w.rows = make([]row, 0, n+8)
+	w.arena = make([]uint32, 0, 4*cap(w.rows))
+	w.ids = make(map[string]uint32, n)
+}
+
+// chip adds a chip's series: its errors and suspension, the source's own
+// series, then each sensor's. An Aux chip adds only its series, bare.
+func (w *writer) chip(chip *thermal.Chip, firing func(thermal.SensorID, thermal.Level) bool) {
+	if chip.Aux {
+		for _, s := range chip.Series {
+			w.bare(s)
+		}
+		return
+	}
+	w.add(famErrors, float64(chip.Errors), chip.Source, chip.Name)
+	w.add(famSuspended, b2f(chip.Asleep), chip.Source, chip.Name)
+	for _, s := range chip.Series {
+		w.series(chip, s)
+	}
+	for j := range chip.Sensors {
+		s := &chip.Sensors[j]
+		if s.Kind == thermal.KindTemperature {
+			w.temperature(chip, s, firing)
+			continue
+		}
+		if s.IsFan() {
+			w.fan(chip, s)
+		}
+		// A fan's failure or a chip's throttling: the alert, no
+		// temperature threshold.
+		for _, t := range s.Thresholds {
+			on := firing != nil && firing(chip.ID(s), t.Level)
+			w.add(famAlert, b2f(on), chip.Source, chip.Name, s.Name, string(t.Level))
+		}
+	}
+}
+
+// temperature adds a temperature sensor's series: its thresholds and
+// alerts and, when it was read, its reading, limits and trip points.
+func (w *writer) temperature(chip *thermal.Chip, s *thermal.Sensor, firing func(thermal.SensorID, thermal.Level) bool) {
+	for _, t := range s.Thresholds {
+		on := firing != nil && firing(chip.ID(s), t.Level)
+		w.add(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
+		w.add(famAlert, b2f(on), chip.Source, chip.Name, s.Name, string(t.Level))
+	}
+	if s.Err != nil {
+		return
+	}
+	w.add(famCelsius, s.Celsius(), chip.Source, chip.Name, s.Name)
+	w.limit(chip, s, s.Max, "max")
+	w.limit(chip, s, s.Crit, "crit")
+	w.limit(chip, s, s.Emergency, "emergency")
+	w.limit(chip, s, s.CritHyst, "crit_hyst")
+	for _, l := range s.Limits {
+		w.add(famLimit, thermal.Celsius(l.Milli), chip.Source, chip.Name, s.Name, l.Name)
+	}
+	for _, t := range s.Trips {
+		w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
+	}
+}
+
+// limit adds a sensor's hardware limit called name, if it has one.
+func (w *writer) limit(chip *thermal.Chip, s *thermal.Sensor, v *int64, name string) {
+	if v != nil {
+		w.add(famLimit, thermal.Celsius(*v), chip.Source, chip.Name, s.Name, name)
+	}
 }
 
 // fan adds a fan's series.
@@ -339,18 +359,32 @@ func b2f(v bool) float64 {
 
 // write renders the rows: families by name, then rows by label values.
 func (w *writer) write(buf *bufio.Writer) {
+	famRank := w.famRanks()
+	w.rankStrings()
+	keys := w.sortKeys(famRank)
+	w.emit(buf, keys)
+}
+
+// famRanks sorts the fixed and the writer's own families by name and
+// returns each family's rank, indexed by family id. The ranks are the
+// writer's own: the fixed families are shared by concurrent writers and
+// never written after init.
+func (w *writer) famRanks() []int {
 	fams := make([]*family, 0, len(fixedFamilies)+len(w.extra))
 	fams = append(fams, fixedFamilies...)
 	for _, f := range w.extra {
 		fams = append(fams, f)
 	}
 	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	// The ranks are the writer's own: the fixed families are shared by
-	// concurrent writers and never written after init.
 	famRank := make([]int, len(fams))
 	for i, f := range fams {
 		famRank[f.id] = i
 	}
+	return famRank
+}
+
+// rankStrings sets w.rank: each interned value's rank in byte order.
+func (w *writer) rankStrings() {
 	order := make([]uint32, len(w.strs))
 	for i := range order {
 		order[i] = uint32(i)
@@ -360,15 +394,21 @@ func (w *writer) write(buf *bufio.Writer) {
 	for r, id := range order {
 		w.rank[id] = uint32(r)
 	}
-	// Sort compact keys, not rows: family rank, label count and value
-	// ranks packed into two words, then the insertion order (of two equal
-	// label sets the first stands).
-	type sortKey struct {
-		k0, k1 uint64
-		i      int32
-	}
+}
+
+// sortKey is a row's compact sort key: family rank, label count and value
+// ranks packed into two words, then the row's insertion order (of two
+// equal label sets the first stands).
+type sortKey struct {
+	k0, k1 uint64
+	i      int32
+}
+
+// sortKeys returns the rows' keys in output order. Sorting compact keys,
+// not rows, keeps the sort's memory traffic small.
+func (w *writer) sortKeys(famRank []int) []sortKey {
 	keys := make([]sortKey, len(w.rows))
-	packed := len(fams) < 1<<8 && len(w.strs) < 1<<keyBits
+	packed := len(famRank) < 1<<8 && len(w.strs) < 1<<keyBits
 	for i := range w.rows {
 		r := &w.rows[i]
 		keys[i].i = int32(i)
@@ -391,22 +431,34 @@ func (w *writer) write(buf *bufio.Writer) {
 		if x.k1 != y.k1 {
 			return cmp.Compare(x.k1, y.k1)
 		}
-		// Equal keys: the packing did not apply, or more than five labels.
-		a, b := &w.rows[x.i], &w.rows[y.i]
-		if a.fam != b.fam {
-			return famRank[a.fam.id] - famRank[b.fam.id]
-		}
-		if a.n != b.n {
-			return int(a.n - b.n)
-		}
-		va, vb := w.values(*a), w.values(*b)
-		for i := range va {
-			if ra, rb := w.rank[va[i]], w.rank[vb[i]]; ra != rb {
-				return int(ra) - int(rb)
-			}
-		}
-		return int(x.i - y.i)
+		return w.compareRows(x, y, famRank)
 	})
+	return keys
+}
+
+// compareRows orders two rows whose packed keys are equal: the packing did
+// not apply, or they have more than five labels. It compares family rank,
+// label count, then value ranks, and last the insertion order.
+func (w *writer) compareRows(x, y sortKey, famRank []int) int {
+	a, b := &w.rows[x.i], &w.rows[y.i]
+	if a.fam != b.fam {
+		return famRank[a.fam.id] - famRank[b.fam.id]
+	}
+	if a.n != b.n {
+		return int(a.n - b.n)
+	}
+	va, vb := w.values(*a), w.values(*b)
+	for i := range va {
+		if ra, rb := w.rank[va[i]], w.rank[vb[i]]; ra != rb {
+			return int(ra) - int(rb)
+		}
+	}
+	return int(x.i - y.i)
+}
+
+// emit writes the rows in keys' order, each family's HELP and TYPE before
+// its first row, skipping a row whose label set repeats the one before.
+func (w *writer) emit(buf *bufio.Writer, keys []sortKey) {
 	num := make([]byte, 0, 32)
 	var last *family
 	var prev []uint32
@@ -418,38 +470,50 @@ func (w *writer) write(buf *bufio.Writer) {
 		}
 		if r.fam != last {
 			last = r.fam
-			buf.WriteString("# HELP ")
-			buf.WriteString(r.fam.name)
-			buf.WriteByte(' ')
-			escape(buf, r.fam.help, false)
-			buf.WriteString("\n# TYPE ")
-			buf.WriteString(r.fam.name)
-			if r.fam.counter {
-				buf.WriteString(" counter\n")
-			} else {
-				buf.WriteString(" gauge\n")
-			}
+			writeHeader(buf, r.fam)
 		}
 		prev = vals
-		buf.WriteString(r.fam.name)
-		if len(vals) > 0 {
-			buf.WriteByte('{')
-			for i, v := range vals {
-				if i > 0 {
-					buf.WriteByte(',')
-				}
-				buf.WriteString(r.fam.labels[i])
-				buf.WriteString(`="`)
-				escape(buf, w.strs[v], true)
-				buf.WriteByte('"')
-			}
-			buf.WriteByte('}')
-		}
-		buf.WriteByte(' ')
-		num = appendFloat(num[:0], r.value)
-		buf.Write(num)
-		buf.WriteByte('\n')
+		num = w.writeRow(buf, r, vals, num)
 	}
+}
+
+// writeHeader writes a family's # HELP and # TYPE lines.
+func writeHeader(buf *bufio.Writer, f *family) {
+	buf.WriteString("# HELP ")
+	buf.WriteString(f.name)
+	buf.WriteByte(' ')
+	escape(buf, f.help, false)
+	buf.WriteString("\n# TYPE ")
+	buf.WriteString(f.name)
+	if f.counter {
+		buf.WriteString(" counter\n")
+	} else {
+		buf.WriteString(" gauge\n")
+	}
+}
+
+// writeRow writes one sample line, r with its label values vals, formatting
+// the value in num; it returns num for reuse.
+func (w *writer) writeRow(buf *bufio.Writer, r *row, vals []uint32, num []byte) []byte {
+	buf.WriteString(r.fam.name)
+	if len(vals) > 0 {
+		buf.WriteByte('{')
+		for i, v := range vals {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.WriteString(r.fam.labels[i])
+			buf.WriteString(`="`)
+			escape(buf, w.strs[v], true)
+			buf.WriteByte('"')
+		}
+		buf.WriteByte('}')
+	}
+	buf.WriteByte(' ')
+	num = appendFloat(num[:0], r.value)
+	buf.Write(num)
+	buf.WriteByte('\n')
+	return num
 }
 
 // escape writes s as the text format escapes HELP text (backslash and

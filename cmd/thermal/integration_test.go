@@ -284,16 +284,6 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 	return errs
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestIntegrationNodeExporter serves the beat's textfile through Debian's
 // prometheus-node-exporter and checks that the scrape carries exactly the
 // dry run's node_thermal_* series, without a textfile error.
@@ -306,7 +296,7 @@ func TestIntegrationNodeExporter(t *testing.T) {
 	}
 	_, dry, _ := runThermal(t, "beat", "--dry-run", "--sysfs", root)
 
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command("prometheus-node-exporter",
 		"--web.listen-address="+addr,
 		"--collector.disable-defaults",

@@ -216,7 +216,7 @@ func TestIntegrationKilledWhileDeliveringLosesNoPage(t *testing.T) {
 		}
 		// Sentry is back: the next beats page, exactly once (the killed
 		// beat's lease on the event has run out by the next timer beat).
-		stub := newStub(t, "1")
+		stub := testenv.NewSentry(t, "1")
 		for i := 1; i <= 2; i++ {
 			if code, stderr := beatAt(t, time.Now().Add(time.Duration(i)*30*time.Second), args...); code != exitOK {
 				t.Fatalf("beat after the kill: exit %d: %s", code, stderr)
@@ -244,7 +244,7 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 		`{"version":1,"breaches":[{"source":"hwmon","chip":"coretemp-isa-0000","sensor":"Package id 0","level":"warning","pending_since":"2026-11-21T12:00:00Z","celsius":1e999}]}`,
 		"\x00\xff",
 	} {
-		stub := newStub(t, "9")
+		stub := testenv.NewSentry(t, "9")
 		args, stateDir, textfile := hotBeat(t)
 		os.WriteFile(filepath.Join(stateDir, "state.json"), []byte(state), 0o644)
 		code, stderr := beatAt(t, time.Now(), args...)
@@ -271,7 +271,7 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 // event is tracked on its own and re-sent under its own event_id.
 func TestNoDuplicateEvents(t *testing.T) {
 	t.Run("check-in refused", func(t *testing.T) {
-		stub := newStub(t, "2")
+		stub := testenv.NewSentry(t, "2")
 		stub.status["check_in"] = func(int) int { return http.StatusInternalServerError }
 		args, stateDir, _ := hotBeat(t)
 		t0 := time.Now()
@@ -286,7 +286,7 @@ func TestNoDuplicateEvents(t *testing.T) {
 		}
 	})
 	t.Run("event rate-limited, then accepted", func(t *testing.T) {
-		stub := newStub(t, "2")
+		stub := testenv.NewSentry(t, "2")
 		stub.status["event"] = func(n int) int {
 			if n == 0 {
 				return http.StatusTooManyRequests
@@ -310,7 +310,7 @@ func TestNoDuplicateEvents(t *testing.T) {
 		}
 	})
 	t.Run("event refused for good", func(t *testing.T) {
-		stub := newStub(t, "2")
+		stub := testenv.NewSentry(t, "2")
 		stub.status["event"] = func(int) int { return http.StatusRequestEntityTooLarge }
 		args, stateDir, _ := hotBeat(t)
 		_, stderr := beatAt(t, time.Now(), args...)
@@ -328,7 +328,7 @@ func TestNoDuplicateEvents(t *testing.T) {
 // check-in (Sentry saw a dead host, alerting stopped). The beat goes on with
 // the last good config and says so everywhere.
 func TestConfigTypoKeepsTheHeartbeat(t *testing.T) {
-	stub := newStub(t, "4")
+	stub := testenv.NewSentry(t, "4")
 	args, stateDir, textfile := hotBeat(t)
 	cfg := args[5]
 	if code, stderr := beatAt(t, time.Now(), args...); code != exitOK {
@@ -393,7 +393,7 @@ func TestIntegrationUnwritableTextfileStillPages(t *testing.T) {
 	filler.Close()
 	for name, dir := range map[string]string{"read-only": mountTmpfs(t, "ro,size=64k"), "full": full} {
 		t.Run(name, func(t *testing.T) {
-			stub := newStub(t, "6")
+			stub := testenv.NewSentry(t, "6")
 			args, stateDir, _ := hotBeat(t)
 			args[7] = dir // --textfile-dir
 			code, stderr := beatAt(t, time.Now(), args...)
@@ -427,7 +427,7 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 		"read-only state directory": func(t *testing.T, _ string) string { return mountTmpfs(t, "ro,size=64k") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			stub := newStub(t, "8")
+			stub := testenv.NewSentry(t, "8")
 			args, stateDir, textfile := hotBeat(t)
 			args[9] = setup(t, stateDir) // --state-dir
 			code, stderr := beatAt(t, time.Now(), args...)
@@ -451,7 +451,7 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 // pages and writes the textfile, but leaves the other beat's state as it is
 // and says so in the textfile and the check-in.
 func TestLockedStateIsLeftAlone(t *testing.T) {
-	stub := newStub(t, "8")
+	stub := testenv.NewSentry(t, "8")
 	args, stateDir, textfile := hotBeat(t)
 	path := filepath.Join(stateDir, "state.json")
 	other := []byte("{}\n")
@@ -520,10 +520,10 @@ func TestSecretsAndMessages(t *testing.T) {
 	root := sysfstest.UnpackString(t, hotFixture)
 	const token = "s3cr3t-t0ken-abcdef"
 	for _, u := range []string{
-		"http://" + freePort(t) + "/ping/" + token + "%zz",
-		"http://" + freePort(t) + "/ping/" + token + " x",
-		"http://" + freePort(t) + "/ping/" + token + "é",
-		"http://" + freePort(t) + "/ping?key=" + token,
+		"http://" + testenv.FreeAddr(t) + "/ping/" + token + "%zz",
+		"http://" + testenv.FreeAddr(t) + "/ping/" + token + " x",
+		"http://" + testenv.FreeAddr(t) + "/ping/" + token + "é",
+		"http://" + testenv.FreeAddr(t) + "/ping?key=" + token,
 		ts.URL + "/ping/" + token,
 	} {
 		t.Setenv("THERMAL_CHECKIN_URL", u)
@@ -536,7 +536,7 @@ func TestSecretsAndMessages(t *testing.T) {
 		}
 	}
 	t.Setenv("THERMAL_CHECKIN_URL", "")
-	t.Setenv("SENTRY_DSN", "http://"+token+"@"+freePort(t)+"/1")
+	t.Setenv("SENTRY_DSN", "http://"+token+"@"+testenv.FreeAddr(t)+"/1")
 	_, stderr := beatAt(t, time.Now(), "--sysfs", root, "--dev", noDev, "--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", t.TempDir())
 	if strings.Contains(stderr, token) || !strings.Contains(stderr, "Sentry check-in") {
 		t.Errorf("DSN key in the log: %s", stderr)
@@ -548,7 +548,7 @@ func TestSecretsAndMessages(t *testing.T) {
 // kill left behind are swept.
 func TestOutboxKeptDroppedLoudlyAndLeftoversSwept(t *testing.T) {
 	args, stateDir, textfile := hotBeat(t)
-	t.Setenv("SENTRY_DSN", "http://public@"+freePort(t)+"/1")
+	t.Setenv("SENTRY_DSN", "http://public@"+testenv.FreeAddr(t)+"/1")
 	beatAt(t, time.Now(), args...)
 	if len(outbox(t, stateDir)) != 1 {
 		t.Fatal("no event in the outbox")
@@ -580,7 +580,7 @@ func TestOutboxKeptDroppedLoudlyAndLeftoversSwept(t *testing.T) {
 		os.WriteFile(f, nil, 0o644)
 		os.Chtimes(f, old, old)
 	}
-	t.Setenv("SENTRY_DSN", "http://public@"+freePort(t)+"/1")
+	t.Setenv("SENTRY_DSN", "http://public@"+testenv.FreeAddr(t)+"/1")
 	_, stderr := beatAt(t, time.Now().Add(2*time.Hour), args...)
 	if !strings.Contains(stderr, "outbox full: oldest undelivered event dropped") {
 		t.Errorf("drop not logged: %s", stderr)

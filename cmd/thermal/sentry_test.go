@@ -17,40 +17,6 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 )
 
-// sentryServer stands in for Sentry: it decodes every envelope the SDK
-// posts and keeps the check-ins and events.
-type sentryServer struct {
-	mu       sync.Mutex
-	checkIns []map[string]any
-	events   []map[string]any
-	paths    []string
-}
-
-func (s *sentryServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	env, err := envelope.FromRequest(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.paths = append(s.paths, r.URL.Path)
-	for _, it := range env.Items {
-		var m map[string]any
-		if err := json.Unmarshal(it.Payload, &m); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		switch it.Type {
-		case "check_in":
-			s.checkIns = append(s.checkIns, m)
-		case "event":
-			s.events = append(s.events, m)
-		}
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
 // hotFixture is a tree with one CPU package at 91 °C.
 const hotFixture = `
 cd /devices/platform/coretemp.0
@@ -89,16 +55,6 @@ monitor = "thermal-{hostname}"
 environment = "test"
 `
 
-// newSentry starts an envelope-decoding server and points SENTRY_DSN at it.
-func newSentry(t *testing.T, project string) *sentryServer {
-	t.Helper()
-	srv := &sentryServer{}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/"+project)
-	return srv
-}
-
 func beatAt(t *testing.T, now time.Time, args ...string) (int, string) {
 	t.Helper()
 	var out, errb strings.Builder
@@ -107,7 +63,7 @@ func beatAt(t *testing.T, now time.Time, args ...string) (int, string) {
 }
 
 func TestSentryCheckInAndBreachEvent(t *testing.T) {
-	srv := newSentry(t, "42")
+	srv := testenv.NewSentry(t, "42")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -121,18 +77,17 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 	if code, stderr := beatAt(t, t0.Add(30*time.Second), args...); code != exitOK || stderr != "" {
 		t.Fatalf("beat 2: exit %d: %s", code, stderr)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	for _, p := range srv.paths {
+	for _, p := range srv.Paths() {
 		if p != "/api/42/envelope/" {
 			t.Errorf("SDK posted to %s", p)
 		}
 	}
-	if len(srv.checkIns) != 2 {
-		t.Fatalf("%d check-ins, want one per beat", len(srv.checkIns))
+	checkIns, events := srv.CheckIns(), srv.Events()
+	if len(checkIns) != 2 {
+		t.Fatalf("%d check-ins, want one per beat", len(checkIns))
 	}
 	host, _ := os.Hostname()
-	ci := srv.checkIns[0]
+	ci := checkIns[0]
 	mc, _ := ci["monitor_config"].(map[string]any)
 	sched, _ := mc["schedule"].(map[string]any)
 	if ci["status"] != "ok" || !strings.HasPrefix(ci["monitor_slug"].(string), "thermal-") ||
@@ -140,10 +95,10 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 		mc["checkin_margin"] != 1.0 || mc["failure_issue_threshold"] != 2.0 || mc["recovery_threshold"] != 2.0 {
 		t.Errorf("check-in = %v", ci)
 	}
-	if len(srv.events) != 1 {
-		t.Fatalf("%d events, want 1: the breach fires on beat 1 and is not re-sent before repeat", len(srv.events))
+	if len(events) != 1 {
+		t.Fatalf("%d events, want 1: the breach fires on beat 1 and is not re-sent before repeat", len(events))
 	}
-	ev := srv.events[0]
+	ev := events[0]
 	tags, _ := ev["tags"].(map[string]any)
 	want := map[string]any{"source": "hwmon", "chip": "coretemp-isa-0000", "sensor": "Package id 0", "celsius": "91", "threshold": "85", "level": "warning"}
 	for k, v := range want {
@@ -174,7 +129,7 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 }
 
 func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
-	srv := newSentry(t, "7")
+	srv := testenv.NewSentry(t, "7")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -190,17 +145,16 @@ func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
 	beatAt(t, t0.Add(90*time.Second), args(t.TempDir())...) // no sensors at all (a VM): ok
 	broken := sysfstest.UnpackString(t, brokenFixture)
 	beatAt(t, t0.Add(120*time.Second), args(broken)...) // sensors, none readable: error
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
+	checkIns, events := srv.CheckIns(), srv.Events()
 	var levels []string
-	for _, ev := range srv.events {
+	for _, ev := range events {
 		levels = append(levels, ev["level"].(string))
 	}
 	if strings.Join(levels, ",") != "warning,info" {
 		t.Errorf("event levels %v, want the breach then one recovery", levels)
 	}
 	var statuses []string
-	for _, ci := range srv.checkIns {
+	for _, ci := range checkIns {
 		statuses = append(statuses, ci["status"].(string))
 	}
 	if strings.Join(statuses, ",") != "ok,ok,ok,ok,error" {
@@ -240,7 +194,7 @@ func TestNetworkNeverHoldsTheBeat(t *testing.T) {
 			defer c.Close() // hold it open, say nothing
 		}
 	}()
-	refused := freePort(t)
+	refused := testenv.FreeAddr(t)
 	root := sysfstest.UnpackString(t, hotFixture)
 	for _, tc := range []struct{ desc, dsn, url string }{
 		{"blackholed", "http://public@" + hole.Addr().String() + "/1", "http://" + hole.Addr().String() + "/ping"},
@@ -299,7 +253,7 @@ func TestHeartbeatURL(t *testing.T) {
 // Eight beats at once over one state directory: the lock makes them take
 // turns, so the breach fires once, not once per beat.
 func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
-	srv := newSentry(t, "3")
+	srv := testenv.NewSentry(t, "3")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -329,10 +283,9 @@ func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
 			}
 		}
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.events) != 1 || len(srv.checkIns) != 8 {
-		t.Errorf("%d events and %d check-ins from 8 concurrent beats, want 1 and 8", len(srv.events), len(srv.checkIns))
+	checkIns, events := srv.CheckIns(), srv.Events()
+	if len(events) != 1 || len(checkIns) != 8 {
+		t.Errorf("%d events and %d check-ins from 8 concurrent beats, want 1 and 8", len(events), len(checkIns))
 	}
 }
 
@@ -346,7 +299,7 @@ func TestUndeliveredEventIsSentNextBeat(t *testing.T) {
 	args := []string{"--sysfs", root, "--dev", noDev, "--config", cfg, "--textfile-dir", t.TempDir(), "--state-dir", stateDir, "--timeout", "2s"}
 	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
-	t.Setenv("SENTRY_DSN", "http://public@"+freePort(t)+"/5") // refused
+	t.Setenv("SENTRY_DSN", "http://public@"+testenv.FreeAddr(t)+"/5") // refused
 	if code, stderr := beatAt(t, t0, args...); code != exitOK || !strings.Contains(stderr, "kept for the next beat") {
 		t.Fatalf("beat 1: exit %d, stderr %q", code, stderr)
 	}
@@ -355,13 +308,12 @@ func TestUndeliveredEventIsSentNextBeat(t *testing.T) {
 		t.Fatalf("no outbox in the state:\n%s", b)
 	}
 
-	srv := newSentry(t, "5")
+	srv := testenv.NewSentry(t, "5")
 	beatAt(t, t0.Add(30*time.Second), args...)
 	beatAt(t, t0.Add(60*time.Second), args...)
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.events) != 1 || srv.events[0]["level"] != "warning" {
-		t.Errorf("events after Sentry came back: %d, want the postponed one once", len(srv.events))
+	events := srv.Events()
+	if len(events) != 1 || events[0]["level"] != "warning" {
+		t.Errorf("events after Sentry came back: %d, want the postponed one once", len(events))
 	}
 	b, _ = os.ReadFile(filepath.Join(stateDir, "state.json"))
 	if strings.Contains(string(b), `"outbox"`) {

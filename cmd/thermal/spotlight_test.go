@@ -41,7 +41,7 @@ func spotlight(t *testing.T) string {
 			t.Fatalf("npm ci: %v\n%s", err, out)
 		}
 	}
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	port := addr[strings.LastIndex(addr, ":")+1:]
 	cmd := exec.Command(bin, "server", "-p", port)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -1,5 +1,6 @@
-// Package testenv decides whether an integration test can run here. Tests
-// only.
+// Package testenv holds what several packages' tests share: whether an
+// integration test can run here (Need), a free local address (FreeAddr) and
+// a stand-in Sentry (NewSentry). Tests only: no product code imports it.
 package testenv
 
 import (
