@@ -277,4 +277,3 @@ func FuzzLabelsStayUnique(f *testing.F) {
 		}
 	})
 }
-
