@@ -23,8 +23,8 @@ var (
 	ErrTimeout = errors.New("read did not complete in time")
 )
 
-// Chip is one hardware monitoring device: a hwmon chip, an NVMe controller or
-// a thermal zone.
+// Chip is one device that reports readings: an hwmon chip, an NVMe
+// controller, a thermal zone, a GPU, a CPU package's throttle counters.
 type Chip struct {
 	Source string // the source label: the registered name of the source that owns the device
 	// Name is the lm-sensors chip name (coretemp-isa-0000, nvme-pci-0100,
@@ -132,7 +132,8 @@ func (k Kind) Format(v int64) string {
 	return strconv.FormatInt(v, 10) + " " + k.Unit()
 }
 
-// Sensor is one channel of a chip: a temperature, or a fan.
+// Sensor is one channel of a chip: a temperature, a fan, a throttle flag
+// or count (see Kind).
 type Sensor struct {
 	// Kind says what the reading is: a temperature, a fan's speed, a
 	// throttle flag or count.

@@ -1,10 +1,15 @@
 // Package pipeline turns the sources' chips into one snapshot of a beat.
-// It runs every thermal.Source under the beat's deadline, settles which
-// source owns a device that two of them can read (an NVMe controller is
+// It builds the registered sources (Registered), runs them under the
+// beat's deadline, each after the sources it waits for, and settles which
+// source owns a device that two of them can read, through the sources' own
+// answers (thermal.Claimer, Adopter, TwinOwner): an NVMe controller is
 // read through the admin ioctl, else through the kernel's nvme hwmon chip;
 // a thermal zone's hwmon twin keeps its series but not its hardware-limit
-// thresholds), applies the configuration ([[ignore]] before reads where a
-// source can, [[label]] renames, thresholds), and hands the Snapshot to
-// report, alert and notify. It knows the sources only as the ownership
-// rules in ownership.go name them.
+// thresholds. It then applies the configuration ([[ignore]] before reads
+// where a source can, lm-sensors' statements, [[label]] renames,
+// thresholds over the limits each source names, thermal.Limiter), and
+// Snapshot.Derive completes the readings with the last beat's history
+// (fans that stopped, throttle counts that grew). Report, alert and notify
+// consume the Snapshot; the pipeline imports none of them and names no
+// source.
 package pipeline

@@ -26,71 +26,6 @@ import (
 	"github.com/thermal-heartbeat/thermal/state"
 )
 
-// sentryStub decodes envelopes like sentryServer and answers each item
-// type with a status the test sets; it counts every event it accepted by
-// event_id.
-type sentryStub struct {
-	mu       sync.Mutex
-	status   map[string]func(n int) int // item type -> status of its n-th (0-based) request
-	seen     map[string]int             // item type -> requests so far
-	accepted map[string]int             // event_id -> times accepted
-	checkIns []string                   // statuses
-}
-
-func newStub(t *testing.T, project string) *sentryStub {
-	s := &sentryStub{status: map[string]func(int) int{}, seen: map[string]int{}, accepted: map[string]int{}}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/"+project)
-	return s
-}
-
-func (s *sentryStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	env, err := envelope.FromRequest(r)
-	if err != nil || len(env.Items) != 1 {
-		http.Error(w, "bad envelope", http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it := env.Items[0]
-	code := http.StatusOK
-	if f := s.status[it.Type]; f != nil {
-		code = f(s.seen[it.Type])
-	}
-	s.seen[it.Type]++
-	var m map[string]any
-	json.Unmarshal(it.Payload, &m)
-	if code/100 == 2 {
-		switch it.Type {
-		case "event":
-			id, _ := m["event_id"].(string)
-			if hid, _ := env.Header["event_id"].(string); hid != id || len(id) != 32 {
-				http.Error(w, "event_id missing or not in the header", http.StatusBadRequest)
-				return
-			}
-			s.accepted[id]++
-		case "check_in":
-			st, _ := m["status"].(string)
-			s.checkIns = append(s.checkIns, st)
-		}
-	}
-	if code == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "60")
-	}
-	w.WriteHeader(code)
-}
-
-func (s *sentryStub) events() (distinct, total int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, n := range s.accepted {
-		distinct++
-		total += n
-	}
-	return distinct, total
-}
-
 // hotBeat sets up a tree with one breaching sensor, a config whose rule
 // fires at once, and returns the beat's arguments.
 func hotBeat(t *testing.T, extra ...string) (args []string, stateDir, textfile string) {
@@ -222,7 +157,7 @@ func TestIntegrationKilledWhileDeliveringLosesNoPage(t *testing.T) {
 				t.Fatalf("beat after the kill: exit %d: %s", code, stderr)
 			}
 		}
-		if distinct, total := stub.events(); distinct != 1 || total != 1 {
+		if distinct, total := stub.EventCounts(); distinct != 1 || total != 1 {
 			t.Errorf("%v after %v: %d distinct events accepted %d times, want 1 once", tc.sig, tc.after, distinct, total)
 		}
 		if ob := outbox(t, stateDir); len(ob) != 0 {
@@ -258,11 +193,9 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 		if !json.Valid(b) || strings.Contains(string(b), "null") {
 			t.Errorf("state %q not replaced: %s", state, b)
 		}
-		stub.mu.Lock()
-		if strings.Join(stub.checkIns, ",") != "ok" || len(stub.accepted) != 1 {
-			t.Errorf("state %q: check-ins %v, events %v", state, stub.checkIns, stub.accepted)
+		if checkIns, accepted := stub.CheckInStatuses(), stub.Accepted(); checkIns != "ok" || len(accepted) != 1 {
+			t.Errorf("state %q: check-ins %v, events %v", state, checkIns, accepted)
 		}
-		stub.mu.Unlock()
 	}
 }
 
@@ -272,13 +205,13 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 func TestNoDuplicateEvents(t *testing.T) {
 	t.Run("check-in refused", func(t *testing.T) {
 		stub := testenv.NewSentry(t, "2")
-		stub.status["check_in"] = func(int) int { return http.StatusInternalServerError }
+		stub.SetStatus("check_in", func(int) int { return http.StatusInternalServerError })
 		args, stateDir, _ := hotBeat(t)
 		t0 := time.Now()
 		for i := 0; i < 4; i++ {
 			beatAt(t, t0.Add(time.Duration(i)*30*time.Second), args...)
 		}
-		if distinct, total := stub.events(); distinct != 1 || total != 1 {
+		if distinct, total := stub.EventCounts(); distinct != 1 || total != 1 {
 			t.Errorf("%d distinct events accepted %d times over 4 beats, want 1 once", distinct, total)
 		}
 		if ob := outbox(t, stateDir); len(ob) != 0 {
@@ -287,12 +220,12 @@ func TestNoDuplicateEvents(t *testing.T) {
 	})
 	t.Run("event rate-limited, then accepted", func(t *testing.T) {
 		stub := testenv.NewSentry(t, "2")
-		stub.status["event"] = func(n int) int {
+		stub.SetStatus("event", func(n int) int {
 			if n == 0 {
 				return http.StatusTooManyRequests
 			}
 			return http.StatusOK
-		}
+		})
 		args, _, _ := hotBeat(t)
 		t0 := time.Now()
 		code, stderr := beatAt(t, t0, args...)
@@ -302,22 +235,18 @@ func TestNoDuplicateEvents(t *testing.T) {
 		for i := 1; i < 4; i++ {
 			beatAt(t, t0.Add(time.Duration(i)*30*time.Second), args...)
 		}
-		stub.mu.Lock()
-		sent := stub.seen["event"]
-		stub.mu.Unlock()
-		if distinct, total := stub.events(); distinct != 1 || total != 1 || sent != 2 {
+		sent := stub.Sent("event")
+		if distinct, total := stub.EventCounts(); distinct != 1 || total != 1 || sent != 2 {
 			t.Errorf("%d distinct events accepted %d times in %d requests, want 1 once in 2", distinct, total, sent)
 		}
 	})
 	t.Run("event refused for good", func(t *testing.T) {
 		stub := testenv.NewSentry(t, "2")
-		stub.status["event"] = func(int) int { return http.StatusRequestEntityTooLarge }
+		stub.SetStatus("event", func(int) int { return http.StatusRequestEntityTooLarge })
 		args, stateDir, _ := hotBeat(t)
 		_, stderr := beatAt(t, time.Now(), args...)
 		beatAt(t, time.Now().Add(30*time.Second), args...)
-		stub.mu.Lock()
-		sent := stub.seen["event"]
-		stub.mu.Unlock()
+		sent := stub.Sent("event")
 		if sent != 1 || len(outbox(t, stateDir)) != 0 || !strings.Contains(stderr, "refused by Sentry; dropped") {
 			t.Errorf("a refused event was sent %d times (outbox %v): %s", sent, outbox(t, stateDir), stderr)
 		}
@@ -347,11 +276,9 @@ func TestConfigTypoKeepsTheHeartbeat(t *testing.T) {
 			t.Errorf("textfile lacks %s:\n%s", want, prom)
 		}
 	}
-	stub.mu.Lock()
-	if strings.Join(stub.checkIns, ",") != "ok,error" {
-		t.Errorf("check-ins %v", stub.checkIns)
+	if checkIns := stub.CheckInStatuses(); checkIns != "ok,error" {
+		t.Errorf("check-ins %v", checkIns)
 	}
-	stub.mu.Unlock()
 	if _, err := os.Stat(filepath.Join(stateDir, "thermal.last-good.toml")); err != nil {
 		t.Errorf("last good config not kept: %v", err)
 	}
@@ -400,14 +327,12 @@ func TestIntegrationUnwritableTextfileStillPages(t *testing.T) {
 			if code != exitFail || !strings.Contains(stderr, "textfile not written; delivering anyway") {
 				t.Errorf("exit %d: %s", code, stderr)
 			}
-			if distinct, _ := stub.events(); distinct != 1 {
+			if distinct, _ := stub.EventCounts(); distinct != 1 {
 				t.Errorf("%d events delivered, want the breach", distinct)
 			}
-			stub.mu.Lock()
-			if strings.Join(stub.checkIns, ",") != "error" {
-				t.Errorf("check-ins %v", stub.checkIns)
+			if checkIns := stub.CheckInStatuses(); checkIns != "error" {
+				t.Errorf("check-ins %v", checkIns)
 			}
-			stub.mu.Unlock()
 			if b, _ := os.ReadFile(filepath.Join(stateDir, "state.json")); !strings.Contains(string(b), "firing_since") {
 				t.Errorf("breach state not saved:\n%s", b)
 			}
@@ -438,11 +363,9 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 			if !strings.Contains(string(prom), "node_thermal_state_saved 0\n") {
 				t.Errorf("textfile does not export the failure:\n%s", prom)
 			}
-			stub.mu.Lock()
-			if strings.Join(stub.checkIns, ",") != "error" {
-				t.Errorf("check-ins %v", stub.checkIns)
+			if checkIns := stub.CheckInStatuses(); checkIns != "error" {
+				t.Errorf("check-ins %v", checkIns)
 			}
-			stub.mu.Unlock()
 		})
 	}
 }
@@ -473,13 +396,11 @@ func TestLockedStateIsLeftAlone(t *testing.T) {
 	if !strings.Contains(string(prom), "node_thermal_state_saved 0\n") {
 		t.Errorf("textfile does not export the failure:\n%s", prom)
 	}
-	if distinct, _ := stub.events(); distinct == 0 {
+	if distinct, _ := stub.EventCounts(); distinct == 0 {
 		t.Error("the breach was not paged")
 	}
-	stub.mu.Lock()
-	defer stub.mu.Unlock()
-	if strings.Join(stub.checkIns, ",") != "error" {
-		t.Errorf("check-ins %v", stub.checkIns)
+	if checkIns := stub.CheckInStatuses(); checkIns != "error" {
+		t.Errorf("check-ins %v", checkIns)
 	}
 }
 
