@@ -204,6 +204,15 @@ type Trip struct {
 // Celsius converts millidegrees Celsius to degrees Celsius.
 func Celsius(milli int64) float64 { return float64(milli) / 1000 }
 
+// CelsiusAttr is an optional limit in millidegrees as an Attr value: its
+// °C, or nil (left out) when absent.
+func CelsiusAttr(milli *int64) any {
+	if milli == nil {
+		return nil
+	}
+	return Celsius(*milli)
+}
+
 // Celsius is the reading in degrees Celsius (a temperature's).
 func (s Sensor) Celsius() float64 { return Celsius(s.Value) }
 

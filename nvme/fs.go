@@ -260,8 +260,8 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 			chip.Attrs.Set("read_via", "hwmon")
 			chip.Attrs.Set("fallback", o.fallback)
 		} else if o.smart != nil {
-			chip.Attrs.Set("wctemp", celsius(fs.limit(o.limits.WCTEMP)))
-			chip.Attrs.Set("cctemp", celsius(fs.limit(o.limits.CCTEMP)))
+			chip.Attrs.Set("wctemp", thermal.CelsiusAttr(fs.limit(o.limits.WCTEMP)))
+			chip.Attrs.Set("cctemp", thermal.CelsiusAttr(fs.limit(o.limits.CCTEMP)))
 			chip.Attrs.Set("temperature_warning", o.smart.TemperatureWarning())
 			chip.Series = append(chip.Series, SMARTSeries(o.smart)...)
 		}
@@ -307,13 +307,6 @@ func SMARTSeries(log *SMARTLog) []thermal.Series {
 				Labels: []thermal.Label{{Name: "level", Value: level}}, Value: float64(log.ThermalSeconds[i])})
 	}
 	return out
-}
-
-func celsius(m *int64) any {
-	if m == nil {
-		return nil
-	}
-	return thermal.Celsius(*m)
 }
 
 // sensors turns a SMART log into the chip's sensors, named as the kernel's

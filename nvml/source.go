@@ -203,8 +203,8 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 	slowdown, shutdown := limit(ThresholdSlowdown), limit(ThresholdShutdown)
 	gpuMax, memMax := limit(ThresholdGPUMax), limit(ThresholdMemMax)
 	c.Attrs = thermal.Attrs{{Key: "model", Value: nonEmpty(model)}, {Key: "uuid", Value: nonEmpty(uuid)}, {Key: "pci", Value: busID},
-		{Key: "slowdown", Value: celsius(slowdown)}, {Key: "shutdown", Value: celsius(shutdown)},
-		{Key: "gpu_max_operating", Value: celsius(gpuMax)}, {Key: "memory_max_operating", Value: celsius(memMax)},
+		{Key: "slowdown", Value: thermal.CelsiusAttr(slowdown)}, {Key: "shutdown", Value: thermal.CelsiusAttr(shutdown)},
+		{Key: "gpu_max_operating", Value: thermal.CelsiusAttr(gpuMax)}, {Key: "memory_max_operating", Value: thermal.CelsiusAttr(memMax)},
 		{Key: "read_via", Value: "nvml"}}
 	if model != "" || uuid != "" {
 		c.Series = append(c.Series, thermal.Series{Name: "node_thermal_gpu_info", Help: "An NVIDIA GPU: its model and UUID; always 1.",
@@ -276,9 +276,3 @@ func nonEmpty(s string) any {
 	return s
 }
 
-func celsius(m *int64) any {
-	if m == nil {
-		return nil
-	}
-	return thermal.Celsius(*m)
-}
