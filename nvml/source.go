@@ -275,4 +275,3 @@ func nonEmpty(s string) any {
 	}
 	return s
 }
-

@@ -51,7 +51,7 @@ f thermal_throttle/core_throttle_count 0
 // read 0 does not); a CPU package whose throttle count keeps growing pages,
 // naming the chip, the count and the package's temperature. Both clear.
 func TestFanAndThrottleBreaches(t *testing.T) {
-	srv := testenv.NewSentry(t, "11")
+	srv := newSentry(t, "11")
 	cfg := t.TempDir() + "/thermal.toml"
 	writeFile(t, cfg, `
 [[rule]]
@@ -76,9 +76,10 @@ for = "0s"
 	beatWith(t0, fanFixture(t, "1200", "5"))                     // spinning; first count
 	beatWith(t0.Add(30*time.Second), fanFixture(t, "0", "7"))    // stopped; 2 more events
 	beatWith(t0.Add(60*time.Second), fanFixture(t, "1100", "7")) // spins again; no more events
-	events := srv.Events()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	var msgs []string
-	for _, ev := range events {
+	for _, ev := range srv.events {
 		msgs = append(msgs, ev["level"].(string)+" "+ev["message"].(string))
 	}
 	all := strings.Join(msgs, "\n")
@@ -96,7 +97,7 @@ for = "0s"
 	if strings.Contains(all, "fan2") {
 		t.Errorf("the unplugged header paged:\n%s", all)
 	}
-	for _, ev := range events {
+	for _, ev := range srv.events {
 		tags, _ := ev["tags"].(map[string]any)
 		if tags["sensor"] != "fan1" && tags["sensor"] != "throttling" {
 			continue // the package's own temperature breach

@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thermal-heartbeat/thermal/internal/envelope"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/internal/testenv"
 	"github.com/thermal-heartbeat/thermal/state"
@@ -151,13 +150,13 @@ func TestIntegrationKilledWhileDeliveringLosesNoPage(t *testing.T) {
 		}
 		// Sentry is back: the next beats page, exactly once (the killed
 		// beat's lease on the event has run out by the next timer beat).
-		stub := testenv.NewSentry(t, "1")
+		stub := newSentry(t, "1")
 		for i := 1; i <= 2; i++ {
 			if code, stderr := beatAt(t, time.Now().Add(time.Duration(i)*30*time.Second), args...); code != exitOK {
 				t.Fatalf("beat after the kill: exit %d: %s", code, stderr)
 			}
 		}
-		if distinct, total := stub.EventCounts(); distinct != 1 || total != 1 {
+		if distinct, total := stub.eventCounts(); distinct != 1 || total != 1 {
 			t.Errorf("%v after %v: %d distinct events accepted %d times, want 1 once", tc.sig, tc.after, distinct, total)
 		}
 		if ob := outbox(t, stateDir); len(ob) != 0 {
@@ -179,7 +178,7 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 		`{"version":1,"breaches":[{"source":"hwmon","chip":"coretemp-isa-0000","sensor":"Package id 0","level":"warning","pending_since":"2026-11-21T12:00:00Z","celsius":1e999}]}`,
 		"\x00\xff",
 	} {
-		stub := testenv.NewSentry(t, "9")
+		stub := newSentry(t, "9")
 		args, stateDir, textfile := hotBeat(t)
 		os.WriteFile(filepath.Join(stateDir, "state.json"), []byte(state), 0o644)
 		code, stderr := beatAt(t, time.Now(), args...)
@@ -193,9 +192,11 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 		if !json.Valid(b) || strings.Contains(string(b), "null") {
 			t.Errorf("state %q not replaced: %s", state, b)
 		}
-		if checkIns, accepted := stub.CheckInStatuses(), stub.Accepted(); checkIns != "ok" || len(accepted) != 1 {
-			t.Errorf("state %q: check-ins %v, events %v", state, checkIns, accepted)
+		stub.mu.Lock()
+		if statuses := stub.checkInStatuses(); statuses != "ok" || len(stub.accepted) != 1 {
+			t.Errorf("state %q: check-ins %v, events %v", state, statuses, stub.accepted)
 		}
+		stub.mu.Unlock()
 	}
 }
 
@@ -204,14 +205,14 @@ func TestMalformedStateKeepsTheHeartbeat(t *testing.T) {
 // event is tracked on its own and re-sent under its own event_id.
 func TestNoDuplicateEvents(t *testing.T) {
 	t.Run("check-in refused", func(t *testing.T) {
-		stub := testenv.NewSentry(t, "2")
-		stub.SetStatus("check_in", func(int) int { return http.StatusInternalServerError })
+		stub := newSentry(t, "2")
+		stub.status["check_in"] = func(int) int { return http.StatusInternalServerError }
 		args, stateDir, _ := hotBeat(t)
 		t0 := time.Now()
 		for i := 0; i < 4; i++ {
 			beatAt(t, t0.Add(time.Duration(i)*30*time.Second), args...)
 		}
-		if distinct, total := stub.EventCounts(); distinct != 1 || total != 1 {
+		if distinct, total := stub.eventCounts(); distinct != 1 || total != 1 {
 			t.Errorf("%d distinct events accepted %d times over 4 beats, want 1 once", distinct, total)
 		}
 		if ob := outbox(t, stateDir); len(ob) != 0 {
@@ -219,13 +220,13 @@ func TestNoDuplicateEvents(t *testing.T) {
 		}
 	})
 	t.Run("event rate-limited, then accepted", func(t *testing.T) {
-		stub := testenv.NewSentry(t, "2")
-		stub.SetStatus("event", func(n int) int {
+		stub := newSentry(t, "2")
+		stub.status["event"] = func(n int) int {
 			if n == 0 {
 				return http.StatusTooManyRequests
 			}
 			return http.StatusOK
-		})
+		}
 		args, _, _ := hotBeat(t)
 		t0 := time.Now()
 		code, stderr := beatAt(t, t0, args...)
@@ -235,18 +236,22 @@ func TestNoDuplicateEvents(t *testing.T) {
 		for i := 1; i < 4; i++ {
 			beatAt(t, t0.Add(time.Duration(i)*30*time.Second), args...)
 		}
-		sent := stub.Sent("event")
-		if distinct, total := stub.EventCounts(); distinct != 1 || total != 1 || sent != 2 {
+		stub.mu.Lock()
+		sent := stub.seen["event"]
+		stub.mu.Unlock()
+		if distinct, total := stub.eventCounts(); distinct != 1 || total != 1 || sent != 2 {
 			t.Errorf("%d distinct events accepted %d times in %d requests, want 1 once in 2", distinct, total, sent)
 		}
 	})
 	t.Run("event refused for good", func(t *testing.T) {
-		stub := testenv.NewSentry(t, "2")
-		stub.SetStatus("event", func(int) int { return http.StatusRequestEntityTooLarge })
+		stub := newSentry(t, "2")
+		stub.status["event"] = func(int) int { return http.StatusRequestEntityTooLarge }
 		args, stateDir, _ := hotBeat(t)
 		_, stderr := beatAt(t, time.Now(), args...)
 		beatAt(t, time.Now().Add(30*time.Second), args...)
-		sent := stub.Sent("event")
+		stub.mu.Lock()
+		sent := stub.seen["event"]
+		stub.mu.Unlock()
 		if sent != 1 || len(outbox(t, stateDir)) != 0 || !strings.Contains(stderr, "refused by Sentry; dropped") {
 			t.Errorf("a refused event was sent %d times (outbox %v): %s", sent, outbox(t, stateDir), stderr)
 		}
@@ -257,7 +262,7 @@ func TestNoDuplicateEvents(t *testing.T) {
 // check-in (Sentry saw a dead host, alerting stopped). The beat goes on with
 // the last good config and says so everywhere.
 func TestConfigTypoKeepsTheHeartbeat(t *testing.T) {
-	stub := testenv.NewSentry(t, "4")
+	stub := newSentry(t, "4")
 	args, stateDir, textfile := hotBeat(t)
 	cfg := args[5]
 	if code, stderr := beatAt(t, time.Now(), args...); code != exitOK {
@@ -276,9 +281,11 @@ func TestConfigTypoKeepsTheHeartbeat(t *testing.T) {
 			t.Errorf("textfile lacks %s:\n%s", want, prom)
 		}
 	}
-	if checkIns := stub.CheckInStatuses(); checkIns != "ok,error" {
-		t.Errorf("check-ins %v", checkIns)
+	stub.mu.Lock()
+	if statuses := stub.checkInStatuses(); statuses != "ok,error" {
+		t.Errorf("check-ins %v", statuses)
 	}
+	stub.mu.Unlock()
 	if _, err := os.Stat(filepath.Join(stateDir, "thermal.last-good.toml")); err != nil {
 		t.Errorf("last good config not kept: %v", err)
 	}
@@ -320,19 +327,21 @@ func TestIntegrationUnwritableTextfileStillPages(t *testing.T) {
 	filler.Close()
 	for name, dir := range map[string]string{"read-only": mountTmpfs(t, "ro,size=64k"), "full": full} {
 		t.Run(name, func(t *testing.T) {
-			stub := testenv.NewSentry(t, "6")
+			stub := newSentry(t, "6")
 			args, stateDir, _ := hotBeat(t)
 			args[7] = dir // --textfile-dir
 			code, stderr := beatAt(t, time.Now(), args...)
 			if code != exitFail || !strings.Contains(stderr, "textfile not written; delivering anyway") {
 				t.Errorf("exit %d: %s", code, stderr)
 			}
-			if distinct, _ := stub.EventCounts(); distinct != 1 {
+			if distinct, _ := stub.eventCounts(); distinct != 1 {
 				t.Errorf("%d events delivered, want the breach", distinct)
 			}
-			if checkIns := stub.CheckInStatuses(); checkIns != "error" {
-				t.Errorf("check-ins %v", checkIns)
+			stub.mu.Lock()
+			if statuses := stub.checkInStatuses(); statuses != "error" {
+				t.Errorf("check-ins %v", statuses)
 			}
+			stub.mu.Unlock()
 			if b, _ := os.ReadFile(filepath.Join(stateDir, "state.json")); !strings.Contains(string(b), "firing_since") {
 				t.Errorf("breach state not saved:\n%s", b)
 			}
@@ -352,7 +361,7 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 		"read-only state directory": func(t *testing.T, _ string) string { return mountTmpfs(t, "ro,size=64k") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			stub := testenv.NewSentry(t, "8")
+			stub := newSentry(t, "8")
 			args, stateDir, textfile := hotBeat(t)
 			args[9] = setup(t, stateDir) // --state-dir
 			code, stderr := beatAt(t, time.Now(), args...)
@@ -363,9 +372,11 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 			if !strings.Contains(string(prom), "node_thermal_state_saved 0\n") {
 				t.Errorf("textfile does not export the failure:\n%s", prom)
 			}
-			if checkIns := stub.CheckInStatuses(); checkIns != "error" {
-				t.Errorf("check-ins %v", checkIns)
+			stub.mu.Lock()
+			if statuses := stub.checkInStatuses(); statuses != "error" {
+				t.Errorf("check-ins %v", statuses)
 			}
+			stub.mu.Unlock()
 		})
 	}
 }
@@ -374,7 +385,7 @@ func TestIntegrationUnsavableStateIsReported(t *testing.T) {
 // pages and writes the textfile, but leaves the other beat's state as it is
 // and says so in the textfile and the check-in.
 func TestLockedStateIsLeftAlone(t *testing.T) {
-	stub := testenv.NewSentry(t, "8")
+	stub := newSentry(t, "8")
 	args, stateDir, textfile := hotBeat(t)
 	path := filepath.Join(stateDir, "state.json")
 	other := []byte("{}\n")
@@ -396,11 +407,13 @@ func TestLockedStateIsLeftAlone(t *testing.T) {
 	if !strings.Contains(string(prom), "node_thermal_state_saved 0\n") {
 		t.Errorf("textfile does not export the failure:\n%s", prom)
 	}
-	if distinct, _ := stub.EventCounts(); distinct == 0 {
+	if distinct, _ := stub.eventCounts(); distinct == 0 {
 		t.Error("the breach was not paged")
 	}
-	if checkIns := stub.CheckInStatuses(); checkIns != "error" {
-		t.Errorf("check-ins %v", checkIns)
+	stub.mu.Lock()
+	defer stub.mu.Unlock()
+	if statuses := stub.checkInStatuses(); statuses != "error" {
+		t.Errorf("check-ins %v", statuses)
 	}
 }
 

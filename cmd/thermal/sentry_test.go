@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,112 @@ import (
 
 	"github.com/thermal-heartbeat/thermal/internal/envelope"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
+
+// sentryServer stands in for Sentry: it decodes every envelope the SDK
+// posts, answers each item type with a status the test may set in status
+// (set it before the first beat), and keeps the check-ins and events it
+// accepted. It holds the SDK to what thermal sends: one item an envelope, a
+// JSON payload, and an event's 32-digit event_id in the envelope's header
+// too; anything else is answered 400. Read its fields under mu.
+type sentryServer struct {
+	mu       sync.Mutex
+	status   map[string]func(n int) int // item type -> status of its n-th (0-based) request
+	seen     map[string]int             // item type -> requests so far, whatever the answer
+	paths    []string                   // URL path of every envelope decoded
+	checkIns []map[string]any           // accepted, in order
+	events   []map[string]any           // accepted, in order
+	accepted map[string]int             // event_id -> times accepted
+}
+
+// ServeHTTP takes one envelope; items answered other than 2xx are not kept,
+// and 429 comes with Retry-After: 60.
+func (s *sentryServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	env, err := envelope.FromRequest(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paths = append(s.paths, r.URL.Path)
+	if len(env.Items) != 1 {
+		http.Error(w, fmt.Sprintf("bad envelope: %d items, want 1", len(env.Items)), http.StatusBadRequest)
+		return
+	}
+	it := env.Items[0]
+	code := http.StatusOK
+	if f := s.status[it.Type]; f != nil {
+		code = f(s.seen[it.Type])
+	}
+	s.seen[it.Type]++
+	var m map[string]any
+	if err := json.Unmarshal(it.Payload, &m); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if code/100 == 2 {
+		if err := s.accept(env.Header, it.Type, m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	if code == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	w.WriteHeader(code)
+}
+
+// accept keeps an item answered 2xx; s.mu is held.
+func (s *sentryServer) accept(header map[string]any, typ string, m map[string]any) error {
+	switch typ {
+	case "event":
+		id, _ := m["event_id"].(string)
+		if hid, _ := header["event_id"].(string); hid != id || len(id) != 32 {
+			return fmt.Errorf("event_id missing or not in the header")
+		}
+		s.accepted[id]++
+		s.events = append(s.events, m)
+	case "check_in":
+		s.checkIns = append(s.checkIns, m)
+	}
+	return nil
+}
+
+// checkInStatuses returns the accepted check-ins' statuses in order, joined
+// by commas ("ok,error"); s.mu is held.
+func (s *sentryServer) checkInStatuses() string {
+	var out []string
+	for _, ci := range s.checkIns {
+		st, _ := ci["status"].(string)
+		out = append(out, st)
+	}
+	return strings.Join(out, ",")
+}
+
+// eventCounts returns how many distinct events (by event_id) were
+// accepted, and how many times in all.
+func (s *sentryServer) eventCounts() (distinct, total int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.accepted {
+		distinct++
+		total += n
+	}
+	return distinct, total
+}
+
+// newSentry starts a sentryServer for the length of the test and points
+// SENTRY_DSN at it, under project.
+func newSentry(t *testing.T, project string) *sentryServer {
+	t.Helper()
+	srv := &sentryServer{status: map[string]func(int) int{}, seen: map[string]int{}, accepted: map[string]int{}}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	t.Setenv("SENTRY_DSN", strings.Replace(ts.URL, "http://", "http://public@", 1)+"/"+project)
+	return srv
+}
 
 // hotFixture is a tree with one CPU package at 91 °C.
 const hotFixture = `
@@ -63,7 +169,7 @@ func beatAt(t *testing.T, now time.Time, args ...string) (int, string) {
 }
 
 func TestSentryCheckInAndBreachEvent(t *testing.T) {
-	srv := testenv.NewSentry(t, "42")
+	srv := newSentry(t, "42")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -77,17 +183,18 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 	if code, stderr := beatAt(t, t0.Add(30*time.Second), args...); code != exitOK || stderr != "" {
 		t.Fatalf("beat 2: exit %d: %s", code, stderr)
 	}
-	for _, p := range srv.Paths() {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for _, p := range srv.paths {
 		if p != "/api/42/envelope/" {
 			t.Errorf("SDK posted to %s", p)
 		}
 	}
-	checkIns, events := srv.CheckIns(), srv.Events()
-	if len(checkIns) != 2 {
-		t.Fatalf("%d check-ins, want one per beat", len(checkIns))
+	if len(srv.checkIns) != 2 {
+		t.Fatalf("%d check-ins, want one per beat", len(srv.checkIns))
 	}
 	host, _ := os.Hostname()
-	ci := checkIns[0]
+	ci := srv.checkIns[0]
 	mc, _ := ci["monitor_config"].(map[string]any)
 	sched, _ := mc["schedule"].(map[string]any)
 	if ci["status"] != "ok" || !strings.HasPrefix(ci["monitor_slug"].(string), "thermal-") ||
@@ -95,10 +202,10 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 		mc["checkin_margin"] != 1.0 || mc["failure_issue_threshold"] != 2.0 || mc["recovery_threshold"] != 2.0 {
 		t.Errorf("check-in = %v", ci)
 	}
-	if len(events) != 1 {
-		t.Fatalf("%d events, want 1: the breach fires on beat 1 and is not re-sent before repeat", len(events))
+	if len(srv.events) != 1 {
+		t.Fatalf("%d events, want 1: the breach fires on beat 1 and is not re-sent before repeat", len(srv.events))
 	}
-	ev := events[0]
+	ev := srv.events[0]
 	tags, _ := ev["tags"].(map[string]any)
 	want := map[string]any{"source": "hwmon", "chip": "coretemp-isa-0000", "sensor": "Package id 0", "celsius": "91", "threshold": "85", "level": "warning"}
 	for k, v := range want {
@@ -129,7 +236,7 @@ func TestSentryCheckInAndBreachEvent(t *testing.T) {
 }
 
 func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
-	srv := testenv.NewSentry(t, "7")
+	srv := newSentry(t, "7")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -145,16 +252,17 @@ func TestBreachClearsOnceAndCheckInErrorWithoutReadings(t *testing.T) {
 	beatAt(t, t0.Add(90*time.Second), args(t.TempDir())...) // no sensors at all (a VM): ok
 	broken := sysfstest.UnpackString(t, brokenFixture)
 	beatAt(t, t0.Add(120*time.Second), args(broken)...) // sensors, none readable: error
-	checkIns, events := srv.CheckIns(), srv.Events()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	var levels []string
-	for _, ev := range events {
+	for _, ev := range srv.events {
 		levels = append(levels, ev["level"].(string))
 	}
 	if strings.Join(levels, ",") != "warning,info" {
 		t.Errorf("event levels %v, want the breach then one recovery", levels)
 	}
 	var statuses []string
-	for _, ci := range checkIns {
+	for _, ci := range srv.checkIns {
 		statuses = append(statuses, ci["status"].(string))
 	}
 	if strings.Join(statuses, ",") != "ok,ok,ok,ok,error" {
@@ -253,7 +361,7 @@ func TestHeartbeatURL(t *testing.T) {
 // Eight beats at once over one state directory: the lock makes them take
 // turns, so the breach fires once, not once per beat.
 func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
-	srv := testenv.NewSentry(t, "3")
+	srv := newSentry(t, "3")
 	root := sysfstest.UnpackString(t, hotFixture)
 	cfg := filepath.Join(t.TempDir(), "thermal.toml")
 	os.WriteFile(cfg, []byte(hotConfig), 0o644)
@@ -283,9 +391,10 @@ func TestConcurrentBeatsKeepStateIntact(t *testing.T) {
 			}
 		}
 	}
-	checkIns, events := srv.CheckIns(), srv.Events()
-	if len(events) != 1 || len(checkIns) != 8 {
-		t.Errorf("%d events and %d check-ins from 8 concurrent beats, want 1 and 8", len(events), len(checkIns))
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.events) != 1 || len(srv.checkIns) != 8 {
+		t.Errorf("%d events and %d check-ins from 8 concurrent beats, want 1 and 8", len(srv.events), len(srv.checkIns))
 	}
 }
 
@@ -308,12 +417,13 @@ func TestUndeliveredEventIsSentNextBeat(t *testing.T) {
 		t.Fatalf("no outbox in the state:\n%s", b)
 	}
 
-	srv := testenv.NewSentry(t, "5")
+	srv := newSentry(t, "5")
 	beatAt(t, t0.Add(30*time.Second), args...)
 	beatAt(t, t0.Add(60*time.Second), args...)
-	events := srv.Events()
-	if len(events) != 1 || events[0]["level"] != "warning" {
-		t.Errorf("events after Sentry came back: %d, want the postponed one once", len(events))
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.events) != 1 || srv.events[0]["level"] != "warning" {
+		t.Errorf("events after Sentry came back: %d, want the postponed one once", len(srv.events))
 	}
 	b, _ = os.ReadFile(filepath.Join(stateDir, "state.json"))
 	if strings.Contains(string(b), `"outbox"`) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
 // spotlight installs Sentry's Spotlight sidecar (pinned in

@@ -1,6 +1,6 @@
 // Package testenv holds what several packages' tests share: whether an
-// integration test can run here (Need), a free local address (FreeAddr) and
-// a stand-in Sentry (NewSentry). Tests only: no product code imports it.
+// integration test can run here (Need) and a free local address
+// (FreeAddr). Tests only: no product code imports it.
 package testenv
 
 import (
