@@ -12,22 +12,47 @@
 // fixture tree and fuzzed label values both ways, and promtool checks the
 // result.
 //
-// Series (gauges unless marked):
+// The package's own families are all gauges:
 //
-//	node_thermal_celsius{source,chip,sensor}                 the reading, °C
-//	node_thermal_limit_celsius{source,chip,sensor,limit}     the hardware's own limits (max, crit, emergency, crit_hyst), °C
+//	node_thermal_celsius{source,chip,sensor}                       the reading, °C
+//	node_thermal_limit_celsius{source,chip,sensor,limit}           the hardware's own limits (max, crit, emergency, crit_hyst, and any a source names, such as nvml's max_operating), °C
 //	node_thermal_trip_point_celsius{source,chip,sensor,trip,type}  thermal zone trip points, °C
-//	node_thermal_read_errors{source,chip}                    reads that failed or were rejected in this beat
-//	node_thermal_chip_suspended{source,chip}                 1 when the chip was not read because its device sleeps
-//	node_thermal_collect_duration_seconds{source}            how long reading the source took
-//	node_thermal_threshold_celsius{source,chip,sensor,level} the threshold in force (warning, critical), °C
-//	node_thermal_alert{source,chip,sensor,level}             1 while the breach is firing
-//	node_thermal_heartbeat_seconds                           unix time of this beat's collection
-//	node_thermal_config_valid                                0 when the last good (or built-in) configuration was used
-//	node_thermal_state_saved                                 0 when the breach state could not be saved
+//	node_thermal_threshold_celsius{source,chip,sensor,level}       the threshold in force on a temperature (warning, critical), °C
+//	node_thermal_alert{source,chip,sensor,level}                   1 while the breach is firing: a temperature's, a fan's failure or a chip's throttling
+//	node_thermal_fan_rpm{source,chip,sensor}                       a fan's speed, RPM; a fan that cannot be read has no series
+//	node_thermal_fan_min_rpm{source,chip,sensor}                   a fan's hardware minimum, RPM, where set
+//	node_thermal_fan_target_rpm{source,chip,sensor}                the speed the fan controller asks for, RPM, where it says
+//	node_thermal_fan_failed{source,chip,sensor}                    1 when a fan faults or alarms, spins below its minimum, or stopped after it was seen spinning
+//	node_thermal_read_errors{source,chip}                          reads that failed or were rejected in this beat
+//	node_thermal_chip_suspended{source,chip}                       1 when the chip was not read because its device sleeps
+//	node_thermal_collect_duration_seconds{source}                  how long reading the source took
+//	node_thermal_heartbeat_seconds                                 unix time of this beat's collection
+//	node_thermal_config_valid                                      0 when the last good (or built-in) configuration was used
+//	node_thermal_state_saved                                       0 when the breach state could not be saved
 //
-// and whatever series the sources attach to their chips (thermal.Series),
-// rendered as given with source and chip labels: the nvme source's
-// node_thermal_nvme_info and temperature_warning gauges and its
-// *_seconds_total and *_transitions_total counters.
+// Besides these, it renders whatever series the sources attach to their
+// chips (thermal.Series), as given: a gauge or, where the series says so, a
+// counter, with the source and chip labels of the chip that carries it before
+// its own. A family takes its help, type and label names from its first
+// series; a series that reuses the name of one of the families above, or
+// changes its family's label names, is dropped. The sources attach these:
+//
+//	node_thermal_nvme_info{source,chip,model,serial,firmware}                   gauge, nvme: always 1
+//	node_thermal_nvme_temperature_warning{source,chip}                          gauge, nvme: 1 while the SMART log's temperature warning bit is set
+//	node_thermal_nvme_warning_temperature_time_seconds_total{source,chip}       counter, nvme: time at or above WCTEMP
+//	node_thermal_nvme_critical_temperature_time_seconds_total{source,chip}      counter, nvme: time at or above CCTEMP
+//	node_thermal_nvme_thermal_management_transitions_total{source,chip,level}   counter, nvme: entries into thermal management temperature 1 or 2
+//	node_thermal_nvme_thermal_management_seconds_total{source,chip,level}       counter, nvme: time in thermal management temperature 1 or 2
+//	node_thermal_gpu_info{source,chip,model,uuid}                               gauge, nvml: always 1
+//	node_thermal_throttling{source,chip,reason}                                 gauge, nvml: 1 while a clock-slowdown reason (hw_slowdown, hw_thermal, sw_thermal) holds
+//	node_thermal_throttle_seconds_total{source,chip,kind}                       counter, cpu (kind package or core) and nvml (kind thermal): time throttled
+//	node_thermal_throttle_events_total{source,chip,kind}                        counter, cpu: thermal throttle events of a package or core
+//	node_thermal_throttle_max_seconds{source,chip,kind}                         gauge, cpu: the longest single throttle event of a package or core
+//
+// A chip marked Aux holds series that belong to no chip: they carry only
+// their own labels, and nothing else of the chip is rendered. The thermal
+// zones' cooling devices are such series, both gauges:
+//
+//	node_thermal_cooling_device_state{type,device}      a cooling device's current state (0: not cooling)
+//	node_thermal_cooling_device_max_state{type,device}  its maximum state
 package report

@@ -317,22 +317,23 @@ func (w *writer) temperature(chip *thermal.Chip, s *thermal.Sensor, firing func(
 		return
 	}
 	w.add(famCelsius, s.Celsius(), chip.Source, chip.Name, s.Name)
-	w.limit(chip, s, s.Max, "max")
-	w.limit(chip, s, s.Crit, "crit")
-	w.limit(chip, s, s.Emergency, "emergency")
-	w.limit(chip, s, s.CritHyst, "crit_hyst")
+	if s.Max != nil {
+		w.add(famLimit, thermal.Celsius(*s.Max), chip.Source, chip.Name, s.Name, "max")
+	}
+	if s.Crit != nil {
+		w.add(famLimit, thermal.Celsius(*s.Crit), chip.Source, chip.Name, s.Name, "crit")
+	}
+	if s.Emergency != nil {
+		w.add(famLimit, thermal.Celsius(*s.Emergency), chip.Source, chip.Name, s.Name, "emergency")
+	}
+	if s.CritHyst != nil {
+		w.add(famLimit, thermal.Celsius(*s.CritHyst), chip.Source, chip.Name, s.Name, "crit_hyst")
+	}
 	for _, l := range s.Limits {
 		w.add(famLimit, thermal.Celsius(l.Milli), chip.Source, chip.Name, s.Name, l.Name)
 	}
 	for _, t := range s.Trips {
 		w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
-	}
-}
-
-// limit adds a sensor's hardware limit called name, if it has one.
-func (w *writer) limit(chip *thermal.Chip, s *thermal.Sensor, v *int64, name string) {
-	if v != nil {
-		w.add(famLimit, thermal.Celsius(*v), chip.Source, chip.Name, s.Name, name)
 	}
 }
 
@@ -361,7 +362,8 @@ func b2f(v bool) float64 {
 func (w *writer) write(buf *bufio.Writer) {
 	famRank := w.famRanks()
 	w.rankStrings()
-	keys := w.sortKeys(famRank)
+	keys := w.packKeys(famRank)
+	w.sortKeys(keys, famRank)
 	w.emit(buf, keys)
 }
 
@@ -404,9 +406,10 @@ type sortKey struct {
 	i      int32
 }
 
-// sortKeys returns the rows' keys in output order. Sorting compact keys,
-// not rows, keeps the sort's memory traffic small.
-func (w *writer) sortKeys(famRank []int) []sortKey {
+// packKeys returns a sort key for each row, in insertion order. The ranks
+// are packed only when they fit: else every key is zero but its index and
+// sortKeys falls back to comparing the rows.
+func (w *writer) packKeys(famRank []int) []sortKey {
 	keys := make([]sortKey, len(w.rows))
 	packed := len(famRank) < 1<<8 && len(w.strs) < 1<<keyBits
 	for i := range w.rows {
@@ -424,6 +427,13 @@ func (w *writer) sortKeys(famRank []int) []sortKey {
 		keys[i].k0 = uint64(famRank[r.fam.id])<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
 		keys[i].k1 = ranks[2]<<(2*keyBits) | ranks[3]<<keyBits | ranks[4]
 	}
+	return keys
+}
+
+// sortKeys sorts keys into output order. Sorting compact keys, not rows,
+// keeps the sort's memory traffic small. The comparison makes no calls, so
+// it stays a leaf function: it runs for every comparison.
+func (w *writer) sortKeys(keys []sortKey, famRank []int) {
 	slices.SortFunc(keys, func(x, y sortKey) int {
 		if x.k0 != y.k0 {
 			return cmp.Compare(x.k0, y.k0)
@@ -431,33 +441,28 @@ func (w *writer) sortKeys(famRank []int) []sortKey {
 		if x.k1 != y.k1 {
 			return cmp.Compare(x.k1, y.k1)
 		}
-		return w.compareRows(x, y, famRank)
-	})
-	return keys
-}
-
-// compareRows orders two rows whose packed keys are equal: the packing did
-// not apply, or they have more than five labels. It compares family rank,
-// label count, then value ranks, and last the insertion order.
-func (w *writer) compareRows(x, y sortKey, famRank []int) int {
-	a, b := &w.rows[x.i], &w.rows[y.i]
-	if a.fam != b.fam {
-		return famRank[a.fam.id] - famRank[b.fam.id]
-	}
-	if a.n != b.n {
-		return int(a.n - b.n)
-	}
-	va, vb := w.values(*a), w.values(*b)
-	for i := range va {
-		if ra, rb := w.rank[va[i]], w.rank[vb[i]]; ra != rb {
-			return int(ra) - int(rb)
+		// Equal keys: the packing did not apply, or more than five labels.
+		a, b := &w.rows[x.i], &w.rows[y.i]
+		if a.fam != b.fam {
+			return famRank[a.fam.id] - famRank[b.fam.id]
 		}
-	}
-	return int(x.i - y.i)
+		if a.n != b.n {
+			return int(a.n - b.n)
+		}
+		va, vb := w.values(*a), w.values(*b)
+		for i := range va {
+			if ra, rb := w.rank[va[i]], w.rank[vb[i]]; ra != rb {
+				return int(ra) - int(rb)
+			}
+		}
+		return int(x.i - y.i)
+	})
 }
 
 // emit writes the rows in keys' order, each family's HELP and TYPE before
 // its first row, skipping a row whose label set repeats the one before.
+// The sample line is written here, not in a helper: this loop runs once per
+// row.
 func (w *writer) emit(buf *bufio.Writer, keys []sortKey) {
 	num := make([]byte, 0, 32)
 	var last *family
@@ -473,7 +478,24 @@ func (w *writer) emit(buf *bufio.Writer, keys []sortKey) {
 			writeHeader(buf, r.fam)
 		}
 		prev = vals
-		num = w.writeRow(buf, r, vals, num)
+		buf.WriteString(r.fam.name)
+		if len(vals) > 0 {
+			buf.WriteByte('{')
+			for i, v := range vals {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				buf.WriteString(r.fam.labels[i])
+				buf.WriteString(`="`)
+				escape(buf, w.strs[v], true)
+				buf.WriteByte('"')
+			}
+			buf.WriteByte('}')
+		}
+		buf.WriteByte(' ')
+		num = appendFloat(num[:0], r.value)
+		buf.Write(num)
+		buf.WriteByte('\n')
 	}
 }
 
@@ -490,30 +512,6 @@ func writeHeader(buf *bufio.Writer, f *family) {
 	} else {
 		buf.WriteString(" gauge\n")
 	}
-}
-
-// writeRow writes one sample line, r with its label values vals, formatting
-// the value in num; it returns num for reuse.
-func (w *writer) writeRow(buf *bufio.Writer, r *row, vals []uint32, num []byte) []byte {
-	buf.WriteString(r.fam.name)
-	if len(vals) > 0 {
-		buf.WriteByte('{')
-		for i, v := range vals {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.WriteString(r.fam.labels[i])
-			buf.WriteString(`="`)
-			escape(buf, w.strs[v], true)
-			buf.WriteByte('"')
-		}
-		buf.WriteByte('}')
-	}
-	buf.WriteByte(' ')
-	num = appendFloat(num[:0], r.value)
-	buf.Write(num)
-	buf.WriteByte('\n')
-	return num
 }
 
 // escape writes s as the text format escapes HELP text (backslash and
