@@ -59,14 +59,18 @@ type Chip struct {
 	// zones' cooling devices): report renders its Series without source
 	// and chip labels, and nothing else of it; probe lists them apart.
 	Aux bool
-	// Twin names, as "source/chip", another chip that reports the same
-	// physical sensors (an hwmon chip a thermal zone exports): thresholds
-	// from hardware limits apply to one of the two only. Set by the pipeline.
-	Twin string
 	// TwinOwner marks, of two twins, the chip whose source owns the
 	// hardware limits (a thermal zone, see thermal.TwinOwner). Set by the
 	// pipeline.
 	TwinOwner bool
+	// Twin names, as "source/chip", another chip that reports the same
+	// physical sensors (an hwmon chip a thermal zone exports): thresholds
+	// from hardware limits apply to one of the two only. Set by the pipeline.
+	Twin string
+	// Related names a reading of another chip that an event about this
+	// chip's throttling or fans quotes (a CPU package's temperature);
+	// empty fields match any; nil names none.
+	Related *SensorID
 }
 
 // Kind says what a sensor's reading is, and so its unit and scale.
@@ -170,22 +174,18 @@ type Sensor struct {
 	// when absent or 0. Alarm is fanN_alarm.
 	FanMin, FanTarget *int64
 	Alarm             bool
+	// Throttling says that a throttle sensor's chip throttles for heat now:
+	// its flag is set, or its count grew since the last beat. Derived by
+	// the pipeline (Snapshot.Derive).
+	Throttling bool
 	// Detail says, for a person, what else is known of the reading (a
 	// chip's throttle count).
 	Detail string
-	// Related names a reading of another chip that an event about this one
-	// quotes (a CPU package's temperature next to its throttling); empty
-	// fields match any, the zero value names none.
-	Related SensorID
 	// Failed says why a fan counts as failed ("" when it does not): its
 	// fault or alarm bit, a speed below its minimum, or 0 RPM after it was
 	// seen spinning. A header that always read 0 has nothing plugged in:
 	// not a failure. Derived by the pipeline (Snapshot.Derive).
 	Failed string
-	// Throttling says that a throttle sensor's chip throttles for heat now:
-	// its flag is set, or its count grew since the last beat. Derived by
-	// the pipeline (Snapshot.Derive).
-	Throttling bool
 }
 
 // Limit is one named limit, in millidegrees Celsius.

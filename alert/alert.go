@@ -78,7 +78,7 @@ type Reading struct {
 	Detail string
 	// Related names a reading of another chip an event quotes (see
 	// thermal.Sensor.Related).
-	Related    thermal.SensorID
+	Related    *thermal.SensorID
 	Celsius    float64
 	Threshold  float64
 	For        time.Duration

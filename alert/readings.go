@@ -46,7 +46,7 @@ func Readings(chips []thermal.Chip) []Reading {
 				failing = sn.Throttling
 			}
 			for _, t := range sn.Thresholds {
-				rs = append(rs, Reading{Key: Key{SensorID: c.ID(sn), Level: t.Level}, Kind: kind, Related: sn.Related,
+				rs = append(rs, Reading{Key: Key{SensorID: c.ID(sn), Level: t.Level}, Kind: kind, Related: c.Related,
 					Celsius: b2f(failing), Threshold: 0.5, For: t.For, Repeat: t.Repeat, Detail: detail(sn)})
 			}
 		}

@@ -135,11 +135,10 @@ func (fs FS) counters(chip *thermal.Chip, dir, kind string, buf []byte) {
 			// whether it grew since the last beat, for [[rule]] kind =
 			// "throttle". An event about a package quotes its
 			// temperature, coretemp's "Package id N".
-			s := thermal.Sensor{Kind: thermal.KindThrottleCount, Name: "throttling", Attr: kind + "_throttle_count", Value: v}
 			if n, ok := strings.CutPrefix(chip.Name, "package"); ok {
-				s.Related = thermal.SensorID{Sensor: "Package id " + n}
+				chip.Related = &thermal.SensorID{Sensor: "Package id " + n}
 			}
-			chip.Sensors = append(chip.Sensors, s)
+			chip.Sensors = append(chip.Sensors, thermal.Sensor{Kind: thermal.KindThrottleCount, Name: "throttling", Attr: kind + "_throttle_count", Value: v})
 		}
 		chip.Series = append(chip.Series, thermal.Series{Name: c.name, Help: c.help, Counter: c.counter, Labels: labels, Value: float64(v) * c.scale})
 	}

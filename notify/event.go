@@ -127,9 +127,9 @@ func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float
 // related finds the reading that want names (empty fields match any): the
 // first of the matching ones in sensor order, so that an event says the
 // same from beat to beat.
-func related(want thermal.SensorID, values map[thermal.SensorID]float64) (thermal.SensorID, float64, bool) {
-	if want == (thermal.SensorID{}) {
-		return want, 0, false
+func related(want *thermal.SensorID, values map[thermal.SensorID]float64) (thermal.SensorID, float64, bool) {
+	if want == nil {
+		return thermal.SensorID{}, 0, false
 	}
 	var best thermal.SensorID
 	var v float64

@@ -97,6 +97,7 @@ func (p *Pipeline) Collect() *Snapshot {
 	for _, s := range p.Sources {
 		r.byName[s.Name()] = s.Source
 	}
+	r.req = &thermal.Request{Admit: r.admit, Ignore: p.Config.Ignored, Cache: p.Cache}
 	chips := r.read()
 	snap := r.snap
 	for _, s := range p.Sources {
@@ -137,6 +138,7 @@ type run struct {
 	now    func() time.Time
 	snap   *Snapshot
 	byName map[string]thermal.Source
+	req    *thermal.Request // what every source is asked
 
 	mu      sync.Mutex
 	claimed map[[2]string]bool         // (source, chip) read by a source that finished
@@ -208,7 +210,7 @@ func (r *run) read() []thermal.Chip {
 // source reads one source and hands over its chips.
 func (r *run) source(ctx context.Context, s Source) {
 	start := r.now()
-	got, err := s.Read(ctx, &thermal.Request{Admit: r.admit, Ignore: r.p.Config.Ignored, Cache: r.p.Cache})
+	got, err := s.Read(ctx, r.req)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.over {
@@ -218,15 +220,16 @@ func (r *run) source(ctx context.Context, s Source) {
 	if err != nil {
 		r.snap.Errs = append(r.snap.Errs, err)
 	}
-	for _, c := range got {
-		r.relabel(&c)
+	for i := range got {
+		c := &got[i] // not a copy: a chip handed to a source's method would escape
+		r.relabel(c)
 		k := [2]string{c.Source, c.Name}
 		if c.Yield != "" {
-			r.yielded[k] = c
+			r.yielded[k] = *c
 			continue
 		}
 		r.claimed[k] = true
-		r.chips = append(r.chips, c)
+		r.chips = append(r.chips, *c)
 	}
 }
 
@@ -294,11 +297,12 @@ func Apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.
 	arena := make([]thermal.Threshold, 0, 2*n)
 	out := chips[:0]
 	var kernel []string
-	for _, c := range chips {
+	for ci := range chips {
+		c := &chips[ci] // not a copy: a chip handed to a source's method would escape
 		if cfg.Ignored(c.Source, c.Name, "") {
 			continue
 		}
-		lm.Apply(&c, thermal.DefaultRange)
+		lm.Apply(c, thermal.DefaultRange)
 		kept := c.Sensors[:0]
 		kernel = kernel[:0]
 		for _, s := range c.Sensors {
@@ -314,25 +318,26 @@ func Apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.
 		}
 		// Two sensors renamed alike stay two series.
 		thermal.UniqueSensorNames(kept)
-		limits := thermal.HardwareThresholds
-		if l, ok := sources[c.Source].(thermal.Limiter); ok {
-			limits = l.HardwareThresholds
-		}
+		limiter, _ := sources[c.Source].(thermal.Limiter)
 		for i := range kept {
 			var warn, crit thermal.Threshold
 			// One physical sensor pages once: of two twins, the owner's
 			// chip has the hardware limits.
-			if c.Twin == "" || c.TwinOwner {
-				warn, crit = limits(&c, &kept[i])
+			switch {
+			case c.Twin != "" && !c.TwinOwner:
+			case limiter != nil:
+				warn, crit = limiter.HardwareThresholds(c, &kept[i])
+			default:
+				warn, crit = thermal.HardwareThresholds(c, &kept[i])
 			}
 			start := len(arena)
-			arena = cfg.AppendThresholds(arena, &c, &kept[i], kernel[i], warn, crit)
+			arena = cfg.AppendThresholds(arena, c, &kept[i], kernel[i], warn, crit)
 			if len(arena) > start {
 				kept[i].Thresholds = arena[start:len(arena):len(arena)]
 			}
 		}
 		c.Sensors = kept
-		out = append(out, c)
+		out = append(out, *c)
 	}
 	return out
 }
