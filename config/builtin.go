@@ -13,32 +13,32 @@ import (
 var fanRule = thermal.Rule{Kind: thermal.KindFan, Level: thermal.Critical, For: time.Minute, Repeat: time.Hour,
 	Comment: "Fans: any fan that fails (a fault or alarm bit, below its minimum, or\nstopped after it was seen spinning)."}
 
-// BuiltinRule is one built-in rule and the source that ships it ("" for
+// builtinRule is one built-in rule and the source that ships it ("" for
 // one of no particular source).
-type BuiltinRule struct {
+type builtinRule struct {
 	Source string
 	thermal.Rule
 }
 
-// BuiltinRules returns the built-in rules in the order they are tried: the
+// builtinRules returns the built-in rules in the order they are tried: the
 // temperature rules of the registered sources (by source name), the fan
 // rule, then the other kinds' rules of the sources. defaults.toml is these
 // rules written out (a test in package sources keeps the two the same).
-func BuiltinRules() []BuiltinRule {
+func builtinRules() []builtinRule {
 	regs := thermal.Registered()
-	var out []BuiltinRule
+	var out []builtinRule
 	for _, r := range regs {
 		for _, rule := range r.Rules {
 			if rule.Kind == thermal.KindTemperature {
-				out = append(out, BuiltinRule{r.Name, rule})
+				out = append(out, builtinRule{r.Name, rule})
 			}
 		}
 	}
-	out = append(out, BuiltinRule{"", fanRule})
+	out = append(out, builtinRule{"", fanRule})
 	for _, r := range regs {
 		for _, rule := range r.Rules {
 			if rule.Kind != thermal.KindTemperature {
-				out = append(out, BuiltinRule{r.Name, rule})
+				out = append(out, builtinRule{r.Name, rule})
 			}
 		}
 	}
@@ -49,7 +49,7 @@ func BuiltinRules() []BuiltinRule {
 // the built-in rules every time, and decoding TOML cost a tenth of a small
 // beat's CPU.
 func builtin() *Config {
-	brs := BuiltinRules()
+	brs := builtinRules()
 	c := &Config{Rules: make([]Rule, 0, len(brs)), Sentry: Sentry{Monitor: "thermal-{hostname}"}}
 	for _, br := range brs {
 		r := Rule{Match: Match{Source: br.Source, Chip: br.Chip, Sensor: br.Sensor}, Kind: br.Kind,

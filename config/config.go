@@ -28,13 +28,6 @@ const DefaultPath = "/etc/thermal-heartbeat/thermal.toml"
 //go:embed defaults.toml
 var defaults []byte
 
-// Defaults for a rule's timing, and for thresholds taken from the hardware.
-const (
-	DefaultFor        = thermal.DefaultFor
-	DefaultHysteresis = thermal.DefaultHysteresis
-	DefaultRepeat     = thermal.DefaultRepeat
-)
-
 // Config is a parsed, validated configuration.
 type Config struct {
 	// Path is the file it came from; "" for the embedded defaults.
@@ -477,7 +470,7 @@ func (p *parser) rule(i int, rr rawRule) (Rule, error) {
 		return Rule{}, p.fail(at(merr.key), "rule %d: %v", i+1, merr.err)
 	}
 	rule := Rule{Match: m, Warning: rr.Warning, Critical: rr.Critical,
-		For: DefaultFor, Hysteresis: DefaultHysteresis, Repeat: DefaultRepeat}
+		For: thermal.DefaultFor, Hysteresis: thermal.DefaultHysteresis, Repeat: thermal.DefaultRepeat}
 	switch k := thermal.Kind(rr.Kind); k {
 	case thermal.KindTemperature, "temperature":
 		if rr.Level != "" {

@@ -1,5 +1,5 @@
 // Package pipeline turns the sources' chips into one snapshot of a beat.
-// It builds the registered sources (Registered), runs them under the
+// It builds the registered sources, runs them under the
 // beat's deadline, each after the sources it waits for, and settles which
 // source owns a device that two of them can read, through the sources' own
 // answers (thermal.Claimer, Adopter, TwinOwner): an NVMe controller is

@@ -24,10 +24,10 @@ type Source struct {
 	After []string
 }
 
-// Registered builds every registered source for env, with its options
+// registered builds every registered source for env, with its options
 // from cfg, in the order of its registration's After and Before. A source
 // whose constructor fails (no root given) is left out.
-func Registered(env thermal.Env, cfg *config.Config) []Source {
+func registered(env thermal.Env, cfg *config.Config) []Source {
 	regs := thermal.Registered()
 	after := map[string][]string{}
 	for _, r := range regs {
@@ -51,7 +51,7 @@ func Registered(env thermal.Env, cfg *config.Config) []Source {
 // whole collection; Cache (may be nil) is handed to the sources.
 type Pipeline struct {
 	// Sources are the sources to read; nil reads the registered ones
-	// (Registered(Env, Config)).
+	// (built for Env with their options from Config).
 	Sources []Source
 	Env     thermal.Env
 	Config  *config.Config
@@ -87,7 +87,7 @@ func (p *Pipeline) Collect() *Snapshot {
 		now = time.Now
 	}
 	if p.Sources == nil {
-		p.Sources = Registered(p.Env, p.Config)
+		p.Sources = registered(p.Env, p.Config)
 	}
 	if p.LMSensors == nil && p.Config.LMSensors != nil {
 		p.LMSensors = p.Config.LMSensors.Resolve(p.Env.Sysfs)
@@ -128,7 +128,7 @@ func (p *Pipeline) Collect() *Snapshot {
 		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
 	})
 	twins(chips, r.byName)
-	snap.Chips = Apply(p.Config, p.LMSensors, r.byName, chips)
+	snap.Chips = apply(p.Config, p.LMSensors, r.byName, chips)
 	return snap
 }
 
@@ -282,13 +282,13 @@ func twins(chips []thermal.Chip, byName map[string]thermal.Source) {
 	}
 }
 
-// Apply applies lm-sensors' configuration when there is one (label,
+// apply applies lm-sensors' configuration when there is one (label,
 // ignore, compute, as `sensors` shows the chips), then drops ignored chips
 // and sensors (sources skip them before reading where they can; this
 // catches the rest), renames sensors with a [[label]], and sets every
 // remaining sensor's thresholds. sources (by name) say which hardware
 // limits are default thresholds (thermal.Limiter).
-func Apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.Source, chips []thermal.Chip) []thermal.Chip {
+func apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.Source, chips []thermal.Chip) []thermal.Chip {
 	n := 0
 	for _, c := range chips {
 		n += len(c.Sensors)

@@ -211,7 +211,7 @@ as = "Board"
 	if err != nil {
 		t.Fatal(err)
 	}
-	chips := Apply(cfg, nil, nil, []thermal.Chip{{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 1, Sensors: []thermal.Sensor{
+	chips := apply(cfg, nil, nil, []thermal.Chip{{Source: "hwmon", Name: "nct6798-isa-0290", Errors: 1, Sensors: []thermal.Sensor{
 		{Name: "SYSTIN", Attr: "temp1", Value: 30000},
 		{Name: "CPUTIN", Attr: "temp2", Value: 40000},
 		{Name: "AUXTIN0", Attr: "temp3", Err: thermal.ErrOutOfRange},
@@ -266,7 +266,7 @@ func FuzzLabelsStayUnique(f *testing.F) {
 		if err != nil {
 			return
 		}
-		chips := Apply(cfg, nil, nil, []thermal.Chip{{Source: "hwmon", Name: "c", Sensors: []thermal.Sensor{
+		chips := apply(cfg, nil, nil, []thermal.Chip{{Source: "hwmon", Name: "c", Sensors: []thermal.Sensor{
 			{Name: s1, Attr: "temp1"}, {Name: s2, Attr: "temp2"}, {Name: s1, Attr: "temp3"}}}})
 		seen := map[string]bool{}
 		for _, s := range chips[0].Sensors {

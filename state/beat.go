@@ -69,7 +69,7 @@ type Loaded struct {
 // LoadFile reads the state file at path, starting fresh from one that is
 // missing, corrupt or holds what a beat cannot use.
 func LoadFile(path string) Loaded {
-	b, err := ReadFile(path)
+	b, err := readFile(path)
 	if err != nil && !errors.Is(err, ErrCorrupt) {
 		return Loaded{Err: err}
 	}
@@ -97,7 +97,7 @@ func SaveFile(path string, f File, before []byte) error {
 	if bytes.Equal(b, before) {
 		return nil
 	}
-	return WriteFileAtomic(path, b)
+	return writeFileAtomic(path, b)
 }
 
 // validate drops what Evaluate and delivery cannot use; it returns how

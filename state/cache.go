@@ -104,7 +104,7 @@ func (c *Cache) Flush() error {
 		}
 		h, err := json.Marshal(cacheHeader{BootID: c.BootID, Scope: c.Scope, Built: built})
 		if err == nil {
-			err = WriteFileAtomic(c.path(key), slices.Concat(h, []byte("\n"), data))
+			err = writeFileAtomic(c.path(key), slices.Concat(h, []byte("\n"), data))
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -30,10 +30,10 @@ func readCapped(path string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// ReadFile returns the bytes of the state file at path, nil for a missing
+// readFile returns the bytes of the state file at path, nil for a missing
 // one; a file that is not regular or too large is an error wrapping
 // ErrCorrupt.
-func ReadFile(path string) ([]byte, error) {
+func readFile(path string) ([]byte, error) {
 	b, err := readCapped(path, MaxFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -41,11 +41,11 @@ func ReadFile(path string) ([]byte, error) {
 	return b, err
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
+// writeFileAtomic writes data to path through a temporary file in the same
 // directory (named .<base>.*.tmp) that is synced and renamed over path, so
 // that a reader, or the next beat after a crash, sees the old file or the
 // new one, never half of one.
-func WriteFileAtomic(path string, data []byte) error {
+func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state: %w", err)
