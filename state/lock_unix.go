@@ -17,7 +17,14 @@ import (
 func Lock(path string, timeout time.Duration) (unlock func(), err error) {
 	// Plain system calls, no *os.File: a beat need not start Go's network
 	// poller to take a lock.
-	fd, err := unix.Open(path+".lock", unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+	// O_NOFOLLOW: a link planted at the lock's name must not make a root
+	// beat create or truncate a file where it points; the link is
+	// removed (unlink does not follow it) and the lock made afresh.
+	flags := unix.O_CREAT | unix.O_RDWR | unix.O_CLOEXEC | unix.O_NOFOLLOW
+	fd, err := unix.Open(path+".lock", flags, 0o644)
+	if errors.Is(err, unix.ELOOP) && unix.Unlink(path+".lock") == nil {
+		fd, err = unix.Open(path+".lock", flags|unix.O_EXCL, 0o644)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", &os.PathError{Op: "open", Path: path + ".lock", Err: err})
 	}
