@@ -137,11 +137,13 @@ func (f *File) Enqueue(events []notify.Event) (dropped []Pending) {
 }
 
 // Lease marks the events no other beat is sending now as sent by this one
-// until until, and returns them.
+// until until, and returns them. until is the longest a beat lives: a
+// lease beyond it was taken by a beat whose clock ran ahead, and is not
+// trusted (it would hold the event back for as long as the clock was off).
 func (f *File) Lease(now, until time.Time) []Pending {
 	var batch []Pending
 	for i := range f.Outbox {
-		if p := &f.Outbox[i]; !p.Lease.After(now) {
+		if p := &f.Outbox[i]; !p.Lease.After(now) || p.Lease.After(until) {
 			p.Lease = until
 			batch = append(batch, *p)
 		}

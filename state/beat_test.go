@@ -89,3 +89,17 @@ func TestLoadFileAndSaveFile(t *testing.T) {
 		}
 	}
 }
+
+// A lease further ahead than a beat can live (a beat ran with its clock
+// ahead) is not trusted: the event is sent (issue 18 #9).
+func TestLeaseFromTheFutureIsNotTrusted(t *testing.T) {
+	var f File
+	f.Enqueue([]notify.Event{event(0), event(1)})
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	f.Outbox[0].Lease = now.Add(365 * 24 * time.Hour)
+	f.Outbox[1].Lease = now.Add(5 * time.Second) // a live beat's
+	batch := f.Lease(now, now.Add(10*time.Second))
+	if len(batch) != 1 || batch[0].ID != event(0).ID {
+		t.Errorf("leased %+v; want the event whose lease is a year ahead", batch)
+	}
+}
