@@ -13,6 +13,7 @@ package lmsensors
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -20,6 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // Config is a parsed set of sensors.conf files.
@@ -45,6 +48,10 @@ type Chip struct {
 	File     string
 	Line     int
 }
+
+// maxFile bounds one lm-sensors configuration file; real ones are a few
+// KiB.
+const maxFile = 1 << 20
 
 // Load parses the files at paths in order; a directory stands for the
 // files in it in lexical order, skipping names that start with a dot (as
@@ -76,12 +83,20 @@ func Load(paths []string) (*Config, error) {
 			sort.Strings(files)
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("lm_sensors: %w", err)
-			}
-			if len(data) > 1<<20 {
+			// A regular file of at most 1 MiB: a FIFO would block the
+			// beat, /dev/zero would never end, a huge file would cost its
+			// size in memory. In a directory such an entry is passed over,
+			// as a subdirectory is; named on its own it is an error.
+			data, err := sysread.ReadRegular(f, maxFile)
+			switch {
+			case errors.Is(err, sysread.ErrNotRegular) && st.IsDir():
+				continue
+			case errors.Is(err, sysread.ErrNotRegular):
+				return nil, fmt.Errorf("lm_sensors: %s: not a regular file", f)
+			case errors.Is(err, sysread.ErrTooLarge):
 				return nil, fmt.Errorf("lm_sensors: %s: larger than 1 MiB", f)
+			case err != nil:
+				return nil, fmt.Errorf("lm_sensors: %w", err)
 			}
 			if err := c.parse(f, data); err != nil {
 				return nil, err

@@ -1,10 +1,15 @@
 package lmsensors
 
 import (
+	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/thermal-heartbeat/thermal"
 )
@@ -115,4 +120,41 @@ func FuzzParse(f *testing.F) {
 		chip := thermal.Chip{Source: "hwmon", Name: "x-isa-0000", Bus: "isa", Sensors: []thermal.Sensor{{Name: "a", Attr: "temp1", Value: 1000}, {Name: "b", Attr: "temp2", Value: 2000}}}
 		c.Resolve(t.TempDir()).Apply(&chip, thermal.DefaultRange)
 	})
+}
+
+// What would hang or flood a beat is refused or passed over: a FIFO (in a
+// directory it is passed over, named on its own it is an error),
+// /dev/zero, a file larger than 1 MiB (issue 18 #7).
+func TestLoadIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	d := filepath.Join(dir, "sensors.d")
+	os.Mkdir(d, 0o755)
+	os.WriteFile(filepath.Join(d, "a.conf"), []byte("chip \"coretemp-*\"\n    label temp1 \"CPU\"\n"), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(d, "b.conf"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	big := filepath.Join(dir, "big.conf")
+	os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), 200<<10), 0o644)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := Load([]string{d})
+		if err != nil || len(c.Chips) != 1 {
+			t.Errorf("a directory with a FIFO: %v, %+v", err, c)
+		}
+		for path, want := range map[string]string{
+			filepath.Join(d, "b.conf"): "not a regular file",
+			"/dev/zero":                "not a regular file",
+			big:                        "larger than 1 MiB",
+		} {
+			if _, err := Load([]string{path}); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load(%s) = %v, want %q", path, err, want)
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Load hung")
+	}
 }

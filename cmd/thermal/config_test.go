@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 )
@@ -142,6 +144,43 @@ warning = 30.0
 	} {
 		if !strings.Contains(out, present) {
 			t.Errorf("output lacks %s", present)
+		}
+	}
+}
+
+// lm-sensors files that would hang the beat (a FIFO, /dev/zero) are
+// refused: the beat goes on with the built-in configuration, writes its
+// textfile with node_thermal_config_valid 0 and exits 1, and check names
+// the file and line (issue 18 #7).
+func TestUnboundedLMSensorsFilesDoNotHangTheBeat(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.conf")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for _, target := range []string{"/dev/zero", fifo} {
+		cfg := filepath.Join(dir, "thermal.toml")
+		os.WriteFile(cfg, []byte("[lm_sensors]\nconfig = \""+target+"\"\n"), 0o644)
+		textfile := t.TempDir()
+		done := make(chan struct{})
+		var code int
+		var stderr string
+		go func() {
+			defer close(done)
+			code, _, stderr = runThermal(t, "beat", "--sysfs", root, "--config", cfg, "--textfile-dir", textfile, "--state-dir", t.TempDir())
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("[lm_sensors] config = %q: the beat hung", target)
+		}
+		prom, _ := os.ReadFile(filepath.Join(textfile, "thermal.prom"))
+		if code != exitFail || !strings.Contains(stderr, target+": not a regular file") || !strings.Contains(string(prom), "node_thermal_config_valid 0") {
+			t.Errorf("%s: exit %d, stderr %q, textfile written: %v", target, code, stderr, len(prom) > 0)
+		}
+		if code, _, stderr := runThermal(t, "check", "--sysfs", root, "--config", cfg); code != exitUsage || !strings.Contains(stderr, "thermal.toml:2: lm_sensors: "+target+": not a regular file") {
+			t.Errorf("check %s: exit %d, %q", target, code, stderr)
 		}
 	}
 }
