@@ -215,7 +215,7 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "thermal-heartbeat")
-	resp, err := client.Do(req)
+	resp, err := sameHost(client).Do(req)
 	if err != nil {
 		return fmt.Errorf("check-in URL: %w", describe(ctx, redactErr(err, raw)))
 	}
@@ -225,6 +225,23 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 		return fmt.Errorf("check-in URL: HTTP %s", resp.Status)
 	}
 	return nil
+}
+
+// sameHost returns a copy of client that follows redirects on the URL's
+// own host only (http to https, a moved path): a check-in URL's token is
+// never sent to another host.
+func sameHost(client *http.Client) *http.Client {
+	c := *client
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		if req.URL.Hostname() != via[0].URL.Hostname() {
+			return fmt.Errorf("a redirect to another host (%s) is not followed", req.URL.Hostname())
+		}
+		return nil
+	}
+	return &c
 }
 
 // redactErr keeps the secrets of a URL (a DSN's key, a check-in URL's

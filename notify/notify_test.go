@@ -139,6 +139,7 @@ func TestSentryOutcomeByStatus(t *testing.T) {
 	for status, want := range map[int]Outcome{
 		200: Accepted, 400: Rejected, 413: Rejected, 422: Rejected,
 		401: Retry, 403: Retry, 404: Retry, 429: Retry, 500: Retry, 503: Retry,
+		301: Retry, 302: Retry, 307: Retry, 308: Retry, // a redirect is not an acceptance
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
 		u, _ := url.Parse(srv.URL)

@@ -49,6 +49,7 @@ type Sentry struct {
 	endpoint string // https://host/api/<project>/envelope/
 	auth     string // X-Sentry-Auth
 	dsn      string
+	secrets  []string // the DSN's key and secret, never logged
 	opts     SentryOptions
 }
 
@@ -72,7 +73,31 @@ func NewSentry(client *http.Client, opts SentryOptions) (*Sentry, error) {
 	if secret, ok := u.User.Password(); ok && secret != "" {
 		auth += ", sentry_secret=" + secret
 	}
-	return &Sentry{client: client, endpoint: endpoint, auth: auth, dsn: opts.DSN, opts: opts}, nil
+	secrets := []string{u.User.Username()}
+	if secret, ok := u.User.Password(); ok && secret != "" {
+		secrets = append(secrets, secret)
+	}
+	return &Sentry{client: noRedirects(client), endpoint: endpoint, auth: auth, dsn: opts.DSN, secrets: secrets, opts: opts}, nil
+}
+
+// noRedirects returns a copy of client that follows no redirect: only a
+// 2xx from the DSN's host is an acceptance (a 302 to an SSO page answering
+// 200 is not), and the DSN's key never goes to another host.
+func noRedirects(client *http.Client) *http.Client {
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// redact hides the DSN's key and secret in what a server said (a proxy
+// that echoes the request in its 400 page).
+func (s *Sentry) redact(msg string) string {
+	for _, k := range s.secrets {
+		if len(k) >= 4 {
+			msg = strings.ReplaceAll(msg, k, "[redacted]")
+		}
+	}
+	return msg
 }
 
 // NewEventID returns a fresh event id: 32 hex digits, as Sentry wants them.
@@ -222,18 +247,24 @@ func (s *Sentry) send(ctx context.Context, eventID, typ string, payload any) (Ou
 		return Retry, fmt.Errorf("sentry: %s: %w", typ, describe(ctx, redactErr(err, s.dsn)))
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	msg := s.redact(string(raw))
 	switch {
 	case resp.StatusCode/100 == 2:
 		return Accepted, nil
+	case resp.StatusCode/100 == 3:
+		// Not an acceptance, and not followed: a login page or a moved
+		// endpoint answers; the event is kept until the DSN is fixed.
+		return Retry, fmt.Errorf("sentry: %s: HTTP %s, a redirect to %s: not followed (is SENTRY_DSN the project's DSN, and no proxy in the way?)",
+			typ, resp.Status, RedactURL(resp.Header.Get("Location")))
 	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusRequestEntityTooLarge ||
 		resp.StatusCode == http.StatusUnprocessableEntity:
 		// The envelope itself is refused: it would be refused again.
-		return Rejected, fmt.Errorf("sentry: %s refused: HTTP %s: %s", typ, resp.Status, strings.TrimSpace(string(msg)))
+		return Rejected, fmt.Errorf("sentry: %s refused: HTTP %s: %s", typ, resp.Status, strings.TrimSpace(msg))
 	}
 	// 429, 5xx, and what a fix of the DSN or the proxy mends (401, 403,
 	// 404, a redirect): keep it, the outbox's bound stops the growth.
-	return Retry, fmt.Errorf("sentry: %s: HTTP %s%s: %s", typ, resp.Status, retryAfter(resp), strings.TrimSpace(string(msg)))
+	return Retry, fmt.Errorf("sentry: %s: HTTP %s%s: %s", typ, resp.Status, retryAfter(resp), strings.TrimSpace(msg))
 }
 
 func retryAfter(resp *http.Response) string {

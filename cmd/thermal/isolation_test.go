@@ -1,0 +1,64 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A redirect is not an acceptance: a 302 to a login page that answers 200
+// (an SSO proxy, a captive portal) and a 307 to another host leave the
+// event in the outbox, say so in the log, and send nothing, the DSN's key
+// least of all, to the other host (issue 18 #2).
+func TestRedirectIsNotAcceptance(t *testing.T) {
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect} {
+		var elsewhere atomic.Int32
+		other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			elsewhere.Add(1)
+			io.WriteString(w, "<html>Please log in</html>")
+		}))
+		defer other.Close()
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/login?next="+r.URL.Path, code)
+		}))
+		defer proxy.Close()
+		t.Setenv("SENTRY_DSN", strings.Replace(proxy.URL, "http://", "http://secretkey1234@", 1)+"/42")
+		args, stateDir, _ := hotBeat(t)
+		exit, stderr := beatAt(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), args...)
+		if exit != exitOK {
+			t.Fatalf("HTTP %d: exit %d: %s", code, exit, stderr)
+		}
+		if n := elsewhere.Load(); n != 0 {
+			t.Errorf("HTTP %d: the other host got %d requests", code, n)
+		}
+		if p := outbox(t, stateDir); len(p) != 1 {
+			t.Errorf("HTTP %d: outbox %+v; want the event kept", code, p)
+		}
+		if !strings.Contains(stderr, "event not delivered; kept for the next beat") || !strings.Contains(stderr, "not followed") {
+			t.Errorf("HTTP %d: the log does not say the event was kept: %s", code, stderr)
+		}
+		if strings.Contains(stderr, "secretkey1234") {
+			t.Errorf("HTTP %d: the DSN key is in the log: %s", code, stderr)
+		}
+	}
+}
+
+// A server that echoes the request in its error page does not put the
+// DSN's key in the log (issue 18 #11).
+func TestDSNKeyNotLoggedFromAnEchoedRequest(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "bad request: X-Sentry-Auth: "+r.Header.Get("X-Sentry-Auth"))
+	}))
+	defer echo.Close()
+	t.Setenv("SENTRY_DSN", strings.Replace(echo.URL, "http://", "http://secretkey1234:secretsecret9876@", 1)+"/42")
+	args, _, _ := hotBeat(t)
+	_, stderr := beatAt(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), args...)
+	if !strings.Contains(stderr, "refused") || strings.Contains(stderr, "secretkey1234") || strings.Contains(stderr, "secretsecret9876") {
+		t.Errorf("log: %s", stderr)
+	}
+}
