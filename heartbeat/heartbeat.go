@@ -233,7 +233,7 @@ func (b *beat) enqueue(transitions []alert.Transition, snap *pipeline.Snapshot) 
 	values := snap.Values()
 	events := make([]notify.Event, 0, len(transitions))
 	for _, t := range transitions {
-		events = append(events, notify.EventFor(b.o.Host, t, values, devices[[2]string{t.Source, t.Chip}]))
+		events = append(events, notify.EventFor(b.o.Host, t, values, devices[[2]string{t.Source, t.Chip}], b.writable))
 	}
 	for _, p := range b.st.Enqueue(events) {
 		b.log.Warn("outbox full: oldest undelivered event dropped", "event_id", p.ID, "message", p.Message)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -40,16 +41,29 @@ type Event struct {
 }
 
 // EventID derives the id of the event announcing t on host from what
-// names the transition: the sensor, the level, whether it fired or
-// cleared, when the breach began (and, for a reminder, the beat). A beat that found the transition
-// again (its state was not saved) sends the same id, and Sentry keeps one.
-func EventID(host string, t alert.Transition) string {
+// names the transition: the sensor, the level, whether it fired, was
+// recalled or cleared, when the breach began, and for a reminder which
+// `repeat` period since then it falls in. Nothing in it is what a lost
+// state forgets: a beat that finds the transition again (its state was not
+// saved: a full or read-only /var, a lock held by a hung beat) sends the
+// same id, and Sentry keeps one event.
+//
+// When the state is not durable (durable false: this beat cannot save
+// it), a breach found firing afresh on every beat would begin at every
+// beat; its beginning is then taken to the hour (or the rule's repeat,
+// when longer), so that a breach that stays sends one event per hour, not
+// one per beat.
+func EventID(host string, t alert.Transition, durable bool) string {
 	h := sha256.New()
-	at := ""
-	if t.Kind == alert.Repeat { // each reminder is an event of its own
-		at = t.At.UTC().Format(time.RFC3339Nano)
+	since, at := t.Since.UTC(), ""
+	if t.Kind == alert.Fired && !durable {
+		since = since.Truncate(max(t.Repeat, time.Hour))
 	}
-	for _, s := range []string{host, t.Source, t.Chip, t.Sensor, string(t.Reading.Kind), string(t.Level), string(t.Kind), t.Since.UTC().Format(time.RFC3339Nano), at} {
+	if t.Kind == alert.Repeat && t.Repeat > 0 { // each reminder period is an event of its own
+		n := t.At.Sub(t.Since) / t.Repeat
+		at = "period " + strconv.FormatInt(int64(n), 10)
+	}
+	for _, s := range []string{host, t.Source, t.Chip, t.Sensor, string(t.Reading.Kind), string(t.Level), string(t.Kind), since.Format(time.RFC3339Nano), at} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -64,9 +78,9 @@ var deviceKeys = []string{"model", "uuid", "serial"}
 
 // EventFor is the event that announces transition t on host, with the
 // beat's readings as context.
-func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64, device thermal.Attrs) Event {
+func EventFor(host string, t alert.Transition, values map[thermal.SensorID]float64, device thermal.Attrs, durable bool) Event {
 	readings := contextReadings(t.SensorID, values)
-	ev := Event{ID: EventID(host, t), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
+	ev := Event{ID: EventID(host, t, durable), Time: t.At, SensorID: t.SensorID, Level: t.Level, Celsius: t.Celsius, Threshold: t.Threshold, Readings: readings}
 	chip := t.Chip
 	var named []string
 	for _, k := range deviceKeys {

@@ -101,13 +101,13 @@ func TestEventIDNamesTheTransition(t *testing.T) {
 	tr := alert.Transition{Kind: alert.Fired, Since: since, At: since.Add(time.Minute)}
 	tr.SensorID = thermal.SensorID{Source: "hwmon", Chip: "coretemp-isa-0000", Sensor: "Package id 0"}
 	tr.Level = "critical"
-	id := EventID("h1", tr)
+	id := EventID("h1", tr, true)
 	if len(id) != 32 {
 		t.Fatalf("id %q: want 32 hex digits", id)
 	}
 	again := tr
 	again.At = since.Add(2 * time.Minute) // found again by a beat whose state was not saved
-	if got := EventID("h1", again); got != id {
+	if got := EventID("h1", again, true); got != id {
 		t.Errorf("the same breach found again: id %s, want %s", got, id)
 	}
 	for name, other := range map[string]func(*alert.Transition){
@@ -118,18 +118,38 @@ func TestEventIDNamesTheTransition(t *testing.T) {
 	} {
 		x := tr
 		other(&x)
-		if EventID("h1", x) == id {
+		if EventID("h1", x, true) == id {
 			t.Errorf("%s: same id as the first firing", name)
 		}
 	}
-	if EventID("h2", tr) == id {
+	if EventID("h2", tr, true) == id {
 		t.Error("another host: same id")
 	}
 	r1, r2 := tr, tr
 	r1.Kind, r2.Kind = alert.Repeat, alert.Repeat
+	r1.Repeat, r2.Repeat = time.Hour, time.Hour
+	r1.At = since.Add(time.Hour + time.Minute)
 	r2.At = r1.At.Add(time.Hour)
-	if EventID("h1", r1) == EventID("h1", r2) {
+	if EventID("h1", r1, true) == EventID("h1", r2, true) {
 		t.Error("two reminders of one breach: same id")
+	}
+	// A reminder found again by every beat whose state was not saved (its
+	// last_sent forgotten) is the same event within its repeat period
+	// (issue 18 #1).
+	r3 := r1
+	r3.At = r1.At.Add(30 * time.Minute)
+	if EventID("h1", r3, false) != EventID("h1", r1, true) {
+		t.Error("the same reminder period, found again: a new id")
+	}
+	// A breach that fires afresh on every beat because no state can be
+	// saved is one event per hour.
+	f1, f2, f3 := tr, tr, tr
+	f1.Since, f2.Since, f3.Since = since.Add(10*time.Minute), since.Add(40*time.Minute), since.Add(70*time.Minute)
+	if EventID("h1", f1, false) != EventID("h1", f2, false) || EventID("h1", f1, false) == EventID("h1", f3, false) {
+		t.Error("without durable state, a breach firing every beat: not one id per hour")
+	}
+	if EventID("h1", f1, true) == EventID("h1", f2, true) {
+		t.Error("with durable state, two firings half an hour apart: same id")
 	}
 }
 

@@ -4,10 +4,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/thermal-heartbeat/thermal/state"
 )
 
 // A redirect is not an acceptance: a 302 to a login page that answers 200
@@ -60,5 +63,38 @@ func TestDSNKeyNotLoggedFromAnEchoedRequest(t *testing.T) {
 	_, stderr := beatAt(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), args...)
 	if !strings.Contains(stderr, "refused") || strings.Contains(stderr, "secretkey1234") || strings.Contains(stderr, "secretsecret9876") {
 		t.Errorf("log: %s", stderr)
+	}
+}
+
+// A breach that stays firing while no beat can save the state (the lock
+// held by a hung beat; a full or read-only /var is the same to the beat)
+// is recalled once per repeat period, not once per beat: its reminders
+// carry the same event id, which Sentry keeps once (issue 18 #1).
+func TestLostStateDoesNotMultiplyEvents(t *testing.T) {
+	srv := newSentry(t, "42")
+	args, stateDir, _ := hotBeat(t, "--timeout", "150ms")
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	if code, stderr := beatAt(t, t0, args...); code != exitOK {
+		t.Fatalf("beat 1: exit %d: %s", code, stderr)
+	}
+	unlock, err := state.Lock(filepath.Join(stateDir, state.BeatFile), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	// Three hours of beats that cannot save what they did.
+	for at := t0.Add(30 * time.Second); at.Before(t0.Add(3 * time.Hour)); at = at.Add(10 * time.Minute) {
+		beatAt(t, at, args...)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	ids := map[string]bool{}
+	for _, ev := range srv.events {
+		ids[ev["event_id"].(string)] = true
+	}
+	// The firing, then one reminder in each later hour (repeat = 1h):
+	// three events, however many beats sent them.
+	if len(ids) != 3 || len(srv.events) < 10 {
+		t.Errorf("%d distinct events from %d sent over three hours without state; want 3 (fired, two reminders)", len(ids), len(srv.events))
 	}
 }
