@@ -32,6 +32,9 @@ type Breach struct {
 	LastSeen     time.Time `json:"last_seen"`          // last beat that saw it breaching
 	Celsius      float64   `json:"celsius"`
 	Threshold    float64   `json:"threshold"`
+	// Unsent marks a breach that fired while nothing could announce it
+	// (no SENTRY_DSN): it is announced as fired once something can.
+	Unsent bool `json:"unsent,omitempty"`
 }
 
 // Firing reports whether the breach has fired.
@@ -118,7 +121,12 @@ const forgetAfter = 24 * time.Hour
 // threshold at that level (the configuration changed) clears. Keys of
 // sensors not read in this beat (a failed read, a sleeping device) keep
 // their state.
-func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.SensorID]float64) []Transition {
+//
+// announce says whether the transitions can be announced in this beat (a
+// Sentry DSN is set). A breach that fires while they cannot is kept as
+// unsent and announced as fired, with its first firing time, by the first
+// beat that can; if it clears before that, nothing is announced of it.
+func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.SensorID]float64, announce bool) []Transition {
 	byKey := make(map[Key]*Breach, len(st.Breaches))
 	for _, b := range st.Breaches {
 		byKey[b.Key] = b
@@ -129,11 +137,18 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 		switch {
 		case b != nil && b.Firing():
 			if r.Celsius < r.Threshold-r.Hysteresis {
-				out = append(out, Transition{Kind: Cleared, Reading: r, Since: b.FiringSince})
+				if !b.Unsent {
+					out = append(out, Transition{Kind: Cleared, Reading: r, Since: b.FiringSince})
+				}
 				delete(byKey, r.Key)
 				continue
 			}
 			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
+			if b.Unsent && announce {
+				b.Unsent, b.LastSent = false, now
+				out = append(out, Transition{Kind: Fired, Reading: r, Since: b.FiringSince})
+				continue
+			}
 			if r.Repeat > 0 && now.Sub(b.LastSent) >= r.Repeat {
 				b.LastSent = now
 				out = append(out, Transition{Kind: Repeat, Reading: r, Since: b.FiringSince})
@@ -146,7 +161,7 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 			}
 			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
 			if now.Sub(b.PendingSince) >= r.For {
-				b.FiringSince, b.LastSent = now, now
+				b.FiringSince, b.LastSent, b.Unsent = now, now, !announce
 				out = append(out, Transition{Kind: Fired, Reading: r, Since: now})
 			}
 		default:
@@ -162,7 +177,7 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 		if seen[k] || !wasRead {
 			continue
 		}
-		if b.Firing() {
+		if b.Firing() && !b.Unsent {
 			out = append(out, Transition{Kind: Cleared, Since: b.FiringSince,
 				Reading: Reading{Key: k, Celsius: c, Threshold: b.Threshold}})
 		}

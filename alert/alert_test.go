@@ -28,7 +28,7 @@ func run(t *testing.T, st *State, start time.Time, step time.Duration, temps ...
 			rs = []Reading{reading(c)}
 		}
 		var kinds []string
-		for _, tr := range Evaluate(st, now, rs, nil) {
+		for _, tr := range Evaluate(st, now, rs, nil, true) {
 			kinds = append(kinds, string(tr.Kind))
 		}
 		out = append(out, strings.Join(kinds, "+"))
@@ -73,13 +73,13 @@ func TestFiringStateSurvivesAndForgets(t *testing.T) {
 	st := &State{}
 	r := reading(95)
 	r.For = 0
-	if tr := Evaluate(st, t0, []Reading{r}, nil); len(tr) != 1 || tr[0].Kind != Fired {
+	if tr := Evaluate(st, t0, []Reading{r}, nil, true); len(tr) != 1 || tr[0].Kind != Fired {
 		t.Fatalf("for=0 did not fire at once: %+v", tr)
 	}
 	if !st.FiringKeys()[key] {
 		t.Fatal("not firing")
 	}
-	Evaluate(st, t0.Add(25*time.Hour), nil, nil)
+	Evaluate(st, t0.Add(25*time.Hour), nil, nil, true)
 	if len(st.Breaches) != 0 {
 		t.Errorf("a breach not seen for a day is kept: %+v", st.Breaches)
 	}
@@ -92,12 +92,12 @@ func TestThresholdRemovedClears(t *testing.T) {
 	st := &State{}
 	r := reading(95)
 	r.For = 0
-	Evaluate(st, t0, []Reading{r}, nil)
+	Evaluate(st, t0, []Reading{r}, nil, true)
 	id := key.SensorID
-	if tr := Evaluate(st, t0.Add(30*time.Second), nil, nil); len(tr) != 0 || len(st.Breaches) != 1 {
+	if tr := Evaluate(st, t0.Add(30*time.Second), nil, nil, true); len(tr) != 0 || len(st.Breaches) != 1 {
 		t.Fatalf("an unread sensor changed the state: %+v", tr)
 	}
-	tr := Evaluate(st, t0.Add(time.Minute), nil, map[thermal.SensorID]float64{id: 95})
+	tr := Evaluate(st, t0.Add(time.Minute), nil, map[thermal.SensorID]float64{id: 95}, true)
 	if len(tr) != 1 || tr[0].Kind != Cleared || len(st.Breaches) != 0 {
 		t.Errorf("transitions %+v, breaches %+v; want one clear", tr, st.Breaches)
 	}
@@ -134,8 +134,8 @@ func FuzzStateLoadEvaluate(f *testing.F) {
 		st.Validate()
 		now := time.Date(2026, 11, 21, 12, 1, 0, 0, time.UTC)
 		r := Reading{Key: key, Celsius: celsius, Threshold: 85, For: time.Minute, Hysteresis: 2, Repeat: time.Hour}
-		Evaluate(&st, now, []Reading{r}, map[thermal.SensorID]float64{key.SensorID: celsius})
-		Evaluate(&st, now.Add(2*time.Minute), []Reading{r}, map[thermal.SensorID]float64{key.SensorID: celsius})
+		Evaluate(&st, now, []Reading{r}, map[thermal.SensorID]float64{key.SensorID: celsius}, true)
+		Evaluate(&st, now.Add(2*time.Minute), []Reading{r}, map[thermal.SensorID]float64{key.SensorID: celsius}, true)
 		for _, b := range st.Breaches {
 			if b == nil {
 				t.Fatal("nil breach after Evaluate")
@@ -145,4 +145,28 @@ func FuzzStateLoadEvaluate(f *testing.F) {
 			t.Fatalf("Evaluate left %d breaches Validate drops", n)
 		}
 	})
+}
+
+// A breach that fires when nothing can announce it is announced, as fired
+// with its first firing time, by the first beat that can; one that clears
+// before is never announced, nor its recovery (issue 18 #8).
+func TestUnannouncedBreachIsAnnouncedLater(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	hot, cool := reading(95), reading(20)
+	hot.For, cool.For, hot.Repeat = 0, 0, 0
+	st := &State{}
+	Evaluate(st, t0, []Reading{hot}, nil, false)
+	Evaluate(st, t0.Add(time.Minute), []Reading{hot}, nil, false)
+	tr := Evaluate(st, t0.Add(2*time.Minute), []Reading{hot}, nil, true)
+	if len(tr) != 1 || tr[0].Kind != Fired || !tr[0].Since.Equal(t0) {
+		t.Fatalf("once announcing: %+v; want it fired since %v", tr, t0)
+	}
+	if tr := Evaluate(st, t0.Add(3*time.Minute), []Reading{hot}, nil, true); len(tr) != 0 {
+		t.Errorf("announced twice: %+v", tr)
+	}
+	st = &State{}
+	Evaluate(st, t0, []Reading{hot}, nil, false)
+	if tr := Evaluate(st, t0.Add(time.Minute), []Reading{cool}, nil, true); len(tr) != 0 {
+		t.Errorf("a breach never announced, cleared: %+v; want nothing", tr)
+	}
 }

@@ -210,7 +210,7 @@ func (b *beat) judge(snap *pipeline.Snapshot) []alert.Transition {
 	b.st.History = *snap.Derive(&b.st.History)
 	var transitions []alert.Transition
 	ok := safely(b.log, "breach evaluation", func() {
-		transitions = alert.Evaluate(&b.st.State, snap.Time, alert.Readings(snap.Chips), snap.Values())
+		transitions = alert.Evaluate(&b.st.State, snap.Time, alert.Readings(snap.Chips), snap.Values(), b.o.SentryDSN != "" && !b.o.DryRun)
 	})
 	if !ok {
 		b.st.State = alert.State{} // whatever made it panic is gone from the next state

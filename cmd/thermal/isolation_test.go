@@ -98,3 +98,28 @@ func TestLostStateDoesNotMultiplyEvents(t *testing.T) {
 		t.Errorf("%d distinct events from %d sent over three hours without state; want 3 (fired, two reminders)", len(ids), len(srv.events))
 	}
 }
+
+// A breach that fires while SENTRY_DSN is unset is announced, as fired and
+// since when, by the first beat that has a DSN again; one that fired and
+// cleared meanwhile is not announced at all (issue 18 #8).
+func TestBreachFiredWithoutDSNIsAnnouncedLater(t *testing.T) {
+	args, _, _ := hotBeat(t)
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	t.Setenv("SENTRY_DSN", "")
+	for i := range 3 {
+		if code, stderr := beatAt(t, t0.Add(time.Duration(i)*30*time.Second), args...); code != exitOK {
+			t.Fatalf("beat without a DSN: exit %d: %s", code, stderr)
+		}
+	}
+	srv := newSentry(t, "42")
+	beatAt(t, t0.Add(2*time.Minute), args...)
+	beatAt(t, t0.Add(150*time.Second), args...)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.events) != 1 {
+		t.Fatalf("%d events once the DSN is back; want the firing, once", len(srv.events))
+	}
+	if msg := srv.events[0]["message"].(string); !strings.Contains(msg, "above its warning threshold 85 °C (firing since 2026-12-01T12:00:00Z)") {
+		t.Errorf("message %q", msg)
+	}
+}
