@@ -95,9 +95,9 @@ func Beat(o Options) Result {
 	r := &b.res
 	r.CheckInOK = collected && len(snap.Errs) == 0 && !r.ConfigInvalid && r.TextfileWritten && r.StateSaved &&
 		(r.Sensors == 0 || r.Read > 0)
-	outcomes := deliver(o, cfg, b.log, r.CheckInOK, batch)
-	if len(outcomes) > 0 {
-		r.Delivered, r.Pending = b.settle(outcomes)
+	outcomes, limits := deliver(o, cfg, b.log, r.CheckInOK, batch, b.st.RateLimits, b.now())
+	if len(outcomes) > 0 || len(limits) > 0 {
+		r.Delivered, r.Pending = b.settle(outcomes, limits)
 	} else {
 		r.Pending = len(b.st.Outbox)
 	}
@@ -245,6 +245,10 @@ func (b *beat) lease() []state.Pending {
 	if b.o.SentryDSN == "" || b.o.DryRun {
 		return nil
 	}
+	if until, limited := b.st.RateLimits.Until("error", b.now()); limited {
+		b.log.Info("Sentry asked to wait before more events; they are kept", "until", until.UTC().Format(time.RFC3339), "pending", len(b.st.Outbox))
+		return nil
+	}
 	return b.st.Lease(b.now(), b.now().Add(b.o.Timeout+5*time.Second))
 }
 
@@ -321,8 +325,9 @@ func (b *beat) textfile(snap *pipeline.Snapshot) bool {
 	return true
 }
 
-// settle records the outcomes of delivery in the outbox, under the lock.
-func (b *beat) settle(outcomes []outcome) (delivered, pending int) {
+// settle records the outcomes of delivery in the outbox, and the waits
+// Sentry asked for, under the lock.
+func (b *beat) settle(outcomes []outcome, limits notify.RateLimits) (delivered, pending int) {
 	unlock, err := state.Lock(b.statePath, b.o.Timeout)
 	if err != nil {
 		b.log.Warn("outbox not updated; delivered events will be sent again (Sentry drops the duplicates)", "err", err)
@@ -338,6 +343,7 @@ func (b *beat) settle(outcomes []outcome) (delivered, pending int) {
 		by[oc.id] = oc.Outcome
 	}
 	delivered = l.Settle(by)
+	l.RateLimits = l.RateLimits.Merge(limits, b.now())
 	if err := state.SaveFile(b.statePath, l.File, l.Before); err != nil {
 		b.log.Error("breach state not saved: pending breaches restart and events may not wait for the next beat", "err", err)
 	}
@@ -363,11 +369,12 @@ type outcome struct {
 	notify.Outcome
 }
 
-// deliver checks in and sends batch, all under the timeout. It returns the
-// outcome of every event it sent.
-func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []state.Pending) []outcome {
+// deliver checks in and sends batch, all under the timeout, except what
+// Sentry asked to wait for (limits). It returns the outcome of every event
+// it sent, and the waits Sentry's answers asked for.
+func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []state.Pending, limits notify.RateLimits, now time.Time) ([]outcome, notify.RateLimits) {
 	if o.SentryDSN == "" && o.CheckInURL == "" {
-		return nil
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
@@ -377,26 +384,30 @@ func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []s
 	}
 	var out []outcome
 	var wg sync.WaitGroup
+	var s *notify.Sentry
 	if o.SentryDSN != "" {
 		env := cfg.Sentry.Environment
 		if o.Environment != "" {
 			env = o.Environment
 		}
-		s, err := notify.NewSentry(client, notify.SentryOptions{DSN: o.SentryDSN, Release: o.Release,
-			Environment: env, Host: o.Host, Monitor: config.MonitorSlug(cfg.Sentry.Monitor, o.Host)})
+		var err error
+		s, err = notify.NewSentry(client, notify.SentryOptions{DSN: o.SentryDSN, Release: o.Release,
+			Environment: env, Host: o.Host, Monitor: config.MonitorSlug(cfg.Sentry.Monitor, o.Host), Now: func() time.Time { return now }})
 		if err != nil {
 			log.Error("Sentry not configured; events are kept", "err", err)
 			for _, p := range batch {
 				out = append(out, outcome{p.ID, notify.Retry})
 			}
 		} else {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := s.CheckIn(ctx, ok); err != nil {
-					log.Warn("Sentry check-in", "err", err)
-				}
-			}()
+			if until, limited := limits.Until("monitor", now); limited {
+				log.Info("Sentry asked to wait before more check-ins; this one is not sent", "until", until.UTC().Format(time.RFC3339))
+			} else {
+				wg.Go(func() {
+					if _, err := s.CheckIn(ctx, ok); err != nil {
+						log.Warn("Sentry check-in", "err", err)
+					}
+				})
+			}
 			for _, p := range batch {
 				res, err := s.Event(ctx, p.Event)
 				switch res {
@@ -419,7 +430,10 @@ func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []s
 		}()
 	}
 	wg.Wait()
-	return out
+	if s != nil {
+		return out, s.RateLimits()
+	}
+	return out, nil
 }
 
 // cacheOrNil keeps a nil *state.Cache from becoming a non-nil interface.

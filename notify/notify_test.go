@@ -177,3 +177,34 @@ func TestSentryOutcomeByStatus(t *testing.T) {
 		}
 	}
 }
+
+// Sentry's rate-limit answers (develop.sentry.dev/sdk/rate-limiting):
+// X-Sentry-Rate-Limits by category, else a 429's Retry-After for all,
+// bounded to an hour.
+func TestParseRateLimits(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	h := http.Header{}
+	h.Set("X-Sentry-Rate-Limits", "60:error;monitor:organization, 2700::key, junk")
+	rl := parseRateLimits(h, 200, now)
+	if !rl["error"].Equal(now.Add(time.Minute)) || !rl["monitor"].Equal(now.Add(time.Minute)) || !rl[""].Equal(now.Add(45*time.Minute)) {
+		t.Errorf("X-Sentry-Rate-Limits: %v", rl)
+	}
+	if until, limited := rl.Until("error", now); !limited || !until.Equal(now.Add(45*time.Minute)) {
+		t.Errorf("Until(error) = %v %v; the category-less limit is later", until, limited)
+	}
+	h = http.Header{}
+	h.Set("Retry-After", "31536000")
+	if rl := parseRateLimits(h, 429, now); !rl[""].Equal(now.Add(time.Hour)) {
+		t.Errorf("a year's Retry-After: %v; want an hour at most", rl)
+	}
+	if rl := parseRateLimits(http.Header{}, 429, now); !rl[""].Equal(now.Add(time.Minute)) {
+		t.Errorf("429 without Retry-After: %v", rl)
+	}
+	if rl := parseRateLimits(http.Header{}, 503, now); rl != nil {
+		t.Errorf("503: %v", rl)
+	}
+	merged := RateLimits{"error": now.Add(-time.Second)}.Merge(RateLimits{"monitor": now.Add(time.Second)}, now)
+	if len(merged) != 1 || merged["monitor"].IsZero() {
+		t.Errorf("merge keeps what has not passed: %v", merged)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -36,6 +37,9 @@ type SentryOptions struct {
 	Environment string
 	Host        string // server name and part of every fingerprint
 	Monitor     string // cron monitor slug
+	// Now is the clock rate limits are reckoned by (time.Now when nil): the
+	// beat's, so that a wait is measured as the beat measures time.
+	Now func() time.Time
 }
 
 // Sentry sends check-ins and events to Sentry's envelope endpoint
@@ -51,6 +55,97 @@ type Sentry struct {
 	dsn      string
 	secrets  []string // the DSN's key and secret, never logged
 	opts     SentryOptions
+
+	mu     sync.Mutex
+	limits RateLimits // what Sentry's answers in this run asked to wait for
+}
+
+// RateLimits are the times, by data category ("error" for events,
+// "monitor" for check-ins; "" for every category), before which Sentry
+// asked not to be sent more (develop.sentry.dev/sdk/rate-limiting).
+type RateLimits map[string]time.Time
+
+// Until returns when sending in category is allowed again, and whether
+// that is after now.
+func (rl RateLimits) Until(category string, now time.Time) (time.Time, bool) {
+	until := rl[category]
+	if all := rl[""]; all.After(until) {
+		until = all
+	}
+	return until, until.After(now)
+}
+
+// Merge adds other's limits, keeping the later of two, and drops those
+// that have passed by now.
+func (rl RateLimits) Merge(other RateLimits, now time.Time) RateLimits {
+	out := RateLimits{}
+	for _, m := range []RateLimits{rl, other} {
+		for c, t := range m {
+			if t.After(now) && t.After(out[c]) {
+				out[c] = t
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// maxRateLimit bounds a wait Sentry asks for: a broken proxy's Retry-After
+// of a year must not silence a host for a year.
+const maxRateLimit = time.Hour
+
+// parseRateLimits reads the limits an answer sets: X-Sentry-Rate-Limits
+// ("60:error;monitor:organization, 2700::key"), else, on a 429,
+// Retry-After (seconds or an HTTP date; 60 s when absent) for every
+// category.
+func parseRateLimits(h http.Header, status int, now time.Time) RateLimits {
+	rl := RateLimits{}
+	set := func(category string, d time.Duration) {
+		d = min(max(d, time.Second), maxRateLimit)
+		if t := now.Add(d); t.After(rl[category]) {
+			rl[category] = t
+		}
+	}
+	if v := h.Get("X-Sentry-Rate-Limits"); v != "" {
+		for _, entry := range strings.Split(v, ",") {
+			fields := strings.Split(strings.TrimSpace(entry), ":")
+			secs, err := strconv.ParseFloat(fields[0], 64)
+			if err != nil || secs < 0 {
+				continue
+			}
+			d := time.Duration(secs * float64(time.Second))
+			if len(fields) < 2 || fields[1] == "" {
+				set("", d)
+				continue
+			}
+			for _, c := range strings.Split(fields[1], ";") {
+				set(c, d)
+			}
+		}
+		return rl
+	}
+	if status != http.StatusTooManyRequests {
+		return nil
+	}
+	d := 60 * time.Second
+	if v := h.Get("Retry-After"); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil {
+			d = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = t.Sub(now)
+		}
+	}
+	set("", d)
+	return rl
+}
+
+// RateLimits returns what Sentry asked in this run's answers.
+func (s *Sentry) RateLimits() RateLimits {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits
 }
 
 // NewSentry checks opts.DSN and returns a client. It touches no network.
@@ -247,6 +342,15 @@ func (s *Sentry) send(ctx context.Context, eventID, typ string, payload any) (Ou
 		return Retry, fmt.Errorf("sentry: %s: %w", typ, describe(ctx, redactErr(err, s.dsn)))
 	}
 	defer resp.Body.Close()
+	now := time.Now
+	if s.opts.Now != nil {
+		now = s.opts.Now
+	}
+	if rl := parseRateLimits(resp.Header, resp.StatusCode, now()); len(rl) > 0 {
+		s.mu.Lock()
+		s.limits = s.limits.Merge(rl, now())
+		s.mu.Unlock()
+	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	msg := s.redact(string(raw))
 	switch {

@@ -37,6 +37,9 @@ type File struct {
 	// NoSensors is set once "no sensors found" has been logged, so that a
 	// VM's journal says it once, not every 30 s.
 	NoSensors bool `json:"no_sensors,omitempty"`
+	// RateLimits are the waits Sentry asked for, by data category: no
+	// event (or check-in) is sent before its time.
+	RateLimits notify.RateLimits `json:"rate_limits,omitempty"`
 	// History is the fans seen spinning and the throttle counts.
 	pipeline.History
 }

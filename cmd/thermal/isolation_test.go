@@ -123,3 +123,35 @@ func TestBreachFiredWithoutDSNIsAnnouncedLater(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 }
+
+// A 429 is honoured: the event is kept and not sent again before
+// Retry-After has passed (every category, as Sentry's rate-limit rules
+// say), then sent, once (issue 18 #12).
+func TestRetryAfterIsHonoured(t *testing.T) {
+	srv := newSentry(t, "42")
+	srv.status["event"] = func(n int) int {
+		if n == 0 {
+			return http.StatusTooManyRequests // with Retry-After: 60
+		}
+		return http.StatusOK
+	}
+	args, stateDir, _ := hotBeat(t)
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	seen := func() int {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return srv.seen["event"]
+	}
+	beatAt(t, t0, args...)
+	if seen() != 1 || len(outbox(t, stateDir)) != 1 {
+		t.Fatalf("first beat: %d event requests, outbox %v", seen(), outbox(t, stateDir))
+	}
+	beatAt(t, t0.Add(30*time.Second), args...)
+	if seen() != 1 {
+		t.Errorf("the event was sent again 30 s after a Retry-After of 60 s")
+	}
+	beatAt(t, t0.Add(90*time.Second), args...)
+	if seen() != 2 || len(outbox(t, stateDir)) != 0 {
+		t.Errorf("after the wait: %d event requests, outbox %v; want it sent and gone", seen(), outbox(t, stateDir))
+	}
+}
