@@ -106,55 +106,58 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 
 	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
 		dev: sysdev.New(fs.sys, fs.read)}
-	type plan struct {
-		entry, link string
-		channels    []channel
-		cached      *InventoryChip // the inventory's entry, when it was used
-	}
 	jobs := make([]gather.Job, 0, len(entries))
-	plans := make([]plan, 0, len(entries))
+	plans := make([]*plan, 0, len(entries))
 	for _, e := range entries {
 		link, linkErr := sysread.Readlink(filepath.Join(classDir, e), in.linkBuf)
-		var chip thermal.Chip
-		var channels []channel
-		var fromInventory *InventoryChip
-		if cached, ok := prev.lookup(e, link, linkErr); ok {
-			chip, channels = cached.chip(), cached.channels()
-			fromInventory = &cached
-		} else {
-			chip, channels = in.inspect(classDir, e, link, linkErr)
-			// A chip that cannot be inspected is not remembered, and is not
-			// worth rewriting the inventory for on every beat.
-			next.Changed = next.Changed || chip.Err == nil
+		pl := &plan{entry: e, link: link}
+		cached, ok := prev.lookup(e, link, linkErr)
+		if !ok {
+			// A chip seen afresh is inspected (listed, named) under its
+			// own deadline, like its reads: a chip whose listing or name
+			// read hangs costs that chip only.
+			jobs = append(jobs, gather.Job{Chip: thermal.Chip{Source: SourceName, Name: e, Path: filepath.Join(classDir, e)},
+				Prepare: fs.prepare(classDir, e, link, linkErr, pl)})
+			plans = append(plans, pl)
+			continue
 		}
-		if chip.Err == nil && (!fs.req.Admits(&chip) || fs.req.Ignores(chip.Source, chip.Name, "")) {
+		chip, channels := cached.chip(), cached.channels()
+		pl.channels, pl.cached = channels, &cached
+		if !fs.req.Admits(&chip) || fs.req.Ignores(chip.Source, chip.Name, "") {
 			// Remembered unread, so that the next beat need not inspect it
 			// again (the kernel's nvme chip of a controller read by ioctl).
 			next.remember(e, link, chip, channels)
 			continue
 		}
-		if chip.Err == nil {
-			chip.Asleep = in.dev.Asleep(chip.Device)
-		}
+		chip.Asleep = in.dev.Asleep(chip.Device)
 		job := gather.Job{Chip: chip}
-		if chip.Err == nil && !chip.Asleep {
+		if !chip.Asleep {
 			job.Expect = len(channels)
 			job.Read = fs.readChannels(chip, channels)
 		}
 		jobs = append(jobs, job)
-		plans = append(plans, plan{e, link, channels, fromInventory})
+		plans = append(plans, pl)
 	}
-	chips := gather.Run(ctx, jobs)
-	for i, c := range chips {
-		if c.Err != nil && jobs[i].Read == nil {
-			continue // not inspected: nothing to remember
-		}
-		if p := plans[i]; p.cached != nil && p.cached.complete() {
+	results := gather.RunJobs(ctx, jobs)
+	chips := make([]thermal.Chip, 0, len(results))
+	for i, r := range results {
+		p, c := plans[i], r.Chip
+		fresh := p.cached == nil
+		switch {
+		case fresh && !r.Prepared:
+			// Not named in time: reported, nothing to remember.
+		case fresh && r.Done && c.Err != nil:
+			// A chip that cannot be inspected is not remembered, and is
+			// not worth rewriting the inventory for on every beat.
+		case !fresh && p.cached.complete():
 			next.Chips[p.entry] = *p.cached // nothing left to learn
-			continue
+		default:
+			if next.remember(p.entry, p.link, c, p.channels) || fresh {
+				next.Changed = true
+			}
 		}
-		if next.remember(plans[i].entry, plans[i].link, c, plans[i].channels) {
-			next.Changed = true
+		if !r.Dropped {
+			chips = append(chips, c)
 		}
 	}
 	if prev != nil && len(prev.Chips) != len(next.Chips) {
@@ -168,8 +171,42 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 	return chips, next, nil
 }
 
-// inspector holds the buffers and the per-beat device memo used while
-// inspecting chips one after another.
+// plan is what a beat knows of one class entry before and while it is
+// read, for the next beat's inventory.
+type plan struct {
+	entry, link string
+	channels    []channel
+	cached      *InventoryChip // the inventory's entry, when it was used
+}
+
+// prepare returns the gather step that inspects a chip seen afresh, under
+// its own deadline: names it, asks the request whether to read it (a chip
+// left out is remembered unread), sees whether it sleeps, and returns its
+// reader. It records the chip's channels in pl for the inventory. Each
+// chip gets its own buffers and device memo: two workers may inspect at
+// once when one is stuck.
+func (fs FS) prepare(classDir, e, link string, linkErr error, pl *plan) func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
+	return func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
+		in := inspector{fs: fs, dirBuf: make([]byte, 8192), linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
+			dev: sysdev.New(fs.sys, fs.read)}
+		chip, channels := in.inspect(classDir, e, link, linkErr)
+		pl.channels = channels
+		if chip.Err != nil {
+			return chip, 0, nil, true
+		}
+		if !fs.req.Admits(&chip) || fs.req.Ignores(chip.Source, chip.Name, "") {
+			return chip, 0, nil, false
+		}
+		chip.Asleep = in.dev.Asleep(chip.Device)
+		if chip.Asleep {
+			return chip, 0, nil, true
+		}
+		return chip, len(channels), fs.readChannels(chip, channels), true
+	}
+}
+
+// inspector holds the buffers and the device memo used while inspecting
+// chips.
 type inspector struct {
 	fs                      FS
 	dirBuf, linkBuf, valBuf []byte

@@ -357,9 +357,16 @@ func (s *Snapshot) Values() map[thermal.SensorID]float64 {
 }
 
 // Sensors counts the sensors present (read or not) and those with a value.
+// A chip that failed before any of its sensors was known (its listing or
+// name read hung, it could not be inspected) counts as one sensor present
+// and not read: sensors exist there, and a beat that read none of them is
+// not a host without sensors.
 func (s *Snapshot) Sensors() (present, read int) {
 	for _, c := range s.Chips {
 		present += len(c.Sensors)
+		if c.Err != nil && len(c.Sensors) == 0 && !c.Aux {
+			present++
+		}
 		for _, x := range c.Sensors {
 			if x.Err == nil {
 				read++

@@ -1,13 +1,17 @@
-// Package gather runs the per-chip reads of a beat under one deadline. A
-// read that hangs in the kernel (a wedged i2c bus, a driver waiting on
-// firmware) cannot be interrupted, so gather stops waiting for it: the beat
-// goes on with every sensor that arrived in time, and the stuck chip is
-// reported with the reads it still owed counted as errors.
+// Package gather runs the per-device reads of a beat, each device under a
+// deadline of its own inside the beat's. A read that hangs in the kernel (a
+// wedged i2c bus, a driver waiting on firmware, a drive failing a command)
+// cannot be interrupted, so gather stops waiting for it: the beat goes on
+// with every sensor that arrived in time, and the stuck device is reported
+// with the reads it still owed counted as errors.
 //
-// Chips are read one after another by a single worker, which keeps a beat to
-// one thread and a few syscalls per sensor. When no chip has finished for
-// Stall, the worker is presumed stuck and another one takes over the chips
-// still queued; the stuck one is abandoned to its syscall.
+// Devices are read one after another by a single worker, which keeps a
+// beat to one thread and a few syscalls per sensor. A device that has taken
+// longer than Stall is presumed stuck: the devices still queued go to new
+// workers, as many as there are stuck ones (so that ten wedged chips cost
+// about four Stalls, not ten), and the stuck workers are abandoned to their
+// syscalls. Healthy devices are read whatever the others do, and a device
+// that has taken its Deadline is not waited for any longer.
 package gather
 
 import (
@@ -20,13 +24,25 @@ import (
 	"github.com/thermal-heartbeat/thermal"
 )
 
-// Stall is how long a chip may take before the chips after it are handed to
-// another worker. Sysfs reads take microseconds to a few milliseconds
-// (SMBus chips); a quarter second is a hang.
+// Stall is how long one device may take before the devices after it are
+// handed to other workers. Sysfs reads take microseconds to a few
+// milliseconds (SMBus chips); a quarter second is a hang.
 const Stall = 250 * time.Millisecond
 
-// Job reads the sensors of one chip.
+// Deadline is how long one device may take at most: once every device
+// still being read has taken this long, and none is queued, Run returns
+// without them (they are reported as timed out), whatever is left of the
+// beat's deadline.
+const Deadline = 4 * Stall
+
+// maxWorkers bounds the threads a beat spends on stuck devices.
+const maxWorkers = 64
+
+// Job reads the sensors of one device.
 type Job struct {
+	// Chip is the device as known before it is touched. When Prepare is
+	// set, it is what is reported if Prepare does not finish in time (named
+	// after the device's class entry).
 	Chip thermal.Chip
 	// Expect is how many sensors Read will add; the ones missing at the
 	// deadline are counted as errors.
@@ -34,104 +50,208 @@ type Job struct {
 	// Read reads the chip and calls add once per sensor, in order. It may
 	// block; add is safe to call after Run has returned.
 	Read func(add func(thermal.Sensor))
+	// Prepare, when set, runs first, under the device's deadline: it
+	// inspects the device (its name, its channels) and returns the chip,
+	// its Expect and Read, and keep = false to leave the device out
+	// unread. What it returns replaces Chip, Expect and Read.
+	Prepare func() (chip thermal.Chip, expect int, read func(add func(thermal.Sensor)), keep bool)
+}
+
+// Result is what became of one job.
+type Result struct {
+	Chip thermal.Chip
+	// Prepared: Prepare (when set) returned in time, and Dropped is what
+	// it said about keeping the chip.
+	Prepared, Dropped bool
+	// Done: the job finished in time.
+	Done bool
 }
 
 type slot struct {
-	mu      sync.Mutex
-	sensors []thermal.Sensor
-	done    bool
+	mu       sync.Mutex
+	chip     thermal.Chip
+	expect   int
+	sensors  []thermal.Sensor
+	prepared bool
+	dropped  bool
+	done     bool
 }
 
-// Run reads the jobs and returns their chips when all are done or ctx is
-// done, whichever comes first. Each chip's Errors is set to the number of
-// its sensors with an Err, plus their AuxErrors, plus, for a chip whose read
-// had not finished, the sensors it still owed; such a chip's Err wraps
-// thermal.ErrTimeout.
+// Run reads the jobs and returns their chips (those that Prepare did not
+// drop) when all are done or ctx is done, whichever comes first. See
+// RunJobs.
 func Run(ctx context.Context, jobs []Job) []thermal.Chip {
-	slots := make([]slot, len(jobs))
-	for i := range jobs {
-		// Allocated before any worker starts: Run reads them at the
-		// deadline while a stuck worker may still hold its slot.
-		slots[i].sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
-	}
-	// The waiter is woken once, when the last chip is done, not once per
-	// chip: a beat reads hundreds of chips and each wakeup is a context
-	// switch. Stalls are found by polling progress every Stall.
-	var done atomic.Int64 // chips finished
-	all := make(chan struct{})
-	var next atomic.Int64 // index of the next job to hand out
-	worker := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= len(jobs) {
-				return
-			}
-			s := &slots[i]
-			if jobs[i].Read != nil {
-				jobs[i].Read(func(sn thermal.Sensor) {
-					s.mu.Lock()
-					s.sensors = append(s.sensors, sn)
-					s.mu.Unlock()
-				})
-			}
-			s.mu.Lock()
-			s.done = true
-			s.mu.Unlock()
-			if done.Add(1) == int64(len(jobs)) {
-				close(all)
-			}
+	res := RunJobs(ctx, jobs)
+	chips := make([]thermal.Chip, 0, len(res))
+	for _, r := range res {
+		if !r.Dropped {
+			chips = append(chips, r.Chip)
 		}
-	}
-	if len(jobs) > 0 {
-		go worker()
-	} else {
-		close(all)
-	}
-	stall := time.NewTicker(Stall)
-	defer stall.Stop()
-	progress := int64(0)
-wait:
-	for {
-		select {
-		case <-all:
-			break wait
-		case <-stall.C:
-			if d := done.Load(); d == progress && int(next.Load()) < len(jobs) {
-				go worker() // the current worker is stuck; carry on without it
-			} else {
-				progress = d
-			}
-		case <-ctx.Done():
-			break wait
-		}
-	}
-	chips := make([]thermal.Chip, len(jobs))
-	for i := range jobs {
-		s := &slots[i]
-		c := jobs[i].Chip
-		s.mu.Lock()
-		done := s.done
-		c.Sensors = s.sensors
-		if !done {
-			// A stuck worker may still add to the slot: keep a copy.
-			c.Sensors = append([]thermal.Sensor(nil), s.sensors...)
-		}
-		s.mu.Unlock()
-		for _, sn := range c.Sensors {
-			if sn.Err != nil {
-				c.Errors++
-			}
-			c.Errors += sn.AuxErrors
-		}
-		if !done {
-			owed := jobs[i].Expect - len(c.Sensors)
-			if owed < 1 {
-				owed = 1
-			}
-			c.Errors += owed
-			c.Err = fmt.Errorf("%s: %d of %d sensors read before the deadline: %w", c.Path, len(c.Sensors), jobs[i].Expect, thermal.ErrTimeout)
-		}
-		chips[i] = c
 	}
 	return chips
+}
+
+// RunJobs reads the jobs and returns what became of each, in order, when
+// all are done or ctx is done, whichever comes first. Each chip's Errors is
+// set to the number of its sensors with an Err, plus their AuxErrors, plus,
+// for a chip whose read had not finished, the sensors it still owed; such
+// a chip's Err wraps thermal.ErrTimeout.
+func RunJobs(ctx context.Context, jobs []Job) []Result {
+	slots := make([]slot, len(jobs))
+	for i := range jobs {
+		// Allocated before any worker starts: RunJobs reads them at the
+		// deadline while a stuck worker may still hold its slot.
+		slots[i].chip, slots[i].expect = jobs[i].Chip, jobs[i].Expect
+		if jobs[i].Prepare == nil {
+			slots[i].sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
+			slots[i].prepared = true
+		}
+	}
+	p := pool{jobs: jobs, slots: slots, all: make(chan struct{})}
+	if len(jobs) == 0 {
+		close(p.all)
+	} else {
+		p.spawn(1)
+	}
+	p.supervise(ctx)
+	out := make([]Result, len(jobs))
+	for i := range jobs {
+		out[i] = slots[i].result()
+	}
+	return out
+}
+
+// pool is the workers of one Run. The waiter is woken once, when the last
+// job is done, not once per job: a beat reads hundreds of chips and each
+// wakeup is a context switch. Stuck workers are found by polling.
+type pool struct {
+	jobs  []Job
+	slots []slot
+	next  atomic.Int64 // index of the next job to hand out
+	done  atomic.Int64 // jobs finished
+	all   chan struct{}
+
+	mu      sync.Mutex
+	started []*atomic.Int64 // per worker: when its current job began (unix ns), 0 when idle
+}
+
+func (p *pool) spawn(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range n {
+		if len(p.started) >= maxWorkers {
+			return
+		}
+		s := new(atomic.Int64)
+		p.started = append(p.started, s)
+		go p.work(s)
+	}
+}
+
+func (p *pool) work(started *atomic.Int64) {
+	defer started.Store(0)
+	for {
+		i := int(p.next.Add(1) - 1)
+		if i >= len(p.jobs) {
+			return
+		}
+		started.Store(time.Now().UnixNano())
+		p.slots[i].run(&p.jobs[i])
+		if p.done.Add(1) == int64(len(p.jobs)) {
+			close(p.all)
+		}
+	}
+}
+
+// supervise waits for the jobs, handing the queue to new workers whenever
+// every worker is stuck on one device.
+func (p *pool) supervise(ctx context.Context) {
+	tick := time.NewTicker(Stall / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.all:
+			return
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			p.mu.Lock()
+			busy, stuck, over := 0, 0, 0
+			for _, s := range p.started {
+				if t := s.Load(); t != 0 {
+					busy++
+					if d := now.Sub(time.Unix(0, t)); d > Deadline {
+						over++
+						stuck++
+					} else if d > Stall {
+						stuck++
+					}
+				}
+			}
+			p.mu.Unlock()
+			queued := int(p.next.Load()) < len(p.jobs)
+			switch {
+			case !queued && busy > 0 && over == busy:
+				return // only devices past their deadline are left
+			case queued && busy > 0 && stuck == busy:
+				p.spawn(stuck)
+			}
+		}
+	}
+}
+
+// run runs one job into the slot.
+func (s *slot) run(j *Job) {
+	read := j.Read
+	if j.Prepare != nil {
+		chip, expect, r, keep := j.Prepare()
+		s.mu.Lock()
+		s.chip, s.expect, s.prepared, s.dropped = chip, expect, true, !keep
+		s.sensors = make([]thermal.Sensor, 0, expect)
+		s.mu.Unlock()
+		read = r
+		if !keep {
+			read = nil
+		}
+	}
+	if read != nil {
+		read(func(sn thermal.Sensor) {
+			s.mu.Lock()
+			s.sensors = append(s.sensors, sn)
+			s.mu.Unlock()
+		})
+	}
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+}
+
+// result is the slot as it stands, counted.
+func (s *slot) result() Result {
+	s.mu.Lock()
+	r := Result{Chip: s.chip, Prepared: s.prepared, Dropped: s.dropped, Done: s.done}
+	r.Chip.Sensors = s.sensors
+	if !s.done {
+		// A stuck worker may still add to the slot: keep a copy.
+		r.Chip.Sensors = append([]thermal.Sensor(nil), s.sensors...)
+	}
+	expect := s.expect
+	s.mu.Unlock()
+	c := &r.Chip
+	for _, sn := range c.Sensors {
+		if sn.Err != nil {
+			c.Errors++
+		}
+		c.Errors += sn.AuxErrors
+	}
+	if !r.Done {
+		owed := max(expect-len(c.Sensors), 1)
+		c.Errors += owed
+		what := fmt.Sprintf("%d of %d sensors read", len(c.Sensors), expect)
+		if !r.Prepared {
+			what = "not named"
+		}
+		c.Err = fmt.Errorf("%s: %s before the deadline: %w", c.Path, what, thermal.ErrTimeout)
+	}
+	return r
 }
