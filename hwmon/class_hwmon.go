@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -107,18 +108,21 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
 		dev: sysdev.New(fs.sys, fs.read)}
 	jobs := make([]gather.Job, 0, len(entries))
-	plans := make([]*plan, 0, len(entries))
+	// Plans are taken by pointer by the gather steps: the slice never
+	// grows past its capacity, so they stay put.
+	plans := make([]plan, 0, len(entries))
+	pool := &inspectors{fs: fs, free: []*inspector{&in}}
 	for _, e := range entries {
 		link, linkErr := sysread.Readlink(filepath.Join(classDir, e), in.linkBuf)
-		pl := &plan{entry: e, link: link}
+		plans = append(plans, plan{entry: e, link: link})
+		pl := &plans[len(plans)-1]
 		cached, ok := prev.lookup(e, link, linkErr)
 		if !ok {
 			// A chip seen afresh is inspected (listed, named) under its
 			// own deadline, like its reads: a chip whose listing or name
 			// read hangs costs that chip only.
 			jobs = append(jobs, gather.Job{Chip: thermal.Chip{Source: SourceName, Name: e, Path: filepath.Join(classDir, e)},
-				Prepare: fs.prepare(classDir, e, link, linkErr, pl)})
-			plans = append(plans, pl)
+				Prepare: fs.prepare(pool, classDir, e, link, linkErr, pl)})
 			continue
 		}
 		chip, channels := cached.chip(), cached.channels()
@@ -127,6 +131,7 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			// Remembered unread, so that the next beat need not inspect it
 			// again (the kernel's nvme chip of a controller read by ioctl).
 			next.remember(e, link, chip, channels)
+			plans = plans[:len(plans)-1]
 			continue
 		}
 		chip.Asleep = in.dev.Asleep(chip.Device)
@@ -136,12 +141,11 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 			job.Read = fs.readChannels(chip, channels)
 		}
 		jobs = append(jobs, job)
-		plans = append(plans, pl)
 	}
 	results := gather.RunJobs(ctx, jobs)
 	chips := make([]thermal.Chip, 0, len(results))
 	for i, r := range results {
-		p, c := plans[i], r.Chip
+		p, c := &plans[i], r.Chip
 		fresh := p.cached == nil
 		switch {
 		case fresh && !r.Prepared:
@@ -182,13 +186,11 @@ type plan struct {
 // prepare returns the gather step that inspects a chip seen afresh, under
 // its own deadline: names it, asks the request whether to read it (a chip
 // left out is remembered unread), sees whether it sleeps, and returns its
-// reader. It records the chip's channels in pl for the inventory. Each
-// chip gets its own buffers and device memo: two workers may inspect at
-// once when one is stuck.
-func (fs FS) prepare(classDir, e, link string, linkErr error, pl *plan) func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
+// reader. It records the chip's channels in pl for the inventory.
+func (fs FS) prepare(pool *inspectors, classDir, e, link string, linkErr error, pl *plan) func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
 	return func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
-		in := inspector{fs: fs, dirBuf: make([]byte, 8192), linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
-			dev: sysdev.New(fs.sys, fs.read)}
+		in := pool.get()
+		defer pool.put(in)
 		chip, channels := in.inspect(classDir, e, link, linkErr)
 		pl.channels = channels
 		if chip.Err != nil {
@@ -203,6 +205,34 @@ func (fs FS) prepare(classDir, e, link string, linkErr error, pl *plan) func() (
 		}
 		return chip, len(channels), fs.readChannels(chip, channels), true
 	}
+}
+
+// inspectors hands each gather worker an inspector of its own (buffers
+// and device memo are not shared between two workers, which run at once
+// when one is stuck); one worker reuses one, as a beat without stuck
+// chips has.
+type inspectors struct {
+	fs   FS
+	mu   sync.Mutex
+	free []*inspector
+}
+
+func (p *inspectors) get() *inspector {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		in := p.free[n-1]
+		p.free = p.free[:n-1]
+		return in
+	}
+	return &inspector{fs: p.fs, dirBuf: make([]byte, 8192), linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
+		dev: sysdev.New(p.fs.sys, p.fs.read)}
+}
+
+func (p *inspectors) put(in *inspector) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, in)
 }
 
 // inspector holds the buffers and the device memo used while inspecting
