@@ -317,3 +317,59 @@ func TestIntegrationFakeNVMLBreachEvent(t *testing.T) {
 		t.Errorf("event %q, tags %v", msg, tags)
 	}
 }
+
+// NVML runs out of process: a segfault or an abort inside the library, or
+// a call that never returns, costs the GPUs not yet read, never the beat.
+// The beat writes its textfile with the GPU read before the crash, counts
+// the other, checks in error (a crash; a hang is a timed-out device) and
+// logs one line, not a crash trace (issue 18 #3, #4).
+func TestIntegrationNVMLCrashOrHangCostsTheSourceOnly(t *testing.T) {
+	testenv.Need(t, "gcc", "go")
+	dynamic, _ := binaries(t)
+	root := sysfstest.UnpackFile(t, "../testdata/nvml/nvidia-gpus.tree")
+	lib := fakeLib(t)
+	for _, tc := range []struct {
+		env     string
+		checkIn string
+		err     string
+	}{
+		{"FAKE_NVML_CRASH=segv", "error", "helper process ended: exit status 2: SIGSEGV: segmentation violation"},
+		{"FAKE_NVML_CRASH=abort", "error", "helper process ended: exit status 2: SIGABRT: abort"},
+		{"FAKE_NVML_HANG=1", "ok", "did not complete in time"},
+	} {
+		var mu sync.Mutex
+		var checkIns []string
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			checkIns = append(checkIns, r.URL.Query().Get("status"))
+			mu.Unlock()
+		}))
+		textfile := t.TempDir()
+		r := thermal(t, dynamic, lib, []string{tc.env, "THERMAL_CHECKIN_URL=" + ts.URL},
+			"beat", "--sysfs", root, "--dev", "/nonexistent", "--config", "builtin", "--textfile-dir", textfile,
+			"--state-dir", t.TempDir(), "--timeout", "2s", "-v")
+		ts.Close()
+		prom, _ := os.ReadFile(filepath.Join(textfile, "thermal.prom"))
+		got := lines(string(prom), "node_thermal_")
+		for _, want := range []string{
+			`node_thermal_celsius{chip="nvidia-pci-0100",sensor="GPU",source="nvml"} 54`,
+			`node_thermal_read_errors{chip="nvidia-pci-0200",source="nvml"} 1`,
+			`node_thermal_chip_suspended{chip="nvidia-pci-0400",source="nvml"} 1`,
+		} {
+			if !got[want] {
+				t.Errorf("%s: textfile lacks %s\n%s", tc.env, want, prom)
+			}
+		}
+		mu.Lock()
+		if r.code != 0 || len(checkIns) != 1 || checkIns[0] != tc.checkIn {
+			t.Errorf("%s: exit %d, check-ins %v; want exit 0 and one %s", tc.env, r.code, checkIns, tc.checkIn)
+		}
+		mu.Unlock()
+		if !strings.Contains(r.stderr, tc.err) || strings.Count(r.stderr, "\n") > 20 || strings.Contains(r.stderr, "goroutine ") {
+			t.Errorf("%s: stderr (want %q, one line per problem, no trace):\n%s", tc.env, tc.err, r.stderr)
+		}
+		if r.took > 5*time.Second {
+			t.Errorf("%s: the beat took %v with --timeout 2s", tc.env, r.took)
+		}
+	}
+}

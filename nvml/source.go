@@ -2,14 +2,17 @@ package nvml
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/helper"
 	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
@@ -20,8 +23,8 @@ type FS struct {
 	sys  string
 	rng  thermal.Range
 	read sysread.ReadFunc
-	// open loads the library; tests give an in-memory one.
-	open func() (library, error)
+	// exe is the thermal binary the NVML helper runs in; "" is this one.
+	exe string
 	// note says why the source is absent, for probe.
 	note *string
 }
@@ -31,7 +34,7 @@ func NewFS(sysfs string, rng thermal.Range) (FS, error) {
 	if sysfs == "" {
 		return FS{}, errors.New("nvml: no sysfs mount point given")
 	}
-	return FS{sys: filepath.Clean(sysfs), rng: rng, read: sysread.ReadFile, open: loadOnce, note: new(string)}, nil
+	return FS{sys: filepath.Clean(sysfs), rng: rng, read: sysread.ReadFile, note: new(string)}, nil
 }
 
 // The library is loaded once per process: dlopen of the same soname gives
@@ -103,7 +106,11 @@ func (fs FS) GPUs() []gpu {
 	return out
 }
 
-// Read implements thermal.Source.
+// Read implements thermal.Source: the GPUs found in sysfs, the awake ones
+// read out of process (see helper.go), each as soon as it is read; a GPU
+// not read by the deadline is counted as timed out, one the helper did not
+// live to read carries why, and a helper that died makes the source's
+// error (the beat checks in error).
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	*fs.note = ""
 	gpus := fs.GPUs()
@@ -126,51 +133,81 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	if len(awake) == 0 {
 		return chips, nil // nothing to read, or asleep: not woken
 	}
-	lib, err := fs.open()
-	if err != nil {
+	if !Built {
+		_, err := load()
 		*fs.note = "no NVIDIA driver (" + err.Error() + ")"
 		return nil, nil
 	}
-	// NVML's init can take seconds without persistence mode and a call can
-	// hang on a GPU in trouble: read in a goroutine, abandon it at the
-	// deadline.
-	type result struct {
-		chips []thermal.Chip
-		err   error
+	want := request{Range: fs.rng}
+	for _, i := range awake {
+		w := wantGPU{BusID: gpus[indexOf(gpus, chips[i].Path)].busID, Chip: chips[i].Name}
+		for _, s := range []string{"GPU", "Memory"} {
+			if req.Ignores(SourceName, chips[i].Name, s) {
+				w.Ignore = append(w.Ignore, s)
+			}
+		}
+		want.GPUs = append(want.GPUs, w)
 	}
-	done := make(chan result, 1)
-	work := make([]thermal.Chip, len(chips))
-	copy(work, chips)
-	go func() {
-		if err := lib.Init(); err != nil {
-			done <- result{err: err}
-			return
+	return fs.readOutOfProcess(ctx, chips, awake, want)
+}
+
+// readOutOfProcess has the helper read the awake chips (indexes into
+// chips, in the order of want.GPUs).
+func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake []int, want request) ([]thermal.Chip, error) {
+	got := make([]bool, len(awake)) // read by the helper
+	fail := func(err error) {
+		for k, i := range awake {
+			if !got[k] {
+				chips[i].Err, chips[i].Errors = fmt.Errorf("nvml: %s: %w", chips[i].Name, err), 1
+				got[k] = true
+			}
 		}
-		defer lib.Shutdown()
-		for _, i := range awake {
-			fs.readGPU(lib, &work[i], gpus[indexOf(gpus, work[i].Path)].busID, req)
+	}
+	exe := fs.exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			fail(err)
+			return chips, fmt.Errorf("nvml: %w", err)
 		}
-		done <- result{chips: work}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			if errors.Is(r.err, Return(9)) || errors.Is(r.err, Return(12)) { // DRIVER_NOT_LOADED, LIB_RM_VERSION_MISMATCH
-				*fs.note = "no NVIDIA driver (nvmlInit: " + r.err.Error() + ")"
+	}
+	input, _ := json.Marshal(want)
+	p, err := helper.Start(ctx, exe, helperName, input)
+	if err != nil {
+		fail(err)
+		return chips, fmt.Errorf("nvml: %w", err)
+	}
+	for {
+		select {
+		case b, ok := <-p.Lines:
+			if !ok {
+				if err := p.Wait(); err != nil {
+					fail(err)
+					return chips, fmt.Errorf("nvml: %w", err)
+				}
+				fail(errors.New("not read (the NVML helper ended without it)"))
+				return chips, nil
+			}
+			var l line
+			if err := json.Unmarshal(b, &l); err != nil {
+				continue // not ours: a library that prints to stdout
+			}
+			switch {
+			case l.Note != "":
+				*fs.note = l.Note
+				p.Wait()
 				return nil, nil
+			case l.InitErr != "":
+				fail(errors.New(l.InitErr))
+			case l.GPU != nil && l.GPU.Index >= 0 && l.GPU.Index < len(awake) && !got[l.GPU.Index]:
+				l.GPU.into(&chips[awake[l.GPU.Index]])
+				got[l.GPU.Index] = true
 			}
-			for _, i := range awake {
-				chips[i].Err, chips[i].Errors = fmt.Errorf("nvml: nvmlInit: %w", r.err), 1
-			}
+		case <-ctx.Done():
+			p.Kill()
+			fail(thermal.ErrTimeout)
 			return chips, nil
 		}
-		return r.chips, nil
-	case <-ctx.Done():
-		for _, i := range awake {
-			chips[i].Err = fmt.Errorf("nvml: %s: %w", chips[i].Name, thermal.ErrTimeout)
-			chips[i].Errors = 1
-		}
-		return chips, nil
 	}
 }
 

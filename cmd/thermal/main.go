@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/thermal-heartbeat/thermal/internal/helper"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -82,6 +84,16 @@ func run(args []string, e env) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
+	case helper.Command:
+		// thermal re-executed by itself to run code that may crash (NVML)
+		// out of the beat's process; not for people.
+		if len(args) == 2 {
+			if f, ok := helper.Lookup(args[1]); ok {
+				return f(os.Stdin, e.stdout)
+			}
+		}
+		fmt.Fprintf(e.stderr, "thermal: %s is internal\n", helper.Command)
+		return exitUsage
 	}
 	fmt.Fprintf(e.stderr, "thermal: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage

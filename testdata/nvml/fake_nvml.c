@@ -10,7 +10,10 @@
  *   0000:04:00.0  runtime-suspended in sysfs: must never be asked
  *
  * Environment: FAKE_NVML_INIT_DELAY_MS makes nvmlInit slow;
- * FAKE_NVML_LOG names a file that gets one line per call.
+ * FAKE_NVML_LOG names a file that gets one line per call;
+ * FAKE_NVML_CRASH=segv or abort kills the process, and FAKE_NVML_HANG=1
+ * hangs it, when GPU 2's temperature is asked (after 300 ms, so that
+ * GPU 1, read at the same time, is done first).
  * Compile-time: -DNO_EVENT_REASONS leaves out the driver-535 name of the
  * clock-event reasons (the older name stays); -DNO_REASONS leaves out both.
  */
@@ -18,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <unistd.h>
 
 typedef unsigned int nvmlReturn_t;
 typedef void *nvmlDevice_t;
@@ -105,8 +110,19 @@ nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid, unsigned int len) {
 	return GPU_IS_LOST;
 }
 
+static void misbehave(void) {
+	const char *crash = getenv("FAKE_NVML_CRASH"), *hang = getenv("FAKE_NVML_HANG");
+	if (!crash && !hang) return;
+	struct timespec ts = { 0, 300000000L };
+	nanosleep(&ts, NULL);
+	if (crash && !strcmp(crash, "abort")) abort();
+	if (crash) raise(SIGSEGV);
+	for (;;) pause();
+}
+
 nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigned int *temp) {
 	if (sensor != 0) return INVALID_ARGUMENT;
+	if (gpu(d) == 2) misbehave();
 	switch (gpu(d)) {
 	case 1: *temp = 54; return OK;
 	case 2: *temp = 48; return OK;
