@@ -503,13 +503,18 @@ func (p *parser) rule(i int, rr rawRule) (Rule, error) {
 		if v.v != nil && (math.IsNaN(*v.v) || math.IsInf(*v.v, 0)) {
 			return Rule{}, p.fail(at(v.key), "rule %d: %s must be a temperature in °C, not %v", i+1, v.key, *v.v)
 		}
+		// A reading outside the sane range is dropped, so a threshold
+		// there would never fire (or, below it, fire on every sensor).
+		if lo, hi := thermal.Celsius(thermal.DefaultRange.Min), thermal.Celsius(thermal.DefaultRange.Max); v.v != nil && (*v.v < lo || *v.v > hi) {
+			return Rule{}, p.fail(at(v.key), "rule %d: %s = %g °C is outside what a sensor can report (%g … %g °C)", i+1, v.key, *v.v, lo, hi)
+		}
 	}
 	if rr.Warning != nil && rr.Critical != nil && *rr.Warning >= *rr.Critical {
 		return Rule{}, p.fail(at("warning"), "rule %d: warning %g °C must be below critical %g °C", i+1, *rr.Warning, *rr.Critical)
 	}
 	if rr.Hysteresis != nil {
-		if math.IsNaN(*rr.Hysteresis) || math.IsInf(*rr.Hysteresis, 0) || *rr.Hysteresis < 0 {
-			return Rule{}, p.fail(at("hysteresis"), "rule %d: hysteresis must be 0 or more °C, not %v", i+1, *rr.Hysteresis)
+		if math.IsNaN(*rr.Hysteresis) || math.IsInf(*rr.Hysteresis, 0) || *rr.Hysteresis < 0 || *rr.Hysteresis > maxHysteresis {
+			return Rule{}, p.fail(at("hysteresis"), "rule %d: hysteresis must be 0 to %g °C, not %v", i+1, float64(maxHysteresis), *rr.Hysteresis)
 		}
 		rule.Hysteresis = *rr.Hysteresis
 	}
@@ -525,9 +530,31 @@ func (p *parser) rule(i int, rr rawRule) (Rule, error) {
 		if err != nil || v < 0 {
 			return Rule{}, p.fail(at(d.key), "rule %d: %s = %q is not a duration (like \"90s\", \"5m\", \"1h\")", i+1, d.key, *d.s)
 		}
+		if why := durationBounds(d.key, v); why != "" {
+			return Rule{}, p.fail(at(d.key), "rule %d: %s = %q: %s", i+1, d.key, *d.s, why)
+		}
 		*d.dst = v
 	}
 	return rule, nil
+}
+
+// Bounds of a rule's timing and hysteresis: beyond them a value is a
+// typo, and taking it silently would page every beat or never.
+const (
+	maxHysteresis = 50.0               // °C
+	maxFor        = 7 * 24 * time.Hour // a breach must hold at most a week before it fires
+	minRepeat     = time.Minute        // a reminder at most once a minute (0: never)
+)
+
+// durationBounds says what is wrong with a rule's for or repeat, or "".
+func durationBounds(key string, v time.Duration) string {
+	switch {
+	case key == "for" && v > maxFor:
+		return "at most " + maxFor.String() + " (a week)"
+	case key == "repeat" && v > 0 && v < minRepeat:
+		return "0 (announce once) or at least 1m: a beat runs every 30 s"
+	}
+	return ""
 }
 
 // ignores validates the [[ignore]] tables.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
@@ -413,15 +414,36 @@ func label(s *thermal.Sensor, ch channel, a attrFiles, attr string, buf []byte) 
 	l := ch.label
 	if !ch.known && ch.attrs&attrLabel != 0 {
 		b, err := a.file(attr+"_label", buf)
+		if errors.Is(err, sysread.ErrTooLong) {
+			// A label longer than the value buffer (up to a page):
+			// read whole, then shortened, rather than lose the reading.
+			b, err = a.file(attr+"_label", make([]byte, 4097))
+		}
 		if err != nil {
 			return err
 		}
-		l = sysread.Text(b)
+		l = shorten(sysread.Text(b), MaxLabel)
 	}
 	if l != "" {
 		s.Label, s.Name = l, l
 	}
 	return nil
+}
+
+// MaxLabel is the longest sensor label kept, in bytes: a driver's label
+// longer than this is cut (on a character boundary), and names made alike
+// by the cut stay apart as any two alike names do.
+const MaxLabel = 255
+
+// shorten cuts s to at most n bytes without splitting a character.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // readChannel reads one channel; ok is false for a sensor the configuration

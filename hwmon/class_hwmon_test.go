@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
@@ -291,5 +292,23 @@ func TestNoHwmonClassIsNoError(t *testing.T) {
 	chips, err := newFS(t, t.TempDir()).Chips(context.Background())
 	if err != nil || len(chips) != 0 {
 		t.Errorf("Chips() = %v, %v; want nothing and no error", chips, err)
+	}
+}
+
+// A label longer than 255 bytes used to drop its reading (the value
+// buffer is 256 bytes): it is read whole and shortened, and two labels
+// alike once shortened stay two sensors (issue 18).
+func TestLongLabelsAreShortenedNotDropped(t *testing.T) {
+	long := strings.Repeat("é", 200) // 400 bytes
+	tree := "cd /devices/platform/x.0\nl subsystem -> /bus/platform\nhwmon hwmon0 /devices/platform/x.0\nf name x\n" +
+		"f temp1_label " + long + "a\nf temp1_input 45000\nf temp2_label " + long + "b\nf temp2_input 46000\n"
+	c := chipsOf(t, newFS(t, sysfstest.UnpackString(t, tree)))["x-isa-0000"]
+	if len(c.Sensors) != 2 || c.Errors != 0 {
+		t.Fatalf("sensors %+v, errors %d", c.Sensors, c.Errors)
+	}
+	a, b := c.Sensors[0], c.Sensors[1]
+	if a.Err != nil || b.Err != nil || a.Value != 45000 || b.Value != 46000 || a.Name == b.Name ||
+		len(a.Label) > MaxLabel || !utf8.ValidString(a.Name) || !utf8.ValidString(b.Name) {
+		t.Errorf("sensors %q (%d bytes) and %q", a.Name, len(a.Name), b.Name)
 	}
 }
