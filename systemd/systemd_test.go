@@ -92,3 +92,38 @@ func TestIntegrationUnitExposure(t *testing.T) {
 		t.Errorf("exposure %v, want at most 2.6:\n%s", score, out)
 	}
 }
+
+// A read stuck in the kernel keeps the beat's process alive after it has
+// written its textfile and checked in (an uninterruptible syscall cannot be
+// abandoned by exiting). The unit's settings bound that: a oneshot is
+// active until the process is gone, and a timer never starts a unit that is
+// still active, so the next ticks are skipped, not stacked; TimeoutStartSec
+// ends the attempt before the next tick is due, and the default KillMode
+// (control-group) takes the NVML helper with it; the beat's own --timeout
+// (default 5 s, reading and delivery each) fits inside TimeoutStartSec
+// (issue 18).
+func TestUnitBoundsAHungBeat(t *testing.T) {
+	b, err := os.ReadFile("thermal-heartbeat.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			keys[k] = v
+		}
+	}
+	if keys["Type"] != "oneshot" {
+		t.Errorf("Type=%s; a oneshot keeps a stuck beat's unit active, so that the timer skips, not stacks", keys["Type"])
+	}
+	if km := keys["KillMode"]; km != "" && km != "control-group" {
+		t.Errorf("KillMode=%s; the helper children must go with the beat", km)
+	}
+	timeout, err := strconv.Atoi(strings.TrimSuffix(keys["TimeoutStartSec"], "s"))
+	if err != nil || timeout >= 30 || timeout < 3*5 {
+		t.Errorf("TimeoutStartSec=%s; want under the timer's 30 s and over the beat's own bounds (reading, the state lock and delivery, 5 s each)", keys["TimeoutStartSec"])
+	}
+	if strings.Contains(keys["ExecStart"], "--timeout") {
+		t.Errorf("ExecStart=%s; the default --timeout is what TimeoutStartSec is sized for", keys["ExecStart"])
+	}
+}
