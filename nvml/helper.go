@@ -38,9 +38,9 @@ type wantGPU struct {
 // line is one line of the child's output: first the outcome of loading and
 // initialising NVML (Note, or InitErr), then one GPU per line (GPU set).
 type line struct {
-	Note    string   `json:"note,omitempty"`     // why there is nothing to read: no driver
+	Note    string   `json:"note,omitempty"` // why there is nothing to read: no driver
 	InitErr string   `json:"init_error,omitempty"`
-	Ready   bool     `json:"ready,omitempty"`    // NVML is initialised; GPUs follow
+	Ready   bool     `json:"ready,omitempty"` // NVML is initialised; GPUs follow
 	GPU     *wireGPU `json:"gpu,omitempty"`
 }
 

@@ -154,3 +154,29 @@ awk -v th1="$th1" -v th2="$th2" -v lm1="$lm1" -v lm2="$lm2" -v st1="$st1" -v st2
 	printf "| static build (-tags nonvml): beat over %d / hello world; at %d, sensors -j / it | %.1f×; %.1f× | |\n", n1, n2, sth1 / hello, lm2 / sth2
 	printf "| default build over static, beat over %d (dynamic loader and glibc start, no NVIDIA GPU) | +%.2f ms | |\n", n1, th1 - sth1
 }'
+
+# NVML out of process: a host with NVIDIA GPUs (the fixture of the nvml
+# tests, with the C stand-in for libnvidia-ml) pays for a second process
+# start (thermal re-executed as its NVML helper) plus NVML's own calls; the
+# static build reads the same tree without NVML at all. A host without an
+# NVIDIA GPU starts nothing (the last line of the goals above).
+if command -v gcc >/dev/null 2>&1; then
+	mkdir -p "$work/nvml"
+	gcc -shared -fPIC -o "$work/nvml/libnvidia-ml.so.1" testdata/nvml/fake_nvml.c
+	go run ./internal/sysfstest/gentree -fixture testdata/nvml/nvidia-gpus.tree -o "$work/gpus"
+	mkdir -p "$work/gpustate" "$work/gputext" "$work/gpustate-s" "$work/gputext-s"
+	gpu_beat() { echo "$1" beat --config builtin --sysfs "$work/gpus" --dev "$work/nodev" --textfile-dir "$work/gputext$2" --state-dir "$work/gpustate$2"; }
+	export LD_LIBRARY_PATH="$work/nvml"
+	$(gpu_beat "$thermal" "") 2>/dev/null; $(gpu_beat "$thermal_static" -s) 2>/dev/null
+	for r in $(seq "$ROUNDS"); do
+		measure "$work/p" - $(gpu_beat "$thermal" "")
+		CPU[gpu,$r]=$(field "$work/p" task-clock); SYS[gpu,$r]=$(field "$work/p" raw_syscalls)
+		measure "$work/p" - $(gpu_beat "$thermal_static" -s)
+		CPU[gpus,$r]=$(field "$work/p" task-clock); SYS[gpus,$r]=$(field "$work/p" raw_syscalls)
+	done
+	unset LD_LIBRARY_PATH
+	echo
+	awk -v c="$(median gpu CPU)" -v cs="$(median gpus CPU)" -v s="$(median gpu SYS)" -v ss="$(median gpus SYS)" 'BEGIN {
+		printf "| NVML out of process, 3 awake GPUs (fake NVML): default build over static | +%.2f ms, +%d syscalls (%.2f ms, %d syscalls in all) |\n", c - cs, s - ss, c, s
+	}'
+fi
