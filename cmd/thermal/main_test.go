@@ -36,6 +36,16 @@ func runThermal(t *testing.T, args ...string) (int, string, string) {
 		// Hermetic: the built-in defaults, whatever this machine has in /etc.
 		args = append(args, "--config", "builtin")
 	}
+	if len(args) > 0 && args[0] == "beat" && !slices.Contains(args, "--help") {
+		// Hermetic: never the host's /var/lib/thermal-heartbeat (a dry run
+		// reads the state too) or its textfile directory.
+		if !slices.Contains(args, "--state-dir") {
+			args = append(args, "--state-dir", t.TempDir())
+		}
+		if !slices.Contains(args, "--textfile-dir") {
+			args = append(args, "--textfile-dir", t.TempDir())
+		}
+	}
 	code := run(args, env{stdout: &out, stderr: &errb, now: fixedNow})
 	return code, out.String(), errb.String()
 }

@@ -1,6 +1,7 @@
 // Package testenv holds what several packages' tests share: whether an
-// integration test can run here (Need) and a free local address
-// (FreeAddr). Tests only: no product code imports it.
+// integration test can run here (Need), a free local address (FreeAddr),
+// and a clean environment (Hermetic). Tests only: no product code imports
+// it.
 package testenv
 
 import (
@@ -31,5 +32,20 @@ func Need(tb testing.TB, tools ...string) {
 		if _, err := exec.LookPath(tool); err != nil {
 			skip("%s not installed (make deps installs it)", tool)
 		}
+	}
+}
+
+// HostVariables are the environment variables a beat reads from the host:
+// its credentials and endpoints. A test that inherited them would check in
+// for the host's monitor and page its Sentry.
+var HostVariables = []string{"SENTRY_DSN", "THERMAL_CHECKIN_URL"}
+
+// Hermetic clears the host's variables from the test process (and so from
+// every process it starts), for TestMain: a test that wants one sets its
+// own with t.Setenv. The suite then passes on a host where thermal is
+// installed and its timer runs, and never talks to that host's Sentry.
+func Hermetic() {
+	for _, v := range HostVariables {
+		os.Unsetenv(v)
 	}
 }
