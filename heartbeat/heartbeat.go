@@ -66,6 +66,9 @@ type Result struct {
 	StateSaved      bool
 	Sensors, Read   int  // sensors present, sensors with a value
 	CheckInOK       bool // the status the check-in carried
+	// DeliveryInvalid: SENTRY_DSN or THERMAL_CHECKIN_URL is set but
+	// malformed, so this heartbeat can page nobody through it.
+	DeliveryInvalid bool
 	Delivered       int  // events Sentry accepted in this beat
 	Pending         int  // events left in the outbox
 }
@@ -95,6 +98,15 @@ func Beat(o Options) Result {
 	r := &b.res
 	r.CheckInOK = collected && len(snap.Errs) == 0 && !r.ConfigInvalid && r.TextfileWritten && r.StateSaved &&
 		(r.Sensors == 0 || r.Read > 0)
+	if o.CheckInURL != "" {
+		if err := notify.CheckInURLError(o.CheckInURL); err != nil {
+			b.log.Error("THERMAL_CHECKIN_URL is malformed; no check-in sent: run thermal check", "err", err)
+			o.CheckInURL, r.DeliveryInvalid = "", true
+		}
+	}
+	if o.SentryDSN != "" && notify.DSNError(o.SentryDSN) != nil {
+		r.DeliveryInvalid = true // deliver says why, and keeps the events
+	}
 	outcomes, limits := deliver(o, cfg, b.log, r.CheckInOK, batch, b.st.RateLimits, b.now())
 	if len(outcomes) > 0 || len(limits) > 0 {
 		r.Delivered, r.Pending = b.settle(outcomes, limits)
@@ -394,7 +406,7 @@ func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []s
 		s, err = notify.NewSentry(client, notify.SentryOptions{DSN: o.SentryDSN, Release: o.Release,
 			Environment: env, Host: o.Host, Monitor: config.MonitorSlug(cfg.Sentry.Monitor, o.Host), Now: func() time.Time { return now }})
 		if err != nil {
-			log.Error("Sentry not configured; events are kept", "err", err)
+			log.Error("SENTRY_DSN is malformed: no check-in sent, events are kept; run thermal check", "err", err)
 			for _, p := range batch {
 				out = append(out, outcome{p.ID, notify.Retry})
 			}

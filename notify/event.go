@@ -241,6 +241,24 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 	return nil
 }
 
+// CheckInURLError says what is wrong with a check-in URL, or nil: it must
+// be an http or https URL with a host, and hold no white space or '#' (an
+// EnvironmentFile= line keeps an inline comment in the value, so
+// "https://hc-ping.com/<uuid>   # my comment" pings the wrong URL).
+func CheckInURLError(raw string) error {
+	if i := strings.IndexAny(raw, " \t\r\n#"); i >= 0 {
+		return fmt.Errorf("it holds %q at byte %d (a comment after the value? systemd's EnvironmentFile= keeps it in the value)", raw[i:i+1], i)
+	}
+	u, err := url.Parse(strings.NewReplacer("{status}", "ok", "{up}", "up", "{fail}", "").Replace(raw))
+	if err != nil {
+		return redactErr(err, raw)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("want an http:// or https:// URL with a host, got %s", RedactURL(raw))
+	}
+	return nil
+}
+
 // sameHost returns a copy of client that follows redirects on the URL's
 // own host only (http to https, a moved path): a check-in URL's token is
 // never sent to another host.

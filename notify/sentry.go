@@ -148,8 +148,17 @@ func (s *Sentry) RateLimits() RateLimits {
 	return s.limits
 }
 
+// DSNError says what is wrong with a DSN, or nil.
+func DSNError(dsn string) error {
+	_, err := NewSentry(http.DefaultClient, SentryOptions{DSN: dsn})
+	return err
+}
+
 // NewSentry checks opts.DSN and returns a client. It touches no network.
 func NewSentry(client *http.Client, opts SentryOptions) (*Sentry, error) {
+	if i := strings.IndexAny(opts.DSN, " \t\r\n#"); i >= 0 {
+		return nil, fmt.Errorf("sentry: SENTRY_DSN holds %q at byte %d (a comment after the value? systemd's EnvironmentFile= keeps it in the value)", opts.DSN[i:i+1], i)
+	}
 	u, err := url.Parse(opts.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("sentry: SENTRY_DSN: %w", redactErr(err, opts.DSN))

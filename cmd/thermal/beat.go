@@ -98,7 +98,7 @@ error.
 		Release:    "thermal@" + versionString(),
 		Host:       host,
 	})
-	if !res.TextfileWritten || res.ConfigInvalid {
+	if !res.TextfileWritten || res.ConfigInvalid || res.DeliveryInvalid {
 		return exitFail
 	}
 	return exitOK

@@ -2,11 +2,14 @@ package main
 
 import (
 	"flag"
-
 	"fmt"
-	"github.com/thermal-heartbeat/thermal"
+	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/notify"
 )
 
 func check(args []string, e env) int {
@@ -42,7 +45,9 @@ func check(args []string, e env) int {
 	if builtin > 0 {
 		layered = fmt.Sprintf(", then the %d built-in rules", builtin)
 	}
-	fmt.Fprintf(e.stdout, "%s: OK (%d rules%s, %d ignores, %d labels)\n\n", cfg.DisplayPath(), own, layered, len(cfg.Ignores), len(cfg.Labels))
+	fmt.Fprintf(e.stdout, "%s: OK (%d rules%s, %d ignores, %d labels)\n", cfg.DisplayPath(), own, layered, len(cfg.Ignores), len(cfg.Labels))
+	deliveryOK := checkDelivery(e)
+	fmt.Fprintln(e.stdout)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tCHIP\tSENSOR\tNOW\tLEVEL\tTHRESHOLD\tFOR\tHYSTERESIS\tREPEAT\tFROM")
 	for _, chip := range snap.Chips {
@@ -66,10 +71,48 @@ func check(args []string, e env) int {
 		}
 	}
 	tw.Flush()
+	if !deliveryOK {
+		return exitUsage // the environment, like the file, is the operator's to fix
+	}
 	if len(snap.Errs) > 0 {
 		return exitFail // the file is valid, but not every source could be read
 	}
 	return exitOK
+}
+
+// checkDelivery says how beats will page: SENTRY_DSN and
+// THERMAL_CHECKIN_URL as the unit's EnvironmentFile= sets them (check them
+// with the same file: `set -a; . /etc/thermal-heartbeat/env; thermal
+// check`). A malformed one is an error naming the variable.
+func checkDelivery(e env) bool {
+	dsn, url := os.Getenv("SENTRY_DSN"), os.Getenv("THERMAL_CHECKIN_URL")
+	ok := true
+	if dsn != "" {
+		if err := notify.DSNError(dsn); err != nil {
+			fmt.Fprintf(e.stderr, "thermal check: SENTRY_DSN: %v\n", err)
+			ok = false
+		}
+	}
+	if url != "" {
+		if err := notify.CheckInURLError(url); err != nil {
+			fmt.Fprintf(e.stderr, "thermal check: THERMAL_CHECKIN_URL: %v\n", err)
+			ok = false
+		}
+	}
+	switch {
+	case dsn == "" && url == "":
+		fmt.Fprintln(e.stdout, "delivery: neither SENTRY_DSN nor THERMAL_CHECKIN_URL is set: beats write the textfile and page nobody")
+	case ok:
+		var set []string
+		if dsn != "" {
+			set = append(set, "SENTRY_DSN")
+		}
+		if url != "" {
+			set = append(set, "THERMAL_CHECKIN_URL")
+		}
+		fmt.Fprintf(e.stdout, "delivery: %s set and well-formed (not contacted)\n", strings.Join(set, " and "))
+	}
+	return ok
 }
 
 // thresholdText says when a threshold fires, in its sensor's unit: a

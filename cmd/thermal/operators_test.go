@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+)
+
+// A heartbeat that can never page does not look healthy: check validates
+// SENTRY_DSN and THERMAL_CHECKIN_URL (exit 2, naming the variable; an
+// inline comment kept by EnvironmentFile= is caught), and a beat with a
+// malformed one exits 1 having written its textfile (issue 19 #3, #4).
+func TestMalformedDeliveryIsAnError(t *testing.T) {
+	root := sysfstest.UnpackString(t, hotFixture)
+	for _, tc := range []struct {
+		name, dsn, url, want string
+	}{
+		{"a DSN without a key", "https://sentry.example/1", "", "SENTRY_DSN: sentry: SENTRY_DSN must look like"},
+		{"a DSN with a project name", "https://k@sentry.example/web", "", "SENTRY_DSN: sentry: SENTRY_DSN: the project (\"web\") must be a number"},
+		{"an inline comment", "", "https://hc-ping.com/0f1e2d3c{fail}     # optional", `THERMAL_CHECKIN_URL: it holds " " at byte 34 (a comment after the value?`},
+		{"no scheme", "", "hc-ping.com/0f1e2d3c", "THERMAL_CHECKIN_URL: want an http:// or https:// URL with a host"},
+	} {
+		t.Setenv("SENTRY_DSN", tc.dsn)
+		t.Setenv("THERMAL_CHECKIN_URL", tc.url)
+		code, out, stderr := runThermal(t, "check", "--sysfs", root)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("check, %s: exit %d, stderr %q; want 2 and %q", tc.name, code, stderr, tc.want)
+		}
+		if !strings.Contains(out, "OK (") {
+			t.Errorf("check, %s: the file's verdict is missing:\n%s", tc.name, out)
+		}
+		textfile := t.TempDir()
+		code, _, stderr = runThermal(t, "beat", "--sysfs", root, "--textfile-dir", textfile)
+		if _, err := os.Stat(filepath.Join(textfile, "thermal.prom")); code != exitFail || err != nil || !strings.Contains(stderr, "malformed") {
+			t.Errorf("beat, %s: exit %d (textfile: %v), stderr %q; want 1, the textfile, and why", tc.name, code, err, stderr)
+		}
+	}
+	t.Setenv("SENTRY_DSN", "https://k@sentry.example/1")
+	t.Setenv("THERMAL_CHECKIN_URL", "https://hc-ping.com/0f1e2d3c{fail}")
+	if code, out, _ := runThermal(t, "check", "--sysfs", root, "--timeout", time.Second.String()); code != exitOK ||
+		!strings.Contains(out, "delivery: SENTRY_DSN and THERMAL_CHECKIN_URL set and well-formed") {
+		t.Errorf("well-formed: exit %d\n%s", code, out)
+	}
+}
