@@ -69,8 +69,8 @@ type Result struct {
 	// DeliveryInvalid: SENTRY_DSN or THERMAL_CHECKIN_URL is set but
 	// malformed, so this heartbeat can page nobody through it.
 	DeliveryInvalid bool
-	Delivered       int  // events Sentry accepted in this beat
-	Pending         int  // events left in the outbox
+	Delivered       int // events Sentry accepted in this beat
+	Pending         int // events left in the outbox
 }
 
 // cacheTTL is how long what the sources learned (hwmon labels and limits,
