@@ -38,12 +38,17 @@ type FS struct {
 }
 
 // NewFS returns an FS over the sysfs tree at sysfs and the device nodes in
-// dev (normally /sys and /dev). Readings outside rng are dropped.
+// dev (normally /sys and /dev); with dev "" no device node is opened and
+// every controller is read through its hwmon chip (a fixture tree).
+// Readings outside rng are dropped.
 func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
-	if sysfs == "" || dev == "" {
-		return FS{}, errors.New("nvme: sysfs and dev directories must be given")
+	if sysfs == "" {
+		return FS{}, errors.New("nvme: no sysfs mount point given")
 	}
-	return FS{sys: filepath.Clean(sysfs), dev: filepath.Clean(dev), rng: rng, read: sysread.ReadFile,
+	if dev != "" {
+		dev = filepath.Clean(dev)
+	}
+	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile,
 		open: func(path string) (transportCloser, error) {
 			d, err := Open(path)
 			if err != nil {
@@ -217,6 +222,10 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 				outcomes[i] = o
 				mu.Unlock()
 			}()
+			if fs.dev == "" {
+				o.fallback = "no device directory (a sysfs tree without --dev: no device node is opened)"
+				return
+			}
 			dev, err := fs.open(chip.Path)
 			if err != nil {
 				o.fallback = why(err)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -18,12 +19,13 @@ type sourceFlags struct {
 	sysfs   string
 	dev     string
 	timeout time.Duration
+	devSet  bool // --dev was given
 }
 
 func (s *sourceFlags) register(fs *flag.FlagSet, beat bool) {
 	fs.StringVar(&s.config, "config", "", "thresholds file (default "+config.DefaultPath+"; the built-in defaults apply when it does not exist)")
 	fs.StringVar(&s.sysfs, "sysfs", "/sys", "sysfs mount point to read (a captured or fixture tree in tests)")
-	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …)")
+	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …); with --sysfs and no --dev, the dev directory beside the tree if there is one, else none (no device node of this host is opened for a fixture)")
 	if beat {
 		fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for each stage that can hang: reading the sensors (what has not arrived by then is counted as an error and left out), waiting for another beat's state lock, and delivery to Sentry and the heartbeat URL")
 	} else {
@@ -35,10 +37,29 @@ func (s *sourceFlags) validate() error {
 	if s.timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, got %v", s.timeout)
 	}
-	if s.sysfs == "" || s.dev == "" {
+	if s.sysfs == "" || s.dev == "" && s.devSet {
 		return fmt.Errorf("--sysfs and --dev must not be empty")
 	}
 	return nil
+}
+
+// fixtureDev points --dev, when --sysfs names a tree and --dev is not
+// given, at the tree's own dev directory (beside it: a captured root's
+// sys and dev), else at none: a fixture run never opens this host's
+// /dev/nvme1 for the fixture's controllers.
+func (s *sourceFlags) fixtureDev(fs *flag.FlagSet) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	s.devSet = set["dev"]
+	if !set["sysfs"] || s.devSet || filepath.Clean(s.sysfs) == "/sys" {
+		return
+	}
+	s.dev = ""
+	if dev := filepath.Join(filepath.Dir(filepath.Clean(s.sysfs)), "dev"); dev != "/dev" {
+		if st, err := os.Stat(dev); err == nil && st.IsDir() {
+			s.dev = dev // a captured root: its sys and its dev
+		}
+	}
 }
 
 // parseCommand parses a command's flags, checks the shared ones and loads
@@ -74,6 +95,7 @@ func parseFlags(fs *flag.FlagSet, src *sourceFlags, args []string, e env) bool {
 		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return false
 	}
+	src.fixtureDev(fs)
 	if err := src.validate(); err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", fs.Name(), err)
 		return false

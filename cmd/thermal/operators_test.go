@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +46,36 @@ func TestMalformedDeliveryIsAnError(t *testing.T) {
 	if code, out, _ := runThermal(t, "check", "--sysfs", root, "--timeout", time.Second.String()); code != exitOK ||
 		!strings.Contains(out, "delivery: SENTRY_DSN and THERMAL_CHECKIN_URL set and well-formed") {
 		t.Errorf("well-formed: exit %d\n%s", code, out)
+	}
+}
+
+// A fixture run opens no device node of this host: with --sysfs and no
+// --dev, the controllers of the fixture are read through their hwmon
+// chips, and say why; a dev directory beside the tree is the tree's own
+// (issue 19 #5).
+func TestFixtureRunOpensNoHostDevice(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	var out, errb strings.Builder
+	code := run([]string{"probe", "--json", "--sysfs", root, "--config", "builtin"}, env{stdout: &out, stderr: &errb, now: fixedNow})
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var inv []map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &inv); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range inv {
+		if c["source"] != "nvme" {
+			continue
+		}
+		n++
+		facts, _ := c["nvme"].(map[string]any)
+		if via := facts["read_via"]; via != "hwmon" || !strings.Contains(fmt.Sprint(facts["fallback"]), "no device directory") {
+			t.Errorf("%s: read via %v (%v); want hwmon, because no device directory was given", c["chip"], via, facts["fallback"])
+		}
+	}
+	if n == 0 {
+		t.Fatal("the fixture has no NVMe controller")
 	}
 }
