@@ -42,22 +42,12 @@ func beat(args []string, e env) int {
 	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats: breaches, the hwmon inventory, the NVMe limits cache (the unit's StateDirectory)")
 	dryRun := fs.Bool("dry-run", false, "print the exposition to stdout and touch nothing else: no file, no state, no network")
 	verbose := fs.Bool("v", false, "log every sensor that was dropped and why")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: thermal beat [flags]
-
-Read every temperature sensor, write <textfile-dir>/%s atomically, update the
-breach state, then check in to Sentry (SENTRY_DSN) and/or a heartbeat URL
-(THERMAL_CHECKIN_URL) and send an event for every breach that fires, repeats
-or clears. --timeout bounds the reading and, separately, the delivery.
-A broken configuration, an unwritable textfile or state directory never stop
-the beat: it goes on with the last good configuration, checks in "error" and
-says why on stderr. Exit 0 when the textfile was written with a valid
-configuration, 1 otherwise (the beat still did what it could), 2 for a usage
-error.
-
-`, report.FileName)
-		fs.PrintDefaults()
-	}
+	setUsage(fs, e, "Read every temperature sensor, write <textfile-dir>/"+report.FileName+" atomically, update the breach state, "+
+		"then check in to Sentry (SENTRY_DSN) and/or a heartbeat URL (THERMAL_CHECKIN_URL) and send an event for every breach "+
+		"that fires, repeats or clears. --timeout bounds the reading and, separately, the delivery.\n\n"+
+		"A broken configuration, an unwritable textfile or state directory never stop the beat: it goes on with the last "+
+		"good configuration, checks in \"error\" and says why on stderr. Exit 0 when the textfile was written with a valid "+
+		"configuration, 1 otherwise (the beat still did what it could), 2 for a usage error.")
 	if !parseFlags(fs, &src, args, e) {
 		if helpRequested(fs, e) {
 			return exitOK

@@ -17,10 +17,9 @@ func check(args []string, e env) int {
 	fs.SetOutput(e.stderr)
 	var src sourceFlags
 	src.register(fs, false)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: thermal check [flags]\n\nValidate the thresholds file and show the threshold in force for every sensor present, with where it comes from.\nExit 0 when the file is valid, 2 when it is not (the message names the file and line).\n\n")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, e, "Validate the thresholds file, SENTRY_DSN and THERMAL_CHECKIN_URL, and show the threshold in force for "+
+		"every sensor present, with where it comes from. Exit 0 when all are valid, 2 when one is not (the message names "+
+		"the file and line, or the variable).")
 	cfg, ok := parseCommand(fs, &src, args, e)
 	if !ok {
 		if helpRequested(fs, e) {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
@@ -101,6 +103,56 @@ func parseFlags(fs *flag.FlagSet, src *sourceFlags, args []string, e env) bool {
 		return false
 	}
 	return true
+}
+
+// setUsage gives fs its usage: asked for (-h, --help), the command's
+// summary and its flags, wrapped at 80 columns; after a usage error, one
+// line pointing at --help under the error, which a page of flags would
+// bury.
+func setUsage(fs *flag.FlagSet, e env, summary string) {
+	fs.Usage = func() {
+		w := fs.Output()
+		if !helpRequested(fs, e) {
+			fmt.Fprintf(w, "run '%s --help' for its flags\n", fs.Name())
+			return
+		}
+		fmt.Fprintf(w, "usage: %s [flags]\n\n", fs.Name())
+		for _, para := range strings.Split(summary, "\n\n") {
+			fmt.Fprintln(w, wrap(para, 80, ""))
+			fmt.Fprintln(w)
+		}
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			line := "  -" + f.Name
+			if name != "" {
+				line += " " + name
+			}
+			fmt.Fprintln(w, line)
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+				usage += " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintln(w, wrap(usage, 80, "        "))
+		})
+	}
+}
+
+// wrap breaks text into lines of at most width columns (counted in
+// runes), each starting with indent.
+func wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > width && line != indent {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
 }
 
 // helpRequested reports whether the flag set printed its help because it

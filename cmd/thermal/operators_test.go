@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 )
@@ -77,5 +78,26 @@ func TestFixtureRunOpensNoHostDevice(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("the fixture has no NVMe controller")
+	}
+}
+
+// A misspelled flag says so and points at --help in one more line, exit
+// 2; --help is wrapped at 80 columns (issue 19 #6).
+func TestUsageMessages(t *testing.T) {
+	for _, cmd := range []string{"beat", "probe", "check"} {
+		var out, errb strings.Builder
+		code := run([]string{cmd, "--bogus"}, env{stdout: &out, stderr: &errb, now: fixedNow})
+		if want := "flag provided but not defined: -bogus\nrun 'thermal " + cmd + " --help' for its flags\n"; code != exitUsage || errb.String() != want {
+			t.Errorf("%s --bogus: exit %d, stderr %q; want 2 and %q", cmd, code, errb.String(), want)
+		}
+		out.Reset()
+		if code := run([]string{cmd, "--help"}, env{stdout: &out, stderr: &errb, now: fixedNow}); code != exitOK || !strings.Contains(out.String(), "-timeout") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, out.String())
+		}
+		for _, l := range strings.Split(out.String(), "\n") {
+			if n := utf8.RuneCountInString(l); n > 80 {
+				t.Errorf("%s --help: a line of %d columns: %q", cmd, n, l)
+			}
+		}
 	}
 }

@@ -25,10 +25,8 @@ func probe(args []string, e env) int {
 	asJSON := fs.Bool("json", false, "print the inventory as JSON")
 	asTOML := fs.Bool("toml", false, "print a starter thresholds file for the sensors found, ready to edit")
 	wide := fs.Bool("wide", false, "print one row per sensor with every column (wider than 80 columns)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: thermal probe [flags]\n\nList every chip and temperature sensor with its reading, the hardware's limits and its status.\n\n")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, e, "List every chip and sensor (temperatures, fans, throttling) with its reading, the hardware's limits, "+
+		"the threshold in force and its status, as sensors(1) does; --json for programs, --toml for a starter thresholds file.")
 	cfg, ok := parseCommand(fs, &src, args, e)
 	if !ok {
 		if helpRequested(fs, e) {
