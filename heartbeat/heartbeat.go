@@ -17,6 +17,7 @@ package heartbeat
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -126,7 +127,8 @@ type beat struct {
 	cache     *state.Cache
 
 	unlock   func()
-	locked   bool // this beat holds the state lock (or needs none: a dry run)
+	locked   bool  // this beat holds the state lock (or needs none: a dry run)
+	lockErr  error // why it does not
 	st       state.File
 	before   []byte
 	writable bool // the state may be written: it was read, or is missing or corrupt, and locked
@@ -193,6 +195,7 @@ func (b *beat) lock() {
 		}
 		unlock, err := state.Lock(b.statePath, b.o.Timeout)
 		if err != nil {
+			b.lockErr = err
 			b.log.Warn("breach state not locked; evaluating anyway", "err", err)
 		} else {
 			b.unlock, b.locked = unlock, true
@@ -300,8 +303,10 @@ func (b *beat) save() {
 		} else {
 			b.res.StateSaved = true
 		}
+	case !b.locked && errors.Is(b.lockErr, state.ErrLocked):
+		b.log.Error("breach state not saved: another beat holds its lock, and its state is left as it is")
 	case !b.locked:
-		b.log.Error("breach state not saved: not locked, another beat's state is left as it is")
+		b.log.Error("breach state not saved: the state directory cannot be locked (read-only? full?); pending breaches restart and events cannot wait for the next beat", "err", b.lockErr)
 	}
 	if b.unlock != nil {
 		b.unlock()

@@ -9,6 +9,10 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
+// ErrLocked wraps the error of a Lock that timed out: another beat holds
+// the lock (a hung one).
+var ErrLocked = errors.New("held by another beat")
+
 // ErrCorrupt wraps the decoding error of a state file that exists but cannot
 // be read back.
 var ErrCorrupt = errors.New("corrupt state file")

@@ -40,7 +40,7 @@ func Lock(path string, timeout time.Duration) (unlock func(), err error) {
 		}
 		if time.Now().After(deadline) {
 			unix.Close(fd)
-			return nil, fmt.Errorf("state: %s is locked by another beat for more than %v", path, timeout)
+			return nil, fmt.Errorf("state: %s is locked by another beat for more than %v: %w", path, timeout, ErrLocked)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

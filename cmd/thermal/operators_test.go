@@ -101,3 +101,16 @@ func TestUsageMessages(t *testing.T) {
 		}
 	}
 }
+
+// A state directory whose lock cannot be made (here the lock's name is a
+// directory; a read-only mount is the same to the beat) is not blamed on
+// another beat: the message says what happened (issue 19 #6).
+func TestUnlockableStateSaysWhy(t *testing.T) {
+	root := sysfstest.UnpackString(t, hotFixture)
+	stateDir := t.TempDir()
+	os.Mkdir(filepath.Join(stateDir, "state.json.lock"), 0o755)
+	code, _, stderr := runThermal(t, "beat", "--sysfs", root, "--state-dir", stateDir)
+	if code != exitOK || !strings.Contains(stderr, "the state directory cannot be locked") || strings.Contains(stderr, "another beat") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

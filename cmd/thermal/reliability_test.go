@@ -397,7 +397,7 @@ func TestLockedStateIsLeftAlone(t *testing.T) {
 	defer unlock()
 	args[len(args)-1] = "1s" // --timeout: how long the beat waits for the lock
 	code, stderr := beatAt(t, time.Now(), args...)
-	if code != exitOK || !strings.Contains(stderr, "breach state not saved: not locked") {
+	if code != exitOK || !strings.Contains(stderr, "breach state not saved: another beat holds its lock") {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 	if b, _ := os.ReadFile(path); string(b) != string(other) {
