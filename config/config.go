@@ -386,6 +386,9 @@ func (p *parser) decodeError(err error) error {
 		if t := m[2]; (t == "rule" || t == "ignore" || t == "label") && strings.Contains(m[3], "slice") {
 			return p.fail(line, "[%s] must be written [[%s]]: each %s is one entry of a list", t, t, t)
 		}
+		if t := typeErrRE().FindStringSubmatch(m[3]); t != nil {
+			return p.fail(line, "%s must be %s, not %s", m[2], kindOf(t[2], true), kindOf(t[1], false))
+		}
 		return p.fail(line, "%s: %s", m[2], m[3])
 	}
 	return p.fail(0, "%v", err)
@@ -432,6 +435,9 @@ func (p *parser) sourceOptions(data []byte, md toml.MetaData) (map[string]any, e
 		reg, _ := sourceTable(name)
 		opts := reg.Options()
 		if err := md2.PrimitiveDecode(tables[name], opts); err != nil {
+			if m := decodeErrRE().FindStringSubmatch(err.Error()); m != nil {
+				return nil, p.decodeError(err)
+			}
 			return nil, p.fail(p.lines.table(name, 0), "[%s]: %v", name, err)
 		}
 		out[name] = opts
@@ -635,11 +641,35 @@ func (c *Config) LoadLMSensors() error {
 	return nil
 }
 
+// kindOf names a TOML or Go type for a person; want adds an example.
+func kindOf(t string, want bool) string {
+	pick := func(plain, example string) string {
+		if want {
+			return plain + " " + example
+		}
+		return plain
+	}
+	switch {
+	case strings.HasPrefix(t, "float"), strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return pick("a number", "(80 or 80.5, no quotes)")
+	case t == "string":
+		return pick("a string", "(in quotes)")
+	case t == "bool", t == "boolean":
+		return pick("true or false", "(no quotes)")
+	case strings.Contains(t, "slice"), strings.Contains(t, "array"):
+		return pick("a list", "([...])")
+	case strings.Contains(t, "map"), strings.Contains(t, "struct"), t == "table":
+		return "a table"
+	}
+	return t
+}
+
 // The regular expressions are compiled on first use, not at start-up: a
 // beat that loads no file needs none of them.
 var (
 	slugRE      = lazyRE(`^[a-z0-9_-]{1,50}$`)
 	decodeErrRE = lazyRE(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+	typeErrRE   = lazyRE(`incompatible types: TOML value has type ([\w.\[\]]+); destination has type ([\w.\[\]]+)`)
 )
 
 func lazyRE(expr string) func() *regexp.Regexp {

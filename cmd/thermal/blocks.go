@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -151,8 +152,10 @@ func limits(s probeSensor) string {
 		out = append(out, l.Name+" = "+degrees(&l.Celsius))
 	}
 	for _, t := range s.Trips {
-		if t.Type != "critical" || s.Crit == nil {
-			out = append(out, t.Type+" = "+degrees(&t.Celsius))
+		// Two trip points alike (x86_pkg_temp's two passive trips, both
+		// 0 °C until someone sets them) read as one.
+		if l := t.Type + " = " + degrees(&t.Celsius); (t.Type != "critical" || s.Crit == nil) && !slices.Contains(out, l) {
+			out = append(out, l)
 		}
 	}
 	return strings.Join(out, ", ")

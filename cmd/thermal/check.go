@@ -58,8 +58,10 @@ func check(args []string, e env) int {
 			ts := s.Thresholds
 			if len(ts) == 0 {
 				why := "no rule and no hardware limit"
-				if chip.Twin != "" {
-					why = "no rule; hardware limits apply to its twin " + chip.Twin
+				if chip.Twin != "" && !chip.TwinOwner && (s.Max != nil || s.Crit != nil || s.Emergency != nil) {
+					// One physical sensor pages once: the twin that owns
+					// the limits (a zone's trip points) pages for both.
+					why = "no rule; its hardware limits apply to its twin " + chip.Twin
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\t-\t\t\t\t%s\n", chip.Source, chip.Name, s.Name, now, why)
 			}

@@ -114,3 +114,12 @@ func TestUnlockableStateSaysWhy(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+// probe of a tree that is not there says so and exits 1, with no table of
+// "0 problems" (issue 19 #6).
+func TestProbeOfNothing(t *testing.T) {
+	code, out, stderr := runThermal(t, "probe", "--sysfs", "/nonexistent")
+	if code != exitFail || out != "" || !strings.Contains(stderr, "/nonexistent: no such file or directory (is --sysfs the sysfs mount point?)") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}

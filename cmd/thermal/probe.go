@@ -78,6 +78,9 @@ func probe(args []string, e env) int {
 			fmt.Fprintf(e.stdout, "%s: %s\n", src, snap.Notes[src])
 		}
 	}
+	if len(inv) == 0 && len(snap.Errs) > 0 && !*asJSON && !*asTOML {
+		return exitFail // nothing read, and stderr says why: no "0 problems" table
+	}
 	if len(inv) == 0 && len(snap.Errs) == 0 {
 		defer notes()
 		fmt.Fprintf(e.stdout, "No sensors found!\n\nNothing under %s/class/{hwmon,thermal,nvme}: on a virtual machine that is normal (the beat\nstill checks in ok). On hardware, load the sensor drivers (sensors-detect from lm-sensors names\nthem; common ones are coretemp, k10temp, nct6775, it87, drivetemp) and run thermal probe again.\n", src.sysfs)
