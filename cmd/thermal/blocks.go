@@ -109,7 +109,7 @@ func alertLine(w io.Writer, s probeSensor) {
 			parts = append(parts, fmt.Sprintf("%s when %s, after %s (%s)", level, map[string]string{"fan": "it fails", "throttle": "it keeps throttling"}[t.Kind], t.For, shortOrigin(t.Origin)))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", level, degrees(&t.Celsius), shortOrigin(t.Origin)))
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", level, degrees(t.Celsius), shortOrigin(t.Origin)))
 	}
 	writeWrapped(w, "  alerts: "+strings.Join(parts, ", "), "          ")
 }

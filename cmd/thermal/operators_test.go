@@ -123,3 +123,37 @@ func TestProbeOfNothing(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
+
+// Fans and throttle counters are shown in their units, not as °C: in
+// check (RPM, events; the check golden) and in probe --json, whose fan and
+// throttle thresholds carry no "celsius": 0 (issue 19 #2).
+func TestKindsAreNotTemperatures(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../../testdata/sysfs/intel-server.tree")
+	_, out, _ := runThermal(t, "probe", "--json", "--sysfs", root)
+	var inv []probeChip
+	if err := json.Unmarshal([]byte(out), &inv); err != nil {
+		t.Fatal(err)
+	}
+	kinds := 0
+	for _, c := range inv {
+		for _, s := range c.Sensors {
+			for _, th := range s.Thresholds {
+				if th.Kind != "" {
+					kinds++
+					if th.Celsius != nil || th.Hysteresis != nil {
+						t.Errorf("%s %s: a %s threshold with °C: %+v", c.Chip, s.Name, th.Kind, th)
+					}
+				} else if th.Celsius == nil {
+					t.Errorf("%s %s: a temperature threshold without °C", c.Chip, s.Name)
+				}
+			}
+		}
+	}
+	if kinds == 0 {
+		t.Fatal("no fan or throttle threshold in the fixture")
+	}
+	_, check, _ := runThermal(t, "check", "--sysfs", root)
+	if !strings.Contains(check, "1187 RPM") || !strings.Contains(check, "5 events") || strings.Contains(check, "1.187") {
+		t.Errorf("check shows fans or throttle counts as temperatures:\n%s", check)
+	}
+}

@@ -157,13 +157,15 @@ type probeSensor struct {
 }
 
 type probeThreshold struct {
-	Kind       string  `json:"kind,omitempty"` // fan, throttle; absent for a temperature
-	Level      string  `json:"level"`
-	Celsius    float64 `json:"celsius"`
-	Origin     string  `json:"origin"`
-	For        string  `json:"for"`
-	Hysteresis float64 `json:"hysteresis"`
-	Repeat     string  `json:"repeat"`
+	Kind  string `json:"kind,omitempty"` // fan, throttle; absent for a temperature
+	Level string `json:"level"`
+	// Celsius and Hysteresis are a temperature threshold's; a fan's or a
+	// throttle's fires while it fails or throttles, and has neither.
+	Celsius    *float64 `json:"celsius,omitempty"`
+	Origin     string   `json:"origin"`
+	For        string   `json:"for"`
+	Hysteresis *float64 `json:"hysteresis,omitempty"`
+	Repeat     string   `json:"repeat"`
 }
 
 type probeLimit struct {
@@ -225,8 +227,11 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 				ps.Trips = append(ps.Trips, probeTrip{t.Index, t.Type, thermal.Celsius(t.Milli)})
 			}
 			for _, t := range s.Thresholds {
-				ps.Thresholds = append(ps.Thresholds, probeThreshold{Kind: string(t.Kind), Level: string(t.Level), Celsius: t.Celsius, Origin: t.Origin.String(),
-					For: t.For.String(), Hysteresis: t.Hysteresis, Repeat: t.Repeat.String()})
+				pt := probeThreshold{Kind: string(t.Kind), Level: string(t.Level), Origin: t.Origin.String(), For: t.For.String(), Repeat: t.Repeat.String()}
+				if t.Kind == thermal.KindTemperature {
+					pt.Celsius, pt.Hysteresis = &t.Celsius, &t.Hysteresis
+				}
+				ps.Thresholds = append(ps.Thresholds, pt)
 			}
 			pc.Sensors = append(pc.Sensors, ps)
 		}
@@ -383,7 +388,7 @@ func thresholdColumns(ts []probeThreshold) (warn, crit, from string) {
 	warn, crit, from = "-", "-", "-"
 	var origins []string
 	for _, t := range ts {
-		v := strconv.FormatFloat(t.Celsius, 'f', -1, 64)
+		v := f1(t.Celsius)
 		if t.Level == string(thermal.Warning) {
 			warn = v
 		} else {

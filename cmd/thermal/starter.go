@@ -53,9 +53,9 @@ func writeStarterTOML(w io.Writer, inv []probeChip) {
 			fmt.Fprintf(w, "# %s / %s: %s; threshold from %s\n", c.Chip, s.Name, now, t0.Origin)
 			fmt.Fprintf(w, "[[rule]]\nsource = %s\nchip = %s\nsensor = %s\n", tomlString(c.Source), tomlString(globEscape(c.Chip)), tomlString(globEscape(s.Name)))
 			for _, t := range s.Thresholds {
-				fmt.Fprintf(w, "%s = %s\n", t.Level, tomlFloat(t.Celsius))
+				fmt.Fprintf(w, "%s = %s\n", t.Level, tomlFloat(*t.Celsius))
 			}
-			fmt.Fprintf(w, "for = %s\nhysteresis = %s\nrepeat = %s\n\n", tomlString(t0.For), tomlFloat(t0.Hysteresis), tomlString(t0.Repeat))
+			fmt.Fprintf(w, "for = %s\nhysteresis = %s\nrepeat = %s\n\n", tomlString(t0.For), tomlFloat(*t0.Hysteresis), tomlString(t0.Repeat))
 		}
 	}
 	// Fans and throttling: one rule per kind (and source) found.
