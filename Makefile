@@ -15,7 +15,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Oracles and consumers the integration tests run: lm-sensors (sensors -j),
 # node_exporter (serves the textfile), prometheus (the server and promtool),
-# prometheus-alertmanager (and amtool), victoria-metrics, util-linux
+# prometheus-alertmanager (and amtool), victoria-metrics, prometheus-pushgateway
+# ([push] is tested against both), util-linux
 # (unshare, mount), systemd (systemd-analyze for the units); and for the QEMU
 # suite: qemu-system-x86, busybox-static, acpica-tools (iasl), nvme-cli,
 # strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
@@ -24,7 +25,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # testdata/spotlight, into .cache/spotlight.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
 	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip \
-	jq curl linux-perf time prometheus-alertmanager victoria-metrics gcc libc6-dev
+	jq curl linux-perf time prometheus-alertmanager victoria-metrics prometheus-pushgateway gcc libc6-dev
 # -race needs cgo; use it where a C compiler exists.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -36,6 +37,7 @@ type Config struct {
 	Ignores []Match
 	Labels  []Label
 	Sentry  Sentry
+	Push    Push
 	// Defaults is set when the built-in rules follow the file's own
 	// (defaults = true, the default for a file).
 	Defaults bool
@@ -101,6 +103,19 @@ type Label struct {
 	As string
 }
 
+// Push is the [push] table: where each beat also POSTs its exposition,
+// for hosts without node_exporter.
+type Push struct {
+	// URL takes {hostname} (a Pushgateway's /metrics/job/thermal/instance/
+	// {hostname}); "" pushes nothing.
+	URL string
+}
+
+// PushURL is the push URL with {hostname} filled in (escaped for a path).
+func (p Push) PushURL(hostname string) string {
+	return strings.ReplaceAll(p.URL, "{hostname}", url.PathEscape(hostname))
+}
+
 // Sentry is the [sentry] table.
 type Sentry struct {
 	Monitor     string // cron monitor slug; {hostname} is replaced
@@ -114,6 +129,7 @@ type raw struct {
 	Ignore    []rawMatch
 	Label     []rawLabel
 	Sentry    struct{ Monitor, Environment string }
+	Push      struct{ URL string }
 	Defaults  *bool
 	LMSensors struct{ Config any } `toml:"lm_sensors"`
 }
@@ -321,6 +337,12 @@ func Parse(name string, data []byte) (*Config, error) {
 	if c.Sources, err = p.sourceOptions(data, md); err != nil {
 		return nil, err
 	}
+	if r.Push.URL != "" {
+		if err := pushURLError(r.Push.URL); err != nil {
+			return nil, p.fail(p.lines.tableKey("push", 0, "url"), "push.url: %v", err)
+		}
+		c.Push = Push{URL: r.Push.URL}
+	}
 	c.Sentry = Sentry{Monitor: r.Sentry.Monitor, Environment: r.Sentry.Environment}
 	if c.Sentry.Monitor == "" {
 		c.Sentry.Monitor = "thermal-{hostname}"
@@ -396,7 +418,7 @@ func (p *parser) decodeError(err error) error {
 
 // topKeys lists the top-level keys a file may have, for a message.
 func topKeys() string {
-	keys := []string{"rule", "ignore", "label", "sentry", "defaults", "lm_sensors"}
+	keys := []string{"rule", "ignore", "label", "sentry", "push", "defaults", "lm_sensors"}
 	for _, r := range thermal.Registered() {
 		if r.Options != nil {
 			keys = append(keys, r.Name)
@@ -604,6 +626,18 @@ func (p *parser) labels(rls []rawLabel) ([]Label, error) {
 		out = append(out, Label{Match: m, As: rl.As})
 	}
 	return out, nil
+}
+
+// pushURLError says what is wrong with a push URL, or nil.
+func pushURLError(raw string) error {
+	u, err := url.Parse(strings.ReplaceAll(raw, "{hostname}", "host"))
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("%q: want an http:// or https:// URL (VictoriaMetrics' /api/v1/import/prometheus, a Pushgateway's /metrics/job/thermal/instance/{hostname})", raw)
+	}
+	return nil
 }
 
 // lmPaths is [lm_sensors] config: a path or a list of paths.

@@ -16,6 +16,7 @@
 package heartbeat
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -70,8 +71,9 @@ type Result struct {
 	// DeliveryInvalid: SENTRY_DSN or THERMAL_CHECKIN_URL is set but
 	// malformed, so this heartbeat can page nobody through it.
 	DeliveryInvalid bool
-	Delivered       int // events Sentry accepted in this beat
-	Pending         int // events left in the outbox
+	Pushed          bool // the exposition was pushed ([push])
+	Delivered       int  // events Sentry accepted in this beat
+	Pending         int  // events left in the outbox
 }
 
 // cacheTTL is how long what the sources learned (hwmon labels and limits,
@@ -84,6 +86,7 @@ const cacheTTL = 10 * time.Minute
 func Beat(o Options) Result {
 	b := newBeat(o)
 	cfg, data := b.config()
+	b.cfg = cfg
 	snap, collected := b.collect(cfg)
 	b.lock()
 	transitions := b.judge(snap)
@@ -108,9 +111,10 @@ func Beat(o Options) Result {
 	if o.SentryDSN != "" && notify.DSNError(o.SentryDSN) != nil {
 		r.DeliveryInvalid = true // deliver says why, and keeps the events
 	}
-	outcomes, limits := deliver(o, cfg, b.log, r.CheckInOK, batch, b.st.RateLimits, b.now())
-	if len(outcomes) > 0 || len(limits) > 0 {
-		r.Delivered, r.Pending = b.settle(outcomes, limits)
+	d := deliver(o, cfg, b.log, r.CheckInOK, batch, b.st.RateLimits, b.now(), b.pushBody)
+	r.Pushed = b.pushBody != nil && !d.pushFailed
+	if len(d.outcomes) > 0 || len(d.limits) > 0 || d.pushFailed {
+		r.Delivered, r.Pending = b.settle(d)
 	} else {
 		r.Pending = len(b.st.Outbox)
 	}
@@ -126,6 +130,8 @@ type beat struct {
 	res       Result
 	cache     *state.Cache
 
+	cfg      *config.Config
+	pushBody []byte // the exposition to push, when [push] asks for it
 	unlock   func()
 	locked   bool  // this beat holds the state lock (or needs none: a dry run)
 	lockErr  error // why it does not
@@ -331,6 +337,16 @@ func (b *beat) textfile(snap *pipeline.Snapshot) bool {
 		b.res.TextfileWritten = true
 		return true
 	}
+	if b.cfg.Push.URL != "" {
+		// The push failures so far ride along, in the file and the push.
+		rb.Chips = append(rb.Chips[:len(rb.Chips):len(rb.Chips)], thermal.Chip{Aux: true, Series: []thermal.Series{{
+			Name: "node_thermal_push_failures_total", Counter: true, Value: float64(b.st.PushFailures),
+			Help: "Pushes of the exposition to the [push] URL that failed (best effort, not retried)."}}})
+		var buf bytes.Buffer
+		if err := report.Write(&buf, rb); err == nil {
+			b.pushBody = buf.Bytes()
+		}
+	}
 	if _, err := report.WriteFile(b.o.TextfileDir, rb); err != nil {
 		b.log.Error("textfile not written; delivering anyway", "err", err)
 	} else {
@@ -344,7 +360,7 @@ func (b *beat) textfile(snap *pipeline.Snapshot) bool {
 
 // settle records the outcomes of delivery in the outbox, and the waits
 // Sentry asked for, under the lock.
-func (b *beat) settle(outcomes []outcome, limits notify.RateLimits) (delivered, pending int) {
+func (b *beat) settle(d delivery) (delivered, pending int) {
 	unlock, err := state.Lock(b.statePath, b.o.Timeout)
 	if err != nil {
 		b.log.Warn("outbox not updated; delivered events will be sent again (Sentry drops the duplicates)", "err", err)
@@ -355,12 +371,15 @@ func (b *beat) settle(outcomes []outcome, limits notify.RateLimits) (delivered, 
 	if !l.Keep {
 		return 0, -1
 	}
-	by := make(map[string]notify.Outcome, len(outcomes))
-	for _, oc := range outcomes {
+	by := make(map[string]notify.Outcome, len(d.outcomes))
+	for _, oc := range d.outcomes {
 		by[oc.id] = oc.Outcome
 	}
 	delivered = l.Settle(by)
-	l.RateLimits = l.RateLimits.Merge(limits, b.now())
+	l.RateLimits = l.RateLimits.Merge(d.limits, b.now())
+	if d.pushFailed {
+		l.PushFailures++
+	}
 	if err := state.SaveFile(b.statePath, l.File, l.Before); err != nil {
 		b.log.Error("breach state not saved: pending breaches restart and events may not wait for the next beat", "err", err)
 	}
@@ -386,12 +405,19 @@ type outcome struct {
 	notify.Outcome
 }
 
-// deliver checks in and sends batch, all under the timeout, except what
-// Sentry asked to wait for (limits). It returns the outcome of every event
-// it sent, and the waits Sentry's answers asked for.
-func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []state.Pending, limits notify.RateLimits, now time.Time) ([]outcome, notify.RateLimits) {
-	if o.SentryDSN == "" && o.CheckInURL == "" {
-		return nil, nil
+// delivery is what became of a beat's delivery.
+type delivery struct {
+	outcomes   []outcome         // every event sent
+	limits     notify.RateLimits // the waits Sentry's answers asked for
+	pushFailed bool
+}
+
+// deliver checks in, sends batch and pushes the exposition (push, when
+// set), all at once under the timeout, except what Sentry asked to wait
+// for (limits).
+func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []state.Pending, limits notify.RateLimits, now time.Time, push []byte) (d delivery) {
+	if o.SentryDSN == "" && o.CheckInURL == "" && push == nil {
+		return d
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
@@ -437,6 +463,14 @@ func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []s
 			}
 		}
 	}
+	if push != nil {
+		wg.Go(func() {
+			if err := notify.Push(ctx, client, cfg.Push.PushURL(o.Host), push); err != nil {
+				log.Warn("exposition not pushed (best effort: not retried; counted in node_thermal_push_failures_total)", "err", err)
+				d.pushFailed = true
+			}
+		})
+	}
 	if o.CheckInURL != "" {
 		wg.Add(1)
 		go func() {
@@ -447,10 +481,11 @@ func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []s
 		}()
 	}
 	wg.Wait()
+	d.outcomes = out
 	if s != nil {
-		return out, s.RateLimits()
+		d.limits = s.RateLimits()
 	}
-	return out, nil
+	return d
 }
 
 // cacheOrNil keeps a nil *state.Cache from becoming a non-nil interface.

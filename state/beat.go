@@ -40,6 +40,9 @@ type File struct {
 	// RateLimits are the waits Sentry asked for, by data category: no
 	// event (or check-in) is sent before its time.
 	RateLimits notify.RateLimits `json:"rate_limits,omitempty"`
+	// PushFailures counts the pushes of the exposition ([push]) that
+	// failed.
+	PushFailures uint64 `json:"push_failures,omitempty"`
 	// History is the fans seen spinning and the throttle counts.
 	pipeline.History
 }
