@@ -22,10 +22,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
 # kernel package itself (apt-get download) into .cache/e2e. Node.js and npm
 # (installed from Debian when missing) fetch Sentry's Spotlight, pinned in
-# testdata/spotlight, into .cache/spotlight.
+# testdata/spotlight, into .cache/spotlight. python3-yaml parses the Helm values.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
 	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip \
-	jq curl linux-perf time prometheus-alertmanager victoria-metrics prometheus-pushgateway gcc libc6-dev
+	jq curl linux-perf time prometheus-alertmanager victoria-metrics prometheus-pushgateway gcc libc6-dev \
+	python3 python3-yaml
 # -race needs cgo; use it where a C compiler exists.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 
