@@ -13,7 +13,7 @@ func UniqueSensorNames(sensors []Sensor) {
 		// Chips have a handful of sensors: compare, do not hash.
 		for i := 1; i < len(sensors); i++ {
 			for j := 0; j < i; j++ {
-				if sensors[j].Name == sensors[i].Name {
+				if sensors[j].Name == sensors[i].Name && sensors[j].Kind.nameSpace() == sensors[i].Kind.nameSpace() {
 					sensors[i].Name += " (" + sensors[i].Attr + ")"
 					break
 				}
@@ -21,13 +21,13 @@ func UniqueSensorNames(sensors []Sensor) {
 		}
 		return
 	}
-	seen := make(map[string]bool, len(sensors))
+	seen := make(map[[2]string]bool, len(sensors))
 	for i := range sensors {
 		s := &sensors[i]
-		if seen[s.Name] {
+		if seen[[2]string{s.Kind.nameSpace(), s.Name}] {
 			s.Name = s.Name + " (" + s.Attr + ")"
 		}
-		seen[s.Name] = true
+		seen[[2]string{s.Kind.nameSpace(), s.Name}] = true
 	}
 }
 

@@ -89,7 +89,24 @@ const (
 	// events since boot; whether it throttles now (it grew since the last
 	// beat) is derived from the history (Sensor.Throttling).
 	KindThrottleCount Kind = "throttle_count"
+	// KindDuty: Value is a fan's commanded speed in thousandths of its
+	// maximum (hwmon pwmN/255, an NVIDIA fan's percent).
+	KindDuty Kind = "duty"
+	// KindPower: Value is milliwatts drawn; Max, where set, is the limit
+	// the part is held to (hwmon powerN_cap, NVML's enforced limit).
+	KindPower Kind = "power"
 )
+
+// nameSpace is the set of sensors of a chip among which a name must be
+// unique: those that can page (temperatures, fans, throttling) share the
+// alert series and so one space; a duty or a power reading has series of
+// its own, and may share its fan's or its GPU's name (fan0, GPU).
+func (k Kind) nameSpace() string {
+	if k == KindDuty || k == KindPower {
+		return string(k)
+	}
+	return ""
+}
 
 // RuleKind is the kind of [[rule]] that applies to sensors of kind k: a
 // throttle count is judged like a throttle flag.
@@ -109,14 +126,21 @@ func (k Kind) Unit() string {
 		return "events"
 	case KindThrottle:
 		return ""
+	case KindDuty:
+		return "%"
+	case KindPower:
+		return "W"
 	}
 	return "°C"
 }
 
 // Float is a reading of kind k in its unit: °C, RPM, a count, 0 or 1.
 func (k Kind) Float(v int64) float64 {
-	if k == KindTemperature {
-		return Celsius(v)
+	switch k {
+	case KindTemperature, KindPower:
+		return float64(v) / 1000 // °C, W
+	case KindDuty:
+		return float64(v) / 1000 // a ratio, 0 … 1
 	}
 	return float64(v)
 }
@@ -132,6 +156,10 @@ func (k Kind) Format(v int64) string {
 		return "not throttling"
 	case KindTemperature:
 		return strconv.FormatFloat(Celsius(v), 'f', -1, 64) + " °C"
+	case KindDuty:
+		return strconv.FormatFloat(float64(v)/10, 'f', -1, 64) + " %"
+	case KindPower:
+		return strconv.FormatFloat(float64(v)/1000, 'f', -1, 64) + " W"
 	}
 	return strconv.FormatInt(v, 10) + " " + k.Unit()
 }

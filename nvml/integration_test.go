@@ -147,7 +147,7 @@ func TestIntegrationFakeNVML(t *testing.T) {
 	if a100.NVML["model"] != "NVIDIA A100-SXM4-80GB" || a100.NVML["uuid"] != "GPU-5b3c1f2e-8a7d-4c21-9e0f-1a2b3c4d5e6f" || a100.NVML["slowdown"] != 90.0 {
 		t.Errorf("A100 facts %v", a100.NVML)
 	}
-	if len(a100.Sensors) != 3 || a100.Sensors[2].Sensor != "throttling" || *a100.Sensors[0].Celsius != 54 || *a100.Sensors[1].Celsius != 61 || a100.Sensors[1].Sensor != "Memory" ||
+	if len(a100.Sensors) != 4 || a100.Sensors[2].Sensor != "throttling" || *a100.Sensors[0].Celsius != 54 || *a100.Sensors[1].Celsius != 61 || a100.Sensors[1].Sensor != "Memory" ||
 		*a100.Sensors[0].Max != 90 || *a100.Sensors[0].Crit != 95 || len(a100.Sensors[0].Limits) != 1 || a100.Sensors[0].Limits[0].Celsius != 87 {
 		t.Errorf("A100 sensors %+v", a100.Sensors)
 	}
@@ -155,7 +155,7 @@ func TestIntegrationFakeNVML(t *testing.T) {
 		t.Errorf("A100 thresholds %+v, want warning at slowdown, critical at shutdown", th)
 	}
 	rtx := inv[byChip["nvidia-pci-0200"]]
-	if len(rtx.Sensors) != 2 || rtx.Sensors[0].Sensor != "GPU" || *rtx.Sensors[0].Celsius != 48 || rtx.NVML["memory_max_operating"] != nil {
+	if len(rtx.Sensors) != 7 || rtx.Sensors[0].Sensor != "GPU" || *rtx.Sensors[0].Celsius != 48 || rtx.NVML["memory_max_operating"] != nil {
 		t.Errorf("RTX 4090: %+v (no Memory sensor, no memory limit)", rtx)
 	}
 	if lost := inv[byChip["nvidia-pci-0300"]]; lost.Errors == 0 || lost.Sensors[0].Status != "error" {
@@ -184,7 +184,18 @@ func TestIntegrationFakeNVML(t *testing.T) {
 		`node_thermal_throttling{chip="nvidia-pci-0200",reason="sw_thermal",source="nvml"} 0`,
 		`node_thermal_throttle_seconds_total{chip="nvidia-pci-0100",kind="thermal",source="nvml"} 12.5`,
 		`node_thermal_gpu_info{chip="nvidia-pci-0100",model="NVIDIA A100-SXM4-80GB",source="nvml",uuid="GPU-5b3c1f2e-8a7d-4c21-9e0f-1a2b3c4d5e6f"} 1`,
-		`node_thermal_read_errors{chip="nvidia-pci-0300",source="nvml"} 2`,
+		`node_thermal_read_errors{chip="nvidia-pci-0300",source="nvml"} 4`,
+		// Fans and power (issue 20): the A100 is passive (no fan series),
+		// the RTX 4090's second fan is commanded but stopped.
+		`node_thermal_power_watts{chip="nvidia-pci-0100",sensor="GPU",source="nvml"} 215.25`,
+		`node_thermal_power_limit_watts{chip="nvidia-pci-0100",sensor="GPU",source="nvml"} 400`,
+		`node_thermal_power_watts{chip="nvidia-pci-0200",sensor="GPU",source="nvml"} 320.5`,
+		`node_thermal_fan_duty_ratio{chip="nvidia-pci-0200",sensor="fan0",source="nvml"} 0.4`,
+		`node_thermal_fan_duty_ratio{chip="nvidia-pci-0200",sensor="fan1",source="nvml"} 0.45`,
+		`node_thermal_fan_rpm{chip="nvidia-pci-0200",sensor="fan0",source="nvml"} 1450`,
+		`node_thermal_fan_rpm{chip="nvidia-pci-0200",sensor="fan1",source="nvml"} 0`,
+		`node_thermal_fan_failed{chip="nvidia-pci-0200",sensor="fan0",source="nvml"} 0`,
+		`node_thermal_fan_failed{chip="nvidia-pci-0200",sensor="fan1",source="nvml"} 1`,
 		`node_thermal_chip_suspended{chip="nvidia-pci-0400",source="nvml"} 1`,
 	} {
 		if !got[want] {
@@ -192,6 +203,9 @@ func TestIntegrationFakeNVML(t *testing.T) {
 		}
 	}
 	for l := range got {
+		if strings.Contains(l, `chip="nvidia-pci-0100",sensor="fan`) {
+			t.Errorf("a fan series for a passively cooled GPU: %s", l)
+		}
 		if strings.Contains(l, `chip="nvidia-pci-0200",sensor="Memory"`) || strings.Contains(l, `chip="nvidia-pci-0300",sensor="GPU"`) && strings.HasPrefix(l, "node_thermal_celsius") {
 			t.Errorf("a series for what the GPU does not report: %s", l)
 		}
@@ -374,6 +388,25 @@ func TestIntegrationNVMLCrashOrHangCostsTheSourceOnly(t *testing.T) {
 		}
 		if r.took > 5*time.Second {
 			t.Errorf("%s: the beat took %v with --timeout 2s", tc.env, r.took)
+		}
+	}
+}
+
+// An older driver without nvmlDeviceGetFanSpeed_v2 or
+// nvmlDeviceGetFanSpeedRPM: fan 0's duty through the older function, no
+// speed, and no error for what it does not have (issue 20).
+func TestIntegrationFakeNVMLOlderFanDriver(t *testing.T) {
+	testenv.Need(t, "gcc", "go")
+	dynamic, _ := binaries(t)
+	root := sysfstest.UnpackFile(t, "../testdata/nvml/nvidia-gpus.tree")
+	r := thermal(t, dynamic, fakeLib(t, "-DNO_FAN_V2", "-DNO_FAN_RPM"), nil, "beat", "--dry-run", "--sysfs", root, "--dev", "/nonexistent")
+	got := lines(r.stdout, "node_thermal_")
+	if !got[`node_thermal_fan_duty_ratio{chip="nvidia-pci-0200",sensor="fan0",source="nvml"} 0.4`] || !got[`node_thermal_read_errors{chip="nvidia-pci-0200",source="nvml"} 0`] {
+		t.Errorf("older driver:\n%s", r.stdout)
+	}
+	for l := range got {
+		if strings.Contains(l, `sensor="fan1"`) || strings.HasPrefix(l, "node_thermal_fan_rpm") {
+			t.Errorf("a series the driver cannot give: %s", l)
 		}
 	}
 }

@@ -53,7 +53,23 @@ type dl struct {
 	fieldValues            func(device uintptr, count int32, values *fieldValue) uint32
 	reasons                func(device uintptr, reasons *uint64) uint32                 // optional
 	violation              func(device uintptr, policy uint32, v *violationTime) uint32 // optional
+	numFans                func(device uintptr, n *uint32) uint32                       // optional
+	fanSpeedV2             func(device uintptr, fan uint32, speed *uint32) uint32       // optional
+	fanSpeedV1             func(device uintptr, speed *uint32) uint32                   // optional
+	fanSpeedRPM            func(device uintptr, info *fanSpeedInfo) uint32              // optional
+	powerUsage             func(device uintptr, mw *uint32) uint32                      // optional
+	powerLimit             func(device uintptr, mw *uint32) uint32                      // optional
 }
+
+// fanSpeedInfo is nvmlFanSpeedInfo_t (version 1).
+type fanSpeedInfo struct {
+	Version uint32
+	Fan     uint32
+	Speed   uint32
+}
+
+// fanSpeedInfoV1 is nvmlFanSpeedInfo_v1: the struct's size, version 1.
+const fanSpeedInfoV1 = uint32(unsafe.Sizeof(fanSpeedInfo{})) | 1<<24
 
 // load dlopens the library and resolves its functions; a library without a
 // required one is not NVML.
@@ -93,6 +109,12 @@ func load() (library, error) {
 	// Renamed in driver 535; the older name stays for older drivers.
 	optional(&l.reasons, "nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons")
 	optional(&l.violation, "nvmlDeviceGetViolationStatus")
+	optional(&l.numFans, "nvmlDeviceGetNumFans")
+	optional(&l.fanSpeedV2, "nvmlDeviceGetFanSpeed_v2")
+	optional(&l.fanSpeedV1, "nvmlDeviceGetFanSpeed")
+	optional(&l.fanSpeedRPM, "nvmlDeviceGetFanSpeedRPM")
+	optional(&l.powerUsage, "nvmlDeviceGetPowerUsage")
+	optional(&l.powerLimit, "nvmlDeviceGetEnforcedPowerLimit")
 	return l, nil
 }
 
@@ -191,4 +213,48 @@ func (l *dl) ThermalViolationNanos(d uintptr) (uint64, error) {
 	var v violationTime
 	r := l.violation(d, PerfPolicyThermal, &v)
 	return v.ViolationTime, ret(r)
+}
+
+func (l *dl) NumFans(d uintptr) (uint32, error) {
+	if l.numFans == nil {
+		return 0, errMissing
+	}
+	var n uint32
+	return n, ret(l.numFans(d, &n))
+}
+
+func (l *dl) FanSpeed(d uintptr, fan uint32) (uint32, error) {
+	var v uint32
+	switch {
+	case l.fanSpeedV2 != nil:
+		return v, ret(l.fanSpeedV2(d, fan, &v))
+	case l.fanSpeedV1 != nil && fan == 0:
+		return v, ret(l.fanSpeedV1(d, &v))
+	}
+	return 0, errMissing
+}
+
+func (l *dl) FanSpeedRPM(d uintptr, fan uint32) (uint32, error) {
+	if l.fanSpeedRPM == nil {
+		return 0, errMissing
+	}
+	info := fanSpeedInfo{Version: fanSpeedInfoV1, Fan: fan}
+	r := l.fanSpeedRPM(d, &info)
+	return info.Speed, ret(r)
+}
+
+func (l *dl) PowerUsage(d uintptr) (uint32, error) {
+	if l.powerUsage == nil {
+		return 0, errMissing
+	}
+	var mw uint32
+	return mw, ret(l.powerUsage(d, &mw))
+}
+
+func (l *dl) EnforcedPowerLimit(d uintptr) (uint32, error) {
+	if l.powerLimit == nil {
+		return 0, errMissing
+	}
+	var mw uint32
+	return mw, ret(l.powerLimit(d, &mw))
 }

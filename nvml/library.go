@@ -73,4 +73,17 @@ type library interface {
 	// ThermalViolationNanos is the time spent throttled by the thermal
 	// policy, in nanoseconds.
 	ThermalViolationNanos(d uintptr) (uint64, error)
+	// NumFans is how many fans the board has; NOT_SUPPORTED (a passively
+	// cooled GPU) means none. Optional.
+	NumFans(d uintptr) (uint32, error)
+	// FanSpeed is fan's commanded speed in percent of its maximum
+	// (nvmlDeviceGetFanSpeed_v2; without it, fan 0 through the older
+	// nvmlDeviceGetFanSpeed). Optional.
+	FanSpeed(d uintptr, fan uint32) (uint32, error)
+	// FanSpeedRPM is fan's measured speed (driver 555 and later).
+	// Optional.
+	FanSpeedRPM(d uintptr, fan uint32) (uint32, error)
+	// PowerUsage and EnforcedPowerLimit are in milliwatts. Optional.
+	PowerUsage(d uintptr) (uint32, error)
+	EnforcedPowerLimit(d uintptr) (uint32, error)
 }

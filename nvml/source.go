@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -299,11 +300,82 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 	} else if !errors.Is(err, errMissing) && !errors.Is(err, ErrNotSupported) {
 		c.Errors++
 	}
+	fs.readFans(lib, c, d, busID)
+	fs.readPower(lib, c, d, busID)
 	if ns, err := lib.ThermalViolationNanos(d); err == nil {
 		c.Series = append(c.Series, thermal.Series{Name: "node_thermal_throttle_seconds_total", Counter: true,
 			Help:   "Time spent throttled, by kind, where the hardware counts it, in seconds.",
 			Labels: []thermal.Label{{Name: "kind", Value: "thermal"}}, Value: float64(ns) / 1e9})
 	}
+}
+
+// absent reports whether err means the GPU or the driver does not offer
+// the reading (a passively cooled GPU has no fans, an older driver lacks
+// the function): no series then, and no error.
+func absent(err error) bool {
+	return errors.Is(err, ErrNotSupported) || errors.Is(err, errMissing) || errors.Is(err, ErrNotFound)
+}
+
+// readFans adds each fan as its commanded duty (fan0, fan1, …) and, where
+// the driver measures it, its speed; a fan commanded to turn that reads 0
+// RPM has failed.
+func (fs FS) readFans(lib library, c *thermal.Chip, d uintptr, busID string) {
+	n, err := lib.NumFans(d)
+	if err != nil {
+		if !absent(err) {
+			c.Errors++
+		}
+		return
+	}
+	for i := range n {
+		name := "fan" + strconv.Itoa(int(i))
+		pct, err := lib.FanSpeed(d, i)
+		switch {
+		case absent(err):
+			continue
+		case err != nil:
+			c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindDuty, Name: name, Attr: name,
+				Err: fmt.Errorf("nvml: %s: %s: nvmlDeviceGetFanSpeed_v2: %w", busID, name, err)})
+			c.Errors++
+			continue
+		}
+		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindDuty, Name: name, Attr: name, Value: int64(min(pct, 100)) * 10})
+		rpm, err := lib.FanSpeedRPM(d, i)
+		switch {
+		case absent(err):
+			continue
+		case err != nil:
+			c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindFan, Name: name, Attr: name,
+				Err: fmt.Errorf("nvml: %s: %s: nvmlDeviceGetFanSpeedRPM: %w", busID, name, err)})
+			c.Errors++
+			continue
+		}
+		f := thermal.Sensor{Kind: thermal.KindFan, Name: name, Attr: name, Value: int64(rpm)}
+		if rpm == 0 && pct > 0 {
+			f.Failed = "commanded to " + strconv.Itoa(int(pct)) + "% but at 0 RPM"
+		}
+		c.Sensors = append(c.Sensors, f)
+	}
+}
+
+// readPower adds the GPU's power draw, with the limit it is held to.
+func (fs FS) readPower(lib library, c *thermal.Chip, d uintptr, busID string) {
+	mw, err := lib.PowerUsage(d)
+	switch {
+	case absent(err):
+		return
+	case err != nil:
+		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindPower, Name: "GPU", Attr: "power",
+			Err: fmt.Errorf("nvml: %s: nvmlDeviceGetPowerUsage: %w", busID, err)})
+		c.Errors++
+		return
+	}
+	s := thermal.Sensor{Kind: thermal.KindPower, Name: "GPU", Attr: "power", Value: int64(mw)}
+	if limit, err := lib.EnforcedPowerLimit(d); err == nil && limit > 0 {
+		v := int64(limit)
+		s.Max = &v
+	}
+	c.Sensors = append(c.Sensors, s)
 }
 
 func nonEmpty(s string) any {

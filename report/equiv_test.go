@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,46 @@ func TestWriteMatchesRegistry(t *testing.T) {
 	CheckMatchesRegistry(t, sampleBeat())
 	CheckMatchesRegistry(t, Beat{Time: time.Unix(0, 0), ConfigInvalid: true})
 	CheckMatchesRegistry(t, bigBeat(300))
+	CheckMatchesRegistry(t, kindsBeat())
+}
+
+// kindsBeat has a reading of every kind: an NVIDIA GPU's fans (RPM and
+// duty, sharing a name) and power with its limit, a CPU's throttle count.
+func kindsBeat() Beat {
+	limit, min := int64(450000), int64(300)
+	return Beat{Time: time.Unix(1763731200, 0), Chips: []thermal.Chip{
+		{Source: "nvml", Name: "nvidia-pci-0100", Sensors: []thermal.Sensor{
+			{Name: "GPU", Value: 54000},
+			{Name: "GPU", Kind: thermal.KindPower, Value: 215250, Max: &limit},
+			{Name: "fan0", Kind: thermal.KindFan, Value: 1450, FanMin: &min},
+			{Name: "fan0", Kind: thermal.KindDuty, Value: 400},
+			{Name: "fan1", Kind: thermal.KindDuty, Err: thermal.ErrFault},
+			{Name: "Memory", Kind: thermal.KindPower, Err: thermal.ErrTimeout},
+		}},
+		{Source: "cpu", Name: "package0", Sensors: []thermal.Sensor{{Name: "throttling", Kind: thermal.KindThrottleCount, Value: 12}}},
+	}}
+}
+
+// The new kinds render as their own families, in their units.
+func TestKindsRender(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, kindsBeat()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`node_thermal_power_watts{chip="nvidia-pci-0100",sensor="GPU",source="nvml"} 215.25`,
+		`node_thermal_power_limit_watts{chip="nvidia-pci-0100",sensor="GPU",source="nvml"} 450`,
+		`node_thermal_power_limit_watts{chip="nvidia-pci-0100",sensor="Memory",source="nvml"}`,
+		`node_thermal_fan_duty_ratio{chip="nvidia-pci-0100",sensor="fan0",source="nvml"} 0.4`,
+		`node_thermal_fan_rpm{chip="nvidia-pci-0100",sensor="fan0",source="nvml"} 1450`,
+	} {
+		if strings.Contains(want, "Memory") == strings.Contains(b.String(), want) {
+			t.Errorf("want %s %v in\n%s", want, !strings.Contains(want, "Memory"), b.String())
+		}
+	}
+	if strings.Contains(b.String(), `sensor="fan1"`) || strings.Contains(b.String(), "node_thermal_celsius{chip=\"package0\"") {
+		t.Errorf("a reading that failed, or a count, rendered as a value:\n%s", b.String())
+	}
 }
 
 // Label values as sysfs and drives may spell them: quotes, backslashes,

@@ -40,7 +40,7 @@ type refCollector struct{ b Beat }
 
 func (c refCollector) Describe(ch chan<- *prometheus.Desc) {
 	seen := map[string]bool{}
-	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed} {
+	for _, f := range []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed, famDuty, famPower, famPowerLimit} {
 		ch <- desc(f)
 	}
 	for _, chip := range c.b.Chips {
@@ -139,7 +139,21 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 			metric(f, s.Value, labels...)
 		}
 		for _, s := range chip.Sensors {
-			if s.Kind == thermal.KindThrottle {
+			switch s.Kind {
+			case thermal.KindThrottle, thermal.KindThrottleCount:
+				continue
+			case thermal.KindDuty:
+				if s.Err == nil {
+					metric(famDuty, float64(s.Value)/1000, chip.Source, chip.Name, s.Name)
+				}
+				continue
+			case thermal.KindPower:
+				if s.Err == nil {
+					metric(famPower, float64(s.Value)/1000, chip.Source, chip.Name, s.Name)
+				}
+				if s.Max != nil {
+					metric(famPowerLimit, float64(*s.Max)/1000, chip.Source, chip.Name, s.Name)
+				}
 				continue
 			}
 			if s.IsFan() {

@@ -98,12 +98,18 @@ var (
 		"The speed the fan controller asks of a fan, where it says, in revolutions per minute.", false, "source", "chip", "sensor")
 	famFanFailed = newFamily("node_thermal_fan_failed",
 		"1 when a fan reports a fault or an alarm, spins below its minimum, or stopped after it was seen spinning; else 0.", false, "source", "chip", "sensor")
+	famDuty = newFamily("node_thermal_fan_duty_ratio",
+		"A fan's commanded speed as a fraction of its maximum (hwmon pwmN/255, an NVIDIA fan's percent).", false, "source", "chip", "sensor")
+	famPower = newFamily("node_thermal_power_watts",
+		"The power a part draws (hwmon powerN_input or _average, an NVIDIA GPU's power usage), in watts.", false, "source", "chip", "sensor")
+	famPowerLimit = newFamily("node_thermal_power_limit_watts",
+		"The power limit a part is held to (hwmon powerN_cap, an NVIDIA GPU's enforced limit), in watts.", false, "source", "chip", "sensor")
 	famStateSaved = newFamily("node_thermal_state_saved",
 		"1 when the beat saved its breach state, 0 when it could not (pending breaches restart, events cannot wait for the next beat).", false)
 )
 
 var (
-	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed}
+	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed, famDuty, famPower, famPowerLimit}
 	fixed         = map[string]bool{}
 )
 
@@ -293,8 +299,20 @@ func (w *writer) chip(chip *thermal.Chip, firing func(thermal.SensorID, thermal.
 			w.temperature(chip, s, firing)
 			continue
 		}
-		if s.IsFan() {
+		switch s.Kind {
+		case thermal.KindFan:
 			w.fan(chip, s)
+		case thermal.KindDuty:
+			if s.Err == nil {
+				w.add(famDuty, s.Float(), chip.Source, chip.Name, s.Name)
+			}
+		case thermal.KindPower:
+			if s.Err == nil {
+				w.add(famPower, s.Float(), chip.Source, chip.Name, s.Name)
+			}
+			if s.Max != nil {
+				w.add(famPowerLimit, s.Kind.Float(*s.Max), chip.Source, chip.Name, s.Name)
+			}
 		}
 		// A fan's failure or a chip's throttling: the alert, no
 		// temperature threshold.

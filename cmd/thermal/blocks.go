@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -63,6 +64,13 @@ func printBlocks(w io.Writer, inv []probeChip) {
 				alertLine(w, s)
 				continue
 			}
+			if s.Kind == "duty" || s.Kind == "power" {
+				if s.Status != "ok" {
+					problems++
+				}
+				fmt.Fprintf(w, "%s%s  %8s\n", name, pad, kindReading(s))
+				continue
+			}
 			if s.Kind == "throttle" {
 				v := "no"
 				switch {
@@ -91,6 +99,20 @@ func printBlocks(w io.Writer, inv []probeChip) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d chips, %d sensors, %d problems\n", len(inv), sensors, problems)
+}
+
+// kindReading is a duty's or a power's reading for a person, with a
+// power's limit.
+func kindReading(s probeSensor) string {
+	switch {
+	case s.Duty != nil:
+		return strconv.FormatFloat(*s.Duty*100, 'f', -1, 64) + " %"
+	case s.Watts != nil && s.LimitWatts != nil:
+		return fmt.Sprintf("%s W  (cap = %s W)", strconv.FormatFloat(*s.Watts, 'f', 2, 64), strconv.FormatFloat(*s.LimitWatts, 'f', 2, 64))
+	case s.Watts != nil:
+		return strconv.FormatFloat(*s.Watts, 'f', 2, 64) + " W"
+	}
+	return "N/A (" + s.Status + ")"
 }
 
 // alertLine prints the thresholds of a sensor: temperatures with their

@@ -150,6 +150,9 @@ type probeSensor struct {
 	MinRPM     *int64           `json:"min_rpm,omitempty"`         // a fan's minimum
 	TargetRPM  *int64           `json:"target_rpm,omitempty"`      // what the controller asks of a fan
 	Failed     string           `json:"failed,omitempty"`          // why a fan counts as failed
+	Duty       *float64         `json:"duty,omitempty"`            // a fan's commanded speed, 0 … 1
+	Watts      *float64         `json:"watts,omitempty"`           // the power drawn
+	LimitWatts *float64         `json:"limit_watts,omitempty"`     // the power limit
 	Events     *int64           `json:"throttle_events,omitempty"` // a CPU's throttle count
 	Throttling bool             `json:"throttling,omitempty"`      // a GPU reports a thermal slowdown
 	Status     string           `json:"status"`                    // ok, fault, out_of_range, timeout, error
@@ -208,11 +211,25 @@ func inventory(snap *pipeline.Snapshot) []probeChip {
 			case s.Kind == thermal.KindFan:
 				v := s.Value
 				ps.RPM = &v
+			case s.Kind == thermal.KindDuty:
+				v := s.Float()
+				ps.Duty = &v
+			case s.Kind == thermal.KindPower:
+				v := s.Float()
+				ps.Watts = &v
 			default:
 				v := s.Celsius()
 				ps.Celsius = &v
 			}
 			switch s.Kind {
+			case thermal.KindDuty:
+				ps.Kind, ps.Max = string(s.Kind), nil
+			case thermal.KindPower:
+				ps.Kind, ps.Max = string(s.Kind), nil
+				if s.Max != nil {
+					v := s.Kind.Float(*s.Max)
+					ps.LimitWatts = &v
+				}
 			case thermal.KindFan:
 				ps.Kind, ps.MinRPM, ps.TargetRPM, ps.Failed = string(s.Kind), s.FanMin, s.FanTarget, s.Failed
 			case thermal.KindThrottle, thermal.KindThrottleCount:
@@ -278,6 +295,10 @@ func printTable(w io.Writer, inv []probeChip) {
 		}
 		for _, s := range c.Sensors {
 			sensors++
+			if s.Kind == "duty" || s.Kind == "power" {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t-\t\t\t\t\t\t\t%s\n", c.Source, c.Chip, s.Name, kindReading(s))
+				continue
+			}
 			if s.Kind == "throttle" {
 				v := "throttling: no"
 				switch {

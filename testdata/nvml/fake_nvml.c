@@ -176,3 +176,59 @@ nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t d, int policy, nvmlViolat
 	}
 	return GPU_IS_LOST;
 }
+
+/*
+ * Fans and power. The A100 is passively cooled (no fans: NOT_SUPPORTED);
+ * the RTX 4090 has two fans, the second commanded to 45 % but at 0 RPM
+ * (failed). -DNO_FAN_V2 leaves out nvmlDeviceGetFanSpeed_v2 (an older
+ * driver: fan 0 through nvmlDeviceGetFanSpeed only); -DNO_FAN_RPM leaves
+ * out nvmlDeviceGetFanSpeedRPM (drivers before 555).
+ */
+nvmlReturn_t nvmlDeviceGetNumFans(nvmlDevice_t d, unsigned int *n) {
+	switch (gpu(d)) {
+	case 1: return NOT_SUPPORTED;
+	case 2: *n = 2; return OK;
+	}
+	return GPU_IS_LOST;
+}
+
+static nvmlReturn_t fan_speed(nvmlDevice_t d, unsigned int fan, unsigned int *speed) {
+	static const unsigned int pct[] = { 40, 45 };
+	if (gpu(d) != 2) return gpu(d) == 1 ? NOT_SUPPORTED : GPU_IS_LOST;
+	if (fan > 1) return INVALID_ARGUMENT;
+	*speed = pct[fan];
+	return OK;
+}
+
+#ifndef NO_FAN_V2
+nvmlReturn_t nvmlDeviceGetFanSpeed_v2(nvmlDevice_t d, unsigned int fan, unsigned int *speed) { return fan_speed(d, fan, speed); }
+#endif
+nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t d, unsigned int *speed) { return fan_speed(d, 0, speed); }
+
+#ifndef NO_FAN_RPM
+typedef struct { unsigned int version, fan, speed; } nvmlFanSpeedInfo_t;
+nvmlReturn_t nvmlDeviceGetFanSpeedRPM(nvmlDevice_t d, nvmlFanSpeedInfo_t *info) {
+	static const unsigned int rpm[] = { 1450, 0 };
+	if (info->version != (sizeof(nvmlFanSpeedInfo_t) | 1u << 24)) return INVALID_ARGUMENT;
+	if (gpu(d) != 2) return gpu(d) == 1 ? NOT_SUPPORTED : GPU_IS_LOST;
+	if (info->fan > 1) return INVALID_ARGUMENT;
+	info->speed = rpm[info->fan];
+	return OK;
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw) {
+	switch (gpu(d)) {
+	case 1: *mw = 215250; return OK;
+	case 2: *mw = 320500; return OK;
+	}
+	return GPU_IS_LOST;
+}
+
+nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int *mw) {
+	switch (gpu(d)) {
+	case 1: *mw = 400000; return OK;
+	case 2: *mw = 450000; return OK;
+	}
+	return GPU_IS_LOST;
+}
