@@ -89,7 +89,7 @@ const (
 	// events since boot; whether it throttles now (it grew since the last
 	// beat) is derived from the history (Sensor.Throttling).
 	KindThrottleCount Kind = "throttle_count"
-	// KindDuty: Value is a fan's commanded speed in thousandths of its
+	// KindDuty: Value is a fan's commanded speed in millionths of its
 	// maximum (hwmon pwmN/255, an NVIDIA fan's percent).
 	KindDuty Kind = "duty"
 	// KindPower: Value is milliwatts drawn; Max, where set, is the limit
@@ -140,7 +140,7 @@ func (k Kind) Float(v int64) float64 {
 	case KindTemperature, KindPower:
 		return float64(v) / 1000 // °C, W
 	case KindDuty:
-		return float64(v) / 1000 // a ratio, 0 … 1
+		return float64(v) / 1e6 // a ratio, 0 … 1
 	}
 	return float64(v)
 }
@@ -157,7 +157,7 @@ func (k Kind) Format(v int64) string {
 	case KindTemperature:
 		return strconv.FormatFloat(Celsius(v), 'f', -1, 64) + " °C"
 	case KindDuty:
-		return strconv.FormatFloat(float64(v)/10, 'f', -1, 64) + " %"
+		return strconv.FormatFloat(float64(v)/1e4, 'f', 1, 64) + " %"
 	case KindPower:
 		return strconv.FormatFloat(float64(v)/1000, 'f', -1, 64) + " W"
 	}

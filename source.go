@@ -41,6 +41,19 @@ type Series struct {
 	Value   float64
 }
 
+// Throttling returns the node_thermal_throttling series of a chip for one
+// reason: 1 while the device reports that it throttles for it (a GPU's
+// hw_thermal, sw_thermal, hw_slowdown; a Raspberry Pi's under_voltage),
+// else 0. Every source that reports a reason reports it alike.
+func Throttling(reason string, on bool) Series {
+	v := 0.0
+	if on {
+		v = 1
+	}
+	return Series{Name: "node_thermal_throttling", Labels: []Label{{Name: "reason", Value: reason}}, Value: v,
+		Help: "1 while the device reports this reason for throttling (NVML: hw_thermal, sw_thermal, hw_slowdown; a Raspberry Pi: under_voltage), else 0."}
+}
+
 // Label is one name="value" pair.
 type Label struct{ Name, Value string }
 

@@ -16,7 +16,7 @@ import (
 
 func TestDefaults(t *testing.T) {
 	c := Default()
-	if len(c.Rules) != 8 || c.Sentry.Monitor != "thermal-{hostname}" {
+	if len(c.Rules) != 9 || c.Sentry.Monitor != "thermal-{hostname}" {
 		t.Fatalf("defaults = %+v", c)
 	}
 	milli := func(v int64) *int64 { return &v }

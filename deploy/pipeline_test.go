@@ -65,8 +65,7 @@ func TestIntegrationMonitoringPipeline(t *testing.T) {
 	// And a GPU throttling for heat, as the nvml source reports one (its
 	// own test drives NVML through a stand-in library).
 	gpu := thermal.Chip{Source: "nvml", Name: "nvidia-pci-0100", Series: []thermal.Series{
-		{Name: "node_thermal_throttling", Help: "1 while the device reports this clock-slowdown reason (NVML: hw_thermal, sw_thermal, hw_slowdown), else 0.",
-			Labels: []thermal.Label{{Name: "reason", Value: "sw_thermal"}}, Value: 1}}}
+		thermal.Throttling("sw_thermal", true)}}
 	drivePath := filepath.Join(hostA, "nvme-ioctl.prom")
 	f, _ := os.Create(drivePath)
 	// Only the drive's own series: the rest is in thermal.prom.

@@ -49,6 +49,21 @@ var fanSuffix = map[string]uint8{
 	"enable": fanEnable,
 }
 
+// Attributes of a power channel, as bits (input and label are the
+// temperature's): the average where there is no instantaneous input, and
+// the cap the part is held to.
+const (
+	powerAverage = attrFault
+	powerCap     = attrMax
+)
+
+var powerSuffix = map[string]uint8{
+	"input":   attrInput,
+	"label":   attrLabel,
+	"average": powerAverage,
+	"cap":     powerCap,
+}
+
 var attrSuffix = map[string]uint8{
 	"input":     attrInput,
 	"label":     attrLabel,
@@ -62,7 +77,7 @@ var attrSuffix = map[string]uint8{
 // channel is one tempN with the attributes the driver exposes for it, and,
 // when known from the inventory, its label and limits.
 type channel struct {
-	fan   bool // a fanN; else a tempN
+	kind  byte // 'T' tempN, 'F' fanN, 'P' powerN, 'W' pwmN
 	n     int
 	attrs uint8
 	// known: label and limits come from the inventory; a beat reads only
@@ -159,6 +174,13 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 		default:
 			if next.remember(p.entry, p.link, c, p.channels) || fresh {
 				next.Changed = true
+			}
+		}
+		if c.Driver == underVoltageDriver {
+			for _, s := range c.Sensors {
+				if s.Kind == thermal.KindThrottle && s.Err == nil {
+					c.Series = append(c.Series, thermal.Throttling(s.Name, s.Value > 0))
+				}
 			}
 		}
 		if !r.Dropped {
@@ -293,18 +315,39 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 // channels collects the temperature channels from a chip's attribute names.
 func channels(names []string) []channel {
 	type key struct {
-		fan bool
-		n   int
+		kind byte
+		n    int
 	}
 	byN := map[key]uint8{}
 	for _, name := range names {
-		suffixes, rest := attrSuffix, ""
-		var fan, ok bool
-		if rest, ok = strings.CutPrefix(name, "temp"); !ok {
-			if rest, ok = strings.CutPrefix(name, "fan"); !ok {
-				continue
+		var kind byte
+		var suffixes map[string]uint8
+		rest, ok := "", false
+		switch {
+		case strings.HasPrefix(name, "temp"):
+			kind, suffixes, rest = 'T', attrSuffix, name[4:]
+		case strings.HasPrefix(name, "fan"):
+			kind, suffixes, rest = 'F', fanSuffix, name[3:]
+		case strings.HasPrefix(name, "power"):
+			kind, suffixes, rest = 'P', powerSuffix, name[5:]
+		case strings.HasPrefix(name, "in") && strings.HasSuffix(name, "_lcrit_alarm"):
+			// A voltage below its critical minimum: on a Raspberry Pi
+			// (rpi_volt) the firmware's under-voltage flag, which
+			// throttles the SoC. Read where the chip is known to mean
+			// that (readChannels).
+			if n, err := strconv.Atoi(strings.TrimSuffix(name[2:], "_lcrit_alarm")); err == nil && n >= 0 {
+				byN[key{'A', n + 1}] |= attrInput
 			}
-			fan, suffixes = true, fanSuffix
+			continue
+		case strings.HasPrefix(name, "pwm"):
+			// pwmN is the duty itself; its _enable, _freq, _mode … are
+			// the controller's settings, not readings.
+			if n, err := strconv.Atoi(name[3:]); err == nil && n >= 1 {
+				byN[key{'W', n}] |= attrInput
+			}
+			continue
+		default:
+			continue
 		}
 		num, suffix, ok := strings.Cut(rest, "_")
 		if !ok {
@@ -315,18 +358,20 @@ func channels(names []string) []channel {
 		if !known || err != nil || n < 1 {
 			continue
 		}
-		byN[key{fan, n}] |= bit
+		byN[key{kind, n}] |= bit
 	}
 	out := make([]channel, 0, len(byN))
 	for k, attrs := range byN {
-		if attrs&attrInput != 0 {
-			out = append(out, channel{fan: k.fan, n: k.n, attrs: attrs})
+		if attrs&attrInput != 0 || k.kind == 'P' && attrs&powerAverage != 0 {
+			out = append(out, channel{kind: k.kind, n: k.n, attrs: attrs})
 		}
 	}
-	// Temperatures first, then fans, each by number, as sensors lists them.
+	// Temperatures first, then fans, each by number, as sensors lists them;
+	// then power, then the fans' duties.
+	order := map[byte]int{'T': 0, 'F': 1, 'P': 2, 'W': 3, 'A': 4}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].fan != out[j].fan {
-			return !out[i].fan
+		if out[i].kind != out[j].kind {
+			return order[out[i].kind] < order[out[j].kind]
 		}
 		return out[i].n < out[j].n
 	})
@@ -347,12 +392,30 @@ func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(ther
 				a.d = d
 			}
 		}
+		var fans map[int]string // a fan's name by number, for its duty
 		for _, ch := range chans {
-			read := fs.readChannel
-			if ch.fan {
-				read = fs.readFan
+			var s thermal.Sensor
+			var ok bool
+			switch ch.kind {
+			case 'F':
+				s, ok = fs.readFan(chip, ch, a, buf)
+				if fans == nil {
+					fans = map[int]string{}
+				}
+				fans[ch.n] = s.Name
+			case 'P':
+				s, ok = fs.readPower(chip, ch, a, buf)
+			case 'W':
+				s, ok = fs.readPWM(chip, ch, a, buf, fans[ch.n])
+			case 'A':
+				if chip.Driver != underVoltageDriver {
+					continue // a voltage alarm that does not mean throttling
+				}
+				s, ok = fs.readUnderVoltage(&chip, ch, a, buf)
+			default:
+				s, ok = fs.readChannel(chip, ch, a, buf)
 			}
-			if s, ok := read(chip, ch, a, buf); ok {
+			if ok {
 				add(s)
 			}
 		}
@@ -498,6 +561,96 @@ var fanNames = func() (t [16]struct{ attr, input, fault, alarm string }) {
 
 // maxRPM bounds a plausible fan speed; more is a driver's placeholder.
 const maxRPM = 100000
+
+// readPower reads a power channel: its label and cap (once, then from the
+// inventory) and its input, else its average, on every beat (µW in sysfs,
+// mW in the sensor). A negative reading is rejected.
+func (fs FS) readPower(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
+	attr := "power" + strconv.Itoa(ch.n)
+	s := thermal.Sensor{Kind: thermal.KindPower, Name: attr, Attr: attr}
+	if ch.known {
+		s.Max = ch.max
+	}
+	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
+		return s, true
+	}
+	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
+		return s, false
+	}
+	input := attr + "_input"
+	if ch.attrs&attrInput == 0 {
+		input = attr + "_average"
+	}
+	v, err := a.int(input, buf)
+	switch {
+	case err != nil:
+		s.Err = err
+		return s, true
+	case v < 0:
+		s.Err = fmt.Errorf("%s/%s: %w: %d µW", chip.Path, input, thermal.ErrOutOfRange, v)
+		return s, true
+	}
+	s.Value = v / 1000
+	if !ch.known && ch.attrs&powerCap != 0 {
+		if c, err := a.int(attr+"_cap", buf); err != nil {
+			s.AuxErrors++
+		} else if c > 0 {
+			mw := c / 1000
+			s.Max = &mw
+		}
+	}
+	return s, true
+}
+
+// readPWM reads a fan's duty, pwmN (0 … 255): one read per beat. It is
+// named after the fan of its number where the chip has one (the hwmon ABI
+// numbers a fan and the PWM output that drives it alike on the chips that
+// have both), so that dashboards join them; else pwmN.
+func (fs FS) readPWM(chip thermal.Chip, ch channel, a attrFiles, buf []byte, fan string) (_ thermal.Sensor, ok bool) {
+	attr := "pwm" + strconv.Itoa(ch.n)
+	s := thermal.Sensor{Kind: thermal.KindDuty, Name: attr, Attr: attr}
+	if fan != "" {
+		s.Name = fan
+	}
+	if fs.req.Ignores(chip.Source, chip.Name, s.Name) || fs.req.Ignores(chip.Source, chip.Name, attr) {
+		return s, false
+	}
+	v, err := a.int(attr, buf)
+	switch {
+	case err != nil:
+		s.Err = err
+	case v < 0 || v > 255:
+		s.Err = fmt.Errorf("%s/%s: %w: %d of 255", chip.Path, attr, thermal.ErrOutOfRange, v)
+	default:
+		s.Value = v * 1_000_000 / 255
+	}
+	return s, true
+}
+
+// underVoltageDriver is the Raspberry Pi's firmware voltage monitor
+// (drivers/hwmon/raspberrypi-hwmon.c): in0_lcrit_alarm is 1 while the
+// supply is below 4.63 V, when the firmware throttles the SoC.
+const underVoltageDriver = "rpi_volt"
+
+// readUnderVoltage reads an under-voltage alarm as a throttle flag
+// ("under_voltage"), which a [[rule]] kind = "throttle" pages on, and as
+// node_thermal_throttling{reason="under_voltage"}. The series is added to
+// the chip the reader holds, once per beat.
+func (fs FS) readUnderVoltage(chip *thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
+	attr := "in" + strconv.Itoa(ch.n-1) + "_lcrit_alarm"
+	s := thermal.Sensor{Kind: thermal.KindThrottle, Name: "under_voltage", Attr: attr}
+	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
+		return s, false
+	}
+	v, err := a.int(attr, buf)
+	if err != nil {
+		s.Err = err
+		return s, true
+	}
+	s.Value = min(max(v, 0), 1)
+	s.Detail = "the supply voltage is below its critical minimum (" + attr + ")"
+	return s, true
+}
 
 // readFan reads one fan: its label, minimum and target as temperatures'
 // label and limits are (once, then from the inventory), its fault and alarm

@@ -38,7 +38,7 @@ type InventoryChip struct {
 // InventoryChannel is one temperature channel. Known is set once its label
 // and limits have been read; until then a beat reads them again.
 type InventoryChannel struct {
-	Fan       bool   `json:"fan,omitempty"` // a fanN: Max is its minimum, Crit its target
+	Kind      byte   `json:"kind"` // 'T' tempN, 'F' fanN (Max is its minimum, Crit its target), 'P' powerN (Max is its cap), 'W' pwmN
 	N         int    `json:"n"`
 	Attrs     uint8  `json:"attrs"`
 	Known     bool   `json:"known"`
@@ -76,7 +76,7 @@ func (c InventoryChip) chip() thermal.Chip {
 func (c InventoryChip) channels() []channel {
 	out := make([]channel, len(c.Channels))
 	for i, ch := range c.Channels {
-		out[i] = channel{fan: ch.Fan, n: ch.N, attrs: ch.Attrs, known: ch.Known, label: ch.Label,
+		out[i] = channel{kind: ch.Kind, n: ch.N, attrs: ch.Attrs, known: ch.Known, label: ch.Label,
 			max: ch.Max, crit: ch.Crit, emergency: ch.Emergency, critHyst: ch.CritHyst}
 	}
 	return out
@@ -94,22 +94,19 @@ func (inv *Inventory) remember(entry, link string, c thermal.Chip, channels []ch
 		byAttr[s.Attr] = s
 	}
 	for i, ch := range channels {
-		ic.Channels[i] = InventoryChannel{Fan: ch.fan, N: ch.n, Attrs: ch.attrs, Known: ch.known, Label: ch.label,
+		ic.Channels[i] = InventoryChannel{Kind: ch.kind, N: ch.n, Attrs: ch.attrs, Known: ch.known, Label: ch.label,
 			Max: ch.max, Crit: ch.crit, Emergency: ch.emergency, CritHyst: ch.critHyst}
 		if ch.known {
 			continue
 		}
-		prefix := "temp"
-		if ch.fan {
-			prefix = "fan"
-		}
+		prefix := map[byte]string{'T': "temp", 'F': "fan", 'P': "power", 'W': "pwm"}[ch.kind]
 		s, ok := byAttr[prefix+strconv.Itoa(ch.n)]
 		// Label and limits were read when the input was: the sensor has a
 		// value, or one rejected only for its range.
 		if ok && s.AuxErrors == 0 && (s.Err == nil || isRangeErr(s.Err)) {
-			ic.Channels[i] = InventoryChannel{Fan: ch.fan, N: ch.n, Attrs: ch.attrs, Known: true, Label: s.Label,
+			ic.Channels[i] = InventoryChannel{Kind: ch.kind, N: ch.n, Attrs: ch.attrs, Known: true, Label: s.Label,
 				Max: s.Max, Crit: s.Crit, Emergency: s.Emergency, CritHyst: s.CritHyst}
-			if ch.fan {
+			if ch.kind == 'F' {
 				ic.Channels[i].Max, ic.Channels[i].Crit = s.FanMin, s.FanTarget
 			}
 			learned = true
@@ -122,7 +119,7 @@ func (inv *Inventory) remember(entry, link string, c thermal.Chip, channels []ch
 func isRangeErr(err error) bool { return errors.Is(err, thermal.ErrOutOfRange) }
 
 // inventoryMagic starts an encoded inventory; a change of format changes it.
-const inventoryMagic = "thermal-hwmon-inventory 2\n"
+const inventoryMagic = "thermal-hwmon-inventory 3\n"
 
 // MarshalBinary encodes the inventory compactly, one line per chip and per
 // channel, tab-separated: a steady-state beat decodes it for every sensor,
@@ -153,11 +150,7 @@ func (inv *Inventory) MarshalBinary() ([]byte, error) {
 		}
 		b = append(b, '\n')
 		for _, ch := range c.Channels {
-			if ch.Fan {
-				b = append(b, "F\t"...)
-			} else {
-				b = append(b, "T\t"...)
-			}
+			b = append(b, ch.Kind, '\t')
 			b = strconv.AppendInt(b, int64(ch.N), 10)
 			b = append(b, '\t')
 			b = strconv.AppendUint(b, uint64(ch.Attrs), 10)
@@ -204,13 +197,13 @@ func (inv *Inventory) UnmarshalBinary(data []byte) error {
 			curEntry = unescape(fields[1])
 			cur = &InventoryChip{Link: unescape(fields[2]), Source: unescape(fields[3]), Name: unescape(fields[4]),
 				Driver: unescape(fields[5]), Bus: unescape(fields[6]), Path: unescape(fields[7]), Device: unescape(fields[8])}
-		case (fields[0] == "T" || fields[0] == "F") && n == 9 && cur != nil:
+		case (fields[0] == "T" || fields[0] == "F" || fields[0] == "P" || fields[0] == "W") && n == 9 && cur != nil:
 			num, err1 := strconv.Atoi(fields[1])
 			attrs, err2 := strconv.ParseUint(fields[2], 10, 8)
 			if err1 != nil || err2 != nil || num < 1 || (fields[3] != "0" && fields[3] != "1") {
 				return errors.New("hwmon: inventory: bad channel line")
 			}
-			ch := InventoryChannel{Fan: fields[0] == "F", N: num, Attrs: uint8(attrs), Known: fields[3] == "1", Label: unescape(fields[4])}
+			ch := InventoryChannel{Kind: fields[0][0], N: num, Attrs: uint8(attrs), Known: fields[3] == "1", Label: unescape(fields[4])}
 			for i, dst := range []**int64{&ch.Max, &ch.Crit, &ch.Emergency, &ch.CritHyst} {
 				if f := fields[5+i]; f != "" {
 					v, err := strconv.ParseInt(f, 10, 64)

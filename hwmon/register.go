@@ -20,6 +20,11 @@ func init() {
 			cpuRule("k10temp-*", "Tctl", ""),
 			cpuRule("k10temp-*", "Tdie", ""),
 			cpuRule("cpu_thermal-*", "", ""),
+			// A Raspberry Pi's supply below its critical voltage: the
+			// firmware throttles the SoC until it recovers. A minute,
+			// so that one dip does not page.
+			{Kind: thermal.KindThrottle, Sensor: "under_voltage", Level: thermal.Warning, For: time.Minute, Repeat: time.Hour,
+				Comment: "Under-voltage: a Raspberry Pi whose supply stays below its critical voltage for a\nminute (the firmware throttles the SoC)."},
 		},
 	})
 }

@@ -172,6 +172,9 @@ func (c *Config) Apply(chip *thermal.Chip, rng thermal.Range) {
 // compute transforms a sensor's value and limits by e, as libsensors does
 // for every subfeature of the feature.
 func compute(s *thermal.Sensor, e Expr, rng thermal.Range, chip *thermal.Chip) {
+	if s.Kind == thermal.KindPower || s.Kind == thermal.KindDuty {
+		return // computes are applied to temperatures and fans only
+	}
 	if s.IsFan() {
 		computeFan(s, e, chip)
 		return

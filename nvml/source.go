@@ -289,13 +289,7 @@ func (fs FS) readGPU(lib library, c *thermal.Chip, busID string, req *thermal.Re
 			name string
 			bit  uint64
 		}{{"hw_slowdown", ReasonHWSlowdown}, {"hw_thermal", ReasonHWThermal}, {"sw_thermal", ReasonSWThermal}} {
-			v := 0.0
-			if r&reason.bit != 0 {
-				v = 1
-			}
-			c.Series = append(c.Series, thermal.Series{Name: "node_thermal_throttling",
-				Help:   "1 while the device reports this clock-slowdown reason (NVML: hw_thermal, sw_thermal, hw_slowdown), else 0.",
-				Labels: []thermal.Label{{Name: "reason", Value: reason.name}}, Value: v})
+			c.Series = append(c.Series, thermal.Throttling(reason.name, r&reason.bit != 0))
 		}
 	} else if !errors.Is(err, errMissing) && !errors.Is(err, ErrNotSupported) {
 		c.Errors++
@@ -339,7 +333,7 @@ func (fs FS) readFans(lib library, c *thermal.Chip, d uintptr, busID string) {
 			c.Errors++
 			continue
 		}
-		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindDuty, Name: name, Attr: name, Value: int64(min(pct, 100)) * 10})
+		c.Sensors = append(c.Sensors, thermal.Sensor{Kind: thermal.KindDuty, Name: name, Attr: name, Value: int64(min(pct, 100)) * 10000})
 		rpm, err := lib.FanSpeedRPM(d, i)
 		switch {
 		case absent(err):

@@ -42,7 +42,7 @@ func kindsBeat() Beat {
 			{Name: "GPU", Value: 54000},
 			{Name: "GPU", Kind: thermal.KindPower, Value: 215250, Max: &limit},
 			{Name: "fan0", Kind: thermal.KindFan, Value: 1450, FanMin: &min},
-			{Name: "fan0", Kind: thermal.KindDuty, Value: 400},
+			{Name: "fan0", Kind: thermal.KindDuty, Value: 400000},
 			{Name: "fan1", Kind: thermal.KindDuty, Err: thermal.ErrFault},
 			{Name: "Memory", Kind: thermal.KindPower, Err: thermal.ErrTimeout},
 		}},

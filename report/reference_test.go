@@ -144,7 +144,7 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 				continue
 			case thermal.KindDuty:
 				if s.Err == nil {
-					metric(famDuty, float64(s.Value)/1000, chip.Source, chip.Name, s.Name)
+					metric(famDuty, float64(s.Value)/1e6, chip.Source, chip.Name, s.Name)
 				}
 				continue
 			case thermal.KindPower:

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,8 @@ func labelsOf(m *dto.Metric) map[string]string {
 
 var tempInput = regexp.MustCompile(`^temp(\d+)_input$`)
 var fanInput = regexp.MustCompile(`^fan(\d+)_input$`)
+var powerInput = regexp.MustCompile(`^power(\d+)_(?:input|average)$`)
+var lcritAlarm = regexp.MustCompile(`^in(\d+)_lcrit_alarm$`)
 
 // TestIntegrationLMSensorsOracle checks, for every fixture tree, that every
 // temperature `sensors -j` lists appears in `thermal beat --dry-run` with the
@@ -245,6 +248,32 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 				}
 				continue
 			}
+			if m := powerInput.FindStringSubmatch(sub); m != nil {
+				attr := "power" + m[1]
+				seen[attr] = true
+				s, ok := byAttr[attr]
+				switch {
+				case !ok:
+					errs = append(errs, fmt.Sprintf("power %s (%s = %.3f) missing from thermal", f.Name, sub, v))
+				case s.Name != f.Name:
+					errs = append(errs, fmt.Sprintf("%s is named %q by thermal, %q by lm-sensors", attr, s.Name, f.Name))
+				case s.Watts == nil || math.Abs(*s.Watts-v) > 0.0005:
+					errs = append(errs, fmt.Sprintf("power %s: thermal %v W, lm-sensors %.3f W", f.Name, s.Watts, v))
+				case f.Subs[attr+"_cap"] != 0 && (s.LimitWatts == nil || math.Abs(*s.LimitWatts-f.Subs[attr+"_cap"]) > 0.0005):
+					errs = append(errs, fmt.Sprintf("power %s: thermal's cap %v W, lm-sensors %.3f W", f.Name, s.LimitWatts, f.Subs[attr+"_cap"]))
+				}
+				continue
+			}
+			if m := lcritAlarm.FindStringSubmatch(sub); m != nil && oc.Driver == "rpi_volt" {
+				// The Raspberry Pi's under-voltage flag: thermal's
+				// under_voltage throttle sensor.
+				attr := "in" + m[1] + "_lcrit_alarm"
+				seen[attr] = true
+				if s, ok := byAttr[attr]; !ok || s.Throttling != (v == 1) {
+					errs = append(errs, fmt.Sprintf("%s: lm-sensors %.0f, thermal %+v", attr, v, s))
+				}
+				continue
+			}
 			m := tempInput.FindStringSubmatch(sub)
 			if m == nil {
 				continue
@@ -276,6 +305,15 @@ func compareChip(lc oracle.Chip, oc probeChip, reported map[string]float64) []st
 		}
 	}
 	for _, s := range oc.Sensors {
+		if s.Kind == "duty" {
+			// sensors has no PWM feature: the file is the oracle.
+			b, err := os.ReadFile(oc.Path + "/" + s.Attr)
+			raw, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil || s.Duty == nil || math.Abs(*s.Duty-float64(raw)/255) > 1e-6 {
+				errs = append(errs, fmt.Sprintf("%s: thermal's duty %v, the file %d/255", s.Attr, s.Duty, raw))
+			}
+			continue
+		}
 		if (s.Status == "ok" || s.Kind == "fan") && !seen[s.Attr] {
 			errs = append(errs, fmt.Sprintf("thermal reports %s (%s), lm-sensors does not", s.Name, s.Attr))
 		}
