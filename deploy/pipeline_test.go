@@ -64,15 +64,21 @@ func TestIntegrationMonitoringPipeline(t *testing.T) {
 		Sensors: []thermal.Sensor{{Name: "Composite", Value: nvme.KelvinToMilli(330)}}}
 	// And a GPU throttling for heat, as the nvml source reports one (its
 	// own test drives NVML through a stand-in library).
+	limit := int64(400000)
 	gpu := thermal.Chip{Source: "nvml", Name: "nvidia-pci-0100", Series: []thermal.Series{
-		thermal.Throttling("sw_thermal", true)}}
+		thermal.Throttling("sw_thermal", true)}, Sensors: []thermal.Sensor{
+		{Kind: thermal.KindPower, Name: "GPU", Value: 380000, Max: &limit},
+		{Kind: thermal.KindDuty, Name: "fan0", Value: 600000}}}
+	// And a Raspberry Pi's supply below its critical voltage.
+	pi := thermal.Chip{Source: "hwmon", Name: "rpi_volt-isa-0000", Series: []thermal.Series{thermal.Throttling("under_voltage", true)}}
 	drivePath := filepath.Join(hostA, "nvme-ioctl.prom")
 	f, _ := os.Create(drivePath)
 	// Only the drive's own series: the rest is in thermal.prom.
 	var b strings.Builder
-	report.Write(&b, report.Beat{Time: time.Now(), Chips: []thermal.Chip{drive, gpu}})
+	report.Write(&b, report.Beat{Time: time.Now(), Chips: []thermal.Chip{drive, gpu, pi}})
 	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		if strings.Contains(line, "node_thermal_nvme_") || strings.Contains(line, "node_thermal_throttling") {
+		if strings.Contains(line, "node_thermal_nvme_") || strings.Contains(line, "node_thermal_throttling") ||
+			strings.Contains(line, "node_thermal_power_") || strings.Contains(line, "node_thermal_fan_duty_ratio") {
 			f.WriteString(line)
 		}
 	}

@@ -33,6 +33,9 @@ type wantGPU struct {
 	BusID  string   `json:"bus_id"`
 	Chip   string   `json:"chip"`
 	Ignore []string `json:"ignore,omitempty"` // sensors ([[ignore]]) not to read
+	// Skip are the calls this GPU answered NOT_SUPPORTED before (learnt,
+	// kept in the cache): not asked again.
+	Skip []string `json:"skip,omitempty"`
 }
 
 // line is one line of the child's output: first the outcome of loading and
@@ -46,12 +49,15 @@ type line struct {
 
 // wireGPU is a chip as NVML read it; errors travel as text and a class.
 type wireGPU struct {
-	Index   int              `json:"index"`
-	Err     *wireErr         `json:"err,omitempty"`
-	Errors  int              `json:"errors"`
-	Attrs   []wireAttr       `json:"attrs"`
-	Series  []thermal.Series `json:"series"`
-	Sensors []wireSensor     `json:"sensors"`
+	Index int `json:"index"`
+	// Unsupported are the calls the GPU answered NOT_SUPPORTED (or, for
+	// the memory temperature, does not report) in this read.
+	Unsupported []string         `json:"unsupported,omitempty"`
+	Err         *wireErr         `json:"err,omitempty"`
+	Errors      int              `json:"errors"`
+	Attrs       []wireAttr       `json:"attrs"`
+	Series      []thermal.Series `json:"series"`
+	Sensors     []wireSensor     `json:"sensors"`
 }
 
 type wireAttr struct {
@@ -164,7 +170,11 @@ func serve(in io.Reader, out io.Writer) int {
 	for i, g := range req.GPUs {
 		wg.Go(func() {
 			c := thermal.Chip{Source: SourceName, Name: g.Chip}
-			fs.readGPU(lib, &c, g.BusID, &thermal.Request{Ignore: func(_, _, sensor string) bool {
+			l := &learning{library: lib, skip: map[string]bool{}}
+			for _, k := range g.Skip {
+				l.skip[k] = true
+			}
+			fs.readGPU(l, &c, g.BusID, &thermal.Request{Ignore: func(_, _, sensor string) bool {
 				for _, s := range g.Ignore {
 					if s == sensor {
 						return true
@@ -172,7 +182,9 @@ func serve(in io.Reader, out io.Writer) int {
 				}
 				return false
 			}})
-			emit(line{GPU: wire(i, &c)})
+			w := wire(i, &c)
+			w.Unsupported = l.learnt
+			emit(line{GPU: w})
 		})
 	}
 	wg.Wait()
@@ -185,4 +197,63 @@ func mustJSON(v any) []byte {
 		b, _ = json.Marshal(line{InitErr: "encoding: " + err.Error()})
 	}
 	return b
+}
+
+// learning is the library for one GPU, minus the calls it answered
+// NOT_SUPPORTED on an earlier beat (they are not asked again: each is a
+// round trip to the driver), noting those it answers so now.
+type learning struct {
+	library
+	skip   map[string]bool
+	learnt []string
+}
+
+// gate runs call unless it is skipped, and learns a NOT_SUPPORTED answer.
+func (l *learning) gate(name string, call func() error) error {
+	if l.skip[name] {
+		return errMissing // as if the driver had no such function
+	}
+	err := call()
+	if errors.Is(err, ErrNotSupported) {
+		l.learnt = append(l.learnt, name)
+	}
+	return err
+}
+
+func (l *learning) MemoryTemperature(d uintptr) (t uint32, err error) {
+	err = l.gate("memory_temperature", func() (e error) { t, e = l.library.MemoryTemperature(d); return e })
+	if err == nil && t == 0 && !l.skip["memory_temperature"] {
+		l.learnt = append(l.learnt, "memory_temperature") // the GPU does not report it
+	}
+	return t, err
+}
+
+func (l *learning) ClockEventReasons(d uintptr) (r uint64, err error) {
+	err = l.gate("clock_event_reasons", func() (e error) { r, e = l.library.ClockEventReasons(d); return e })
+	return r, err
+}
+
+func (l *learning) ThermalViolationNanos(d uintptr) (ns uint64, err error) {
+	err = l.gate("violation_status", func() (e error) { ns, e = l.library.ThermalViolationNanos(d); return e })
+	return ns, err
+}
+
+func (l *learning) NumFans(d uintptr) (n uint32, err error) {
+	err = l.gate("fans", func() (e error) { n, e = l.library.NumFans(d); return e })
+	return n, err
+}
+
+func (l *learning) FanSpeedRPM(d uintptr, fan uint32) (rpm uint32, err error) {
+	err = l.gate("fan_rpm", func() (e error) { rpm, e = l.library.FanSpeedRPM(d, fan); return e })
+	return rpm, err
+}
+
+func (l *learning) PowerUsage(d uintptr) (mw uint32, err error) {
+	err = l.gate("power", func() (e error) { mw, e = l.library.PowerUsage(d); return e })
+	return mw, err
+}
+
+func (l *learning) EnforcedPowerLimit(d uintptr) (mw uint32, err error) {
+	err = l.gate("power_limit", func() (e error) { mw, e = l.library.EnforcedPowerLimit(d); return e })
+	return mw, err
 }

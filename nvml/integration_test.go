@@ -410,3 +410,27 @@ func TestIntegrationFakeNVMLOlderFanDriver(t *testing.T) {
 		}
 	}
 }
+
+// A call a GPU answers NOT_SUPPORTED (the A100 has no fans) is learnt, kept
+// in the state directory's cache, and not asked again by the next beats;
+// the GPU that has fans is asked every beat (issue 20).
+func TestIntegrationUnsupportedCallsAreLearnt(t *testing.T) {
+	testenv.Need(t, "gcc", "go")
+	dynamic, _ := binaries(t)
+	root := sysfstest.UnpackFile(t, "../testdata/nvml/nvidia-gpus.tree")
+	lib := fakeLib(t)
+	log := filepath.Join(t.TempDir(), "calls")
+	stateDir := t.TempDir()
+	for range 3 {
+		r := thermal(t, dynamic, lib, []string{"FAKE_NVML_LOG=" + log}, "beat", "--sysfs", root, "--dev", "/nonexistent",
+			"--config", "builtin", "--textfile-dir", t.TempDir(), "--state-dir", stateDir)
+		if r.code != 0 {
+			t.Fatalf("beat: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	calls, _ := os.ReadFile(log)
+	passive, fans := strings.Count(string(calls), "nvmlDeviceGetNumFans 1\n"), strings.Count(string(calls), "nvmlDeviceGetNumFans 2\n")
+	if passive != 1 || fans != 3 {
+		t.Errorf("over three beats, the passive GPU was asked for its fans %d times (want 1), the other %d (want 3)", passive, fans)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,8 +141,10 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		return nil, nil
 	}
 	want := request{Range: fs.rng}
+	learnt := loadUnsupported(req.CacheOf())
 	for _, i := range awake {
 		w := wantGPU{BusID: gpus[indexOf(gpus, chips[i].Path)].busID, Chip: chips[i].Name}
+		w.Skip = learnt[w.BusID]
 		for _, s := range []string{"GPU", "Memory"} {
 			if req.Ignores(SourceName, chips[i].Name, s) {
 				w.Ignore = append(w.Ignore, s)
@@ -149,12 +152,47 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		}
 		want.GPUs = append(want.GPUs, w)
 	}
-	return fs.readOutOfProcess(ctx, chips, awake, want)
+	chips, newly, err := fs.readOutOfProcess(ctx, chips, awake, want)
+	if len(newly) > 0 {
+		storeUnsupported(req.CacheOf(), learnt, newly)
+	}
+	return chips, err
+}
+
+// unsupportedKey is the Cache key of the calls each GPU (by PCI bus ID)
+// answered NOT_SUPPORTED.
+const unsupportedKey = "nvml-unsupported"
+
+func loadUnsupported(c thermal.Cache) map[string][]string {
+	m := map[string][]string{}
+	if c != nil {
+		if data, ok := c.Load(unsupportedKey); ok && json.Unmarshal(data, &m) != nil {
+			m = map[string][]string{} // corrupt: learn again
+		}
+	}
+	return m
+}
+
+func storeUnsupported(c thermal.Cache, known, newly map[string][]string) {
+	if c == nil {
+		return
+	}
+	for bus, calls := range newly {
+		for _, call := range calls {
+			if !slices.Contains(known[bus], call) {
+				known[bus] = append(known[bus], call)
+			}
+		}
+	}
+	if data, err := json.Marshal(known); err == nil {
+		c.Store(unsupportedKey, data)
+	}
 }
 
 // readOutOfProcess has the helper read the awake chips (indexes into
-// chips, in the order of want.GPUs).
-func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake []int, want request) ([]thermal.Chip, error) {
+// chips, in the order of want.GPUs). It also returns, by bus ID, the calls
+// the GPUs answered NOT_SUPPORTED for the first time.
+func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake []int, want request) (_ []thermal.Chip, newly map[string][]string, _ error) {
 	got := make([]bool, len(awake)) // read by the helper
 	fail := func(err error) {
 		for k, i := range awake {
@@ -169,14 +207,14 @@ func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake [
 		var err error
 		if exe, err = os.Executable(); err != nil {
 			fail(err)
-			return chips, fmt.Errorf("nvml: %w", err)
+			return chips, newly, fmt.Errorf("nvml: %w", err)
 		}
 	}
 	input, _ := json.Marshal(want)
 	p, err := helper.Start(ctx, exe, helperName, input)
 	if err != nil {
 		fail(err)
-		return chips, fmt.Errorf("nvml: %w", err)
+		return chips, newly, fmt.Errorf("nvml: %w", err)
 	}
 	for {
 		select {
@@ -184,10 +222,10 @@ func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake [
 			if !ok {
 				if err := p.Wait(); err != nil {
 					fail(err)
-					return chips, fmt.Errorf("nvml: %w", err)
+					return chips, newly, fmt.Errorf("nvml: %w", err)
 				}
 				fail(errors.New("not read (the NVML helper ended without it)"))
-				return chips, nil
+				return chips, newly, nil
 			}
 			var l line
 			if err := json.Unmarshal(b, &l); err != nil {
@@ -197,17 +235,23 @@ func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake [
 			case l.Note != "":
 				*fs.note = l.Note
 				p.Wait()
-				return nil, nil
+				return nil, nil, nil
 			case l.InitErr != "":
 				fail(errors.New(l.InitErr))
 			case l.GPU != nil && l.GPU.Index >= 0 && l.GPU.Index < len(awake) && !got[l.GPU.Index]:
 				l.GPU.into(&chips[awake[l.GPU.Index]])
 				got[l.GPU.Index] = true
+				if len(l.GPU.Unsupported) > 0 {
+					if newly == nil {
+						newly = map[string][]string{}
+					}
+					newly[want.GPUs[l.GPU.Index].BusID] = l.GPU.Unsupported
+				}
 			}
 		case <-ctx.Done():
 			p.Kill()
 			fail(thermal.ErrTimeout)
-			return chips, nil
+			return chips, newly, nil
 		}
 	}
 }

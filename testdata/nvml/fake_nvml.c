@@ -185,6 +185,8 @@ nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t d, int policy, nvmlViolat
  * out nvmlDeviceGetFanSpeedRPM (drivers before 555).
  */
 nvmlReturn_t nvmlDeviceGetNumFans(nvmlDevice_t d, unsigned int *n) {
+	char g[2] = { (char)('0' + gpu(d)), 0 };
+	logcall("nvmlDeviceGetNumFans", g);
 	switch (gpu(d)) {
 	case 1: return NOT_SUPPORTED;
 	case 2: *n = 2; return OK;
