@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -309,7 +310,13 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 		return fail(fmt.Errorf("%s: empty name attribute", dir))
 	}
 	chip.Name, chip.Bus = in.dev.ChipName(chip.Driver, device)
-	return chip, channels(names)
+	chans := channels(names)
+	if chip.Driver != underVoltageDriver {
+		// A voltage alarm means throttling on a Pi only: elsewhere (PMBus,
+		// INA2xx) it is not read, so it is not a channel.
+		chans = slices.DeleteFunc(chans, func(ch channel) bool { return ch.kind == 'A' })
+	}
+	return chip, chans
 }
 
 // channels collects the temperature channels from a chip's attribute names.
@@ -407,10 +414,7 @@ func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(ther
 				s, ok = fs.readPower(chip, ch, a, buf)
 			case 'W':
 				s, ok = fs.readPWM(chip, ch, a, buf, fans[ch.n])
-			case 'A':
-				if chip.Driver != underVoltageDriver {
-					continue // a voltage alarm that does not mean throttling
-				}
+			case 'A': // only a Pi's (inspect)
 				s, ok = fs.readUnderVoltage(&chip, ch, a, buf)
 			default:
 				s, ok = fs.readChannel(chip, ch, a, buf)
@@ -562,9 +566,9 @@ var fanNames = func() (t [16]struct{ attr, input, fault, alarm string }) {
 // maxRPM bounds a plausible fan speed; more is a driver's placeholder.
 const maxRPM = 100000
 
-// readPower reads a power channel: its label and cap (once, then from the
-// inventory) and its input, else its average, on every beat (µW in sysfs,
-// mW in the sensor). A negative reading is rejected.
+// readPower reads a power channel: its label (once, then from the
+// inventory), its input, else its average, and its cap on every beat (µW
+// in sysfs, mW in the sensor). A negative reading is rejected.
 func (fs FS) readPower(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
 	attr := "power" + strconv.Itoa(ch.n)
 	s := thermal.Sensor{Kind: thermal.KindPower, Name: attr, Attr: attr}
@@ -591,7 +595,10 @@ func (fs FS) readPower(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (
 		return s, true
 	}
 	s.Value = v / 1000
-	if !ch.known && ch.attrs&powerCap != 0 {
+	if ch.attrs&powerCap != 0 {
+		// The cap is a setting (rocm-smi, LACT change it), not a fixed
+		// limit: read on every beat, like NVML's enforced limit.
+		s.Max = nil
 		if c, err := a.int(attr+"_cap", buf); err != nil {
 			s.AuxErrors++
 		} else if c > 0 {

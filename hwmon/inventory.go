@@ -38,7 +38,7 @@ type InventoryChip struct {
 // InventoryChannel is one temperature channel. Known is set once its label
 // and limits have been read; until then a beat reads them again.
 type InventoryChannel struct {
-	Kind      byte   `json:"kind"` // 'T' tempN, 'F' fanN (Max is its minimum, Crit its target), 'P' powerN (Max is its cap), 'W' pwmN
+	Kind      byte   `json:"kind"` // 'T' tempN, 'F' fanN (Max is its minimum, Crit its target), 'P' powerN, 'W' pwmN, 'A' a Pi's under-voltage alarm
 	N         int    `json:"n"`
 	Attrs     uint8  `json:"attrs"`
 	Known     bool   `json:"known"`
@@ -99,8 +99,11 @@ func (inv *Inventory) remember(entry, link string, c thermal.Chip, channels []ch
 		if ch.known {
 			continue
 		}
-		prefix := map[byte]string{'T': "temp", 'F': "fan", 'P': "power", 'W': "pwm"}[ch.kind]
-		s, ok := byAttr[prefix+strconv.Itoa(ch.n)]
+		attr := map[byte]string{'T': "temp", 'F': "fan", 'P': "power", 'W': "pwm"}[ch.kind] + strconv.Itoa(ch.n)
+		if ch.kind == 'A' {
+			attr = "in" + strconv.Itoa(ch.n-1) + "_lcrit_alarm"
+		}
+		s, ok := byAttr[attr]
 		// Label and limits were read when the input was: the sensor has a
 		// value, or one rejected only for its range.
 		if ok && s.AuxErrors == 0 && (s.Err == nil || isRangeErr(s.Err)) {
@@ -197,7 +200,7 @@ func (inv *Inventory) UnmarshalBinary(data []byte) error {
 			curEntry = unescape(fields[1])
 			cur = &InventoryChip{Link: unescape(fields[2]), Source: unescape(fields[3]), Name: unescape(fields[4]),
 				Driver: unescape(fields[5]), Bus: unescape(fields[6]), Path: unescape(fields[7]), Device: unescape(fields[8])}
-		case (fields[0] == "T" || fields[0] == "F" || fields[0] == "P" || fields[0] == "W") && n == 9 && cur != nil:
+		case len(fields[0]) == 1 && strings.Contains("TFPWA", fields[0]) && n == 9 && cur != nil:
 			num, err1 := strconv.Atoi(fields[1])
 			attrs, err2 := strconv.ParseUint(fields[2], 10, 8)
 			if err1 != nil || err2 != nil || num < 1 || (fields[3] != "0" && fields[3] != "1") {

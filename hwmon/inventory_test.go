@@ -145,7 +145,7 @@ func TestInventorySettlesWithSkippedAndBrokenChips(t *testing.T) {
 }
 
 func TestInventoryEncodingRoundTrips(t *testing.T) {
-	for _, tree := range []string{"intel-server.tree", "amd-workstation.tree", "exotic.tree", "qemu-6.1.tree"} {
+	for _, tree := range []string{"intel-server.tree", "amd-workstation.tree", "exotic.tree", "qemu-6.1.tree", "raspberry-pi.tree"} {
 		fs := newFS(t, fixtureRoot(t, tree))
 		_, inv, err := fs.ChipsCached(context.Background(), nil)
 		if err != nil {
@@ -194,4 +194,33 @@ func FuzzInventoryUnmarshal(f *testing.F) {
 			t.Fatalf("re-encoding changed the inventory: %v", err)
 		}
 	})
+}
+
+// Every kind of channel (power, pwm, a Pi's under-voltage alarm) is
+// learnt once: the inventory settles after the first beat, as it does for
+// temperatures and fans (a channel it could not encode made every beat
+// inspect every chip again).
+func TestInventorySettlesWithEveryChannelKind(t *testing.T) {
+	for _, tree := range []string{"amd-workstation.tree", "raspberry-pi.tree"} {
+		fs := newFS(t, fixtureRoot(t, tree))
+		_, inv, err := fs.ChipsCached(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			data, _ := inv.MarshalBinary()
+			var prev Inventory
+			if err := prev.UnmarshalBinary(data); err != nil {
+				t.Fatalf("%s: beat %d: the inventory does not decode: %v", tree, i+2, err)
+			}
+			_, next, err := fs.ChipsCached(context.Background(), &prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.Changed {
+				t.Errorf("%s: beat %d: the inventory changed again", tree, i+2)
+			}
+			inv = next
+		}
+	}
 }

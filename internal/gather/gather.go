@@ -24,15 +24,16 @@ import (
 	"github.com/thermal-heartbeat/thermal"
 )
 
-// Stall is how long one device may take before the devices after it are
-// handed to other workers. Sysfs reads take microseconds to a few
+// Stall is how long one device may go without progress (a sensor read)
+// before the devices after it are handed to other workers. Sysfs reads take microseconds to a few
 // milliseconds (SMBus chips); a quarter second is a hang.
 const Stall = 250 * time.Millisecond
 
-// Deadline is how long one device may take at most: once every device
-// still being read has taken this long, and none is queued, Run returns
-// without them (they are reported as timed out), whatever is left of the
-// beat's deadline.
+// Deadline is how long one device may go without progress at most: once
+// every device still being read has been silent this long, and none is
+// queued, Run returns without them (they are reported as timed out),
+// whatever is left of the beat's deadline. A slow device that keeps
+// returning sensors is waited for until the beat's deadline.
 const Deadline = 4 * Stall
 
 // maxWorkers bounds the threads a beat spends on stuck devices.
@@ -132,31 +133,43 @@ type pool struct {
 	all   chan struct{}
 
 	mu      sync.Mutex
-	started []*atomic.Int64 // per worker: when its current job began (unix ns), 0 when idle
+	workers []*worker
+}
+
+// worker is one reader of the queue: busy while it holds a job, and its
+// progress (jobs begun and sensors read), by which the supervisor tells a
+// slow device still answering from a stuck one.
+type worker struct {
+	busy     atomic.Bool
+	progress atomic.Int64
+	// Read by the supervisor only: the progress it last saw, and since when.
+	seen  int64
+	since time.Time
 }
 
 func (p *pool) spawn(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for range n {
-		if len(p.started) >= maxWorkers {
+		if len(p.workers) >= maxWorkers {
 			return
 		}
-		s := new(atomic.Int64)
-		p.started = append(p.started, s)
-		go p.work(s)
+		w := &worker{seen: -1}
+		w.busy.Store(true)
+		p.workers = append(p.workers, w)
+		go p.work(w)
 	}
 }
 
-func (p *pool) work(started *atomic.Int64) {
-	defer started.Store(0)
+func (p *pool) work(w *worker) {
+	defer w.busy.Store(false)
 	for {
 		i := int(p.next.Add(1) - 1)
 		if i >= len(p.jobs) {
 			return
 		}
-		started.Store(time.Now().UnixNano())
-		p.slots[i].run(&p.jobs[i])
+		w.progress.Add(1)
+		p.slots[i].run(&p.jobs[i], &w.progress)
 		if p.done.Add(1) == int64(len(p.jobs)) {
 			close(p.all)
 		}
@@ -177,15 +190,19 @@ func (p *pool) supervise(ctx context.Context) {
 		case now := <-tick.C:
 			p.mu.Lock()
 			busy, stuck, over := 0, 0, 0
-			for _, s := range p.started {
-				if t := s.Load(); t != 0 {
-					busy++
-					if d := now.Sub(time.Unix(0, t)); d > Deadline {
-						over++
-						stuck++
-					} else if d > Stall {
-						stuck++
-					}
+			for _, w := range p.workers {
+				if !w.busy.Load() {
+					continue
+				}
+				busy++
+				if pr := w.progress.Load(); pr != w.seen {
+					w.seen, w.since = pr, now // it moved: a device answering, however slowly
+				}
+				if d := now.Sub(w.since); d > Deadline {
+					over++
+					stuck++
+				} else if d > Stall {
+					stuck++
 				}
 			}
 			p.mu.Unlock()
@@ -200,8 +217,8 @@ func (p *pool) supervise(ctx context.Context) {
 	}
 }
 
-// run runs one job into the slot.
-func (s *slot) run(j *Job) {
+// run runs one job into the slot, counting each sensor as progress.
+func (s *slot) run(j *Job, progress *atomic.Int64) {
 	read := j.Read
 	if j.Prepare != nil {
 		chip, expect, r, keep := j.Prepare()
@@ -219,6 +236,7 @@ func (s *slot) run(j *Job) {
 			s.mu.Lock()
 			s.sensors = append(s.sensors, sn)
 			s.mu.Unlock()
+			progress.Add(1)
 		})
 	}
 	s.mu.Lock()
