@@ -156,7 +156,7 @@ func serve(in io.Reader, out io.Writer) int {
 		return 0
 	}
 	if err := lib.Init(); err != nil {
-		if errors.Is(err, Return(9)) || errors.Is(err, Return(12)) { // DRIVER_NOT_LOADED, LIB_RM_VERSION_MISMATCH
+		if errors.Is(err, Return(9)) || errors.Is(err, Return(12)) || errors.Is(err, Return(18)) { // DRIVER_NOT_LOADED, LIBRARY_NOT_FOUND, LIB_RM_VERSION_MISMATCH
 			emit(line{Note: "no NVIDIA driver (nvmlInit: " + err.Error() + ")"})
 			return 0
 		}
@@ -222,9 +222,6 @@ func (l *learning) gate(name string, call func() error) error {
 
 func (l *learning) MemoryTemperature(d uintptr) (t uint32, err error) {
 	err = l.gate("memory_temperature", func() (e error) { t, e = l.library.MemoryTemperature(d); return e })
-	if err == nil && t == 0 && !l.skip["memory_temperature"] {
-		l.learnt = append(l.learnt, "memory_temperature") // the GPU does not report it
-	}
 	return t, err
 }
 

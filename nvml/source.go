@@ -204,10 +204,14 @@ func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake [
 	}
 	exe := fs.exe
 	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			fail(err)
-			return chips, newly, fmt.Errorf("nvml: %w", err)
+		// This very binary, even if a package upgrade replaced the file
+		// (os.Executable would name the new one).
+		exe = "/proc/self/exe"
+		if _, err := os.Stat(exe); err != nil {
+			if exe, err = os.Executable(); err != nil {
+				fail(err)
+				return chips, newly, fmt.Errorf("nvml: %w", err)
+			}
 		}
 	}
 	input, _ := json.Marshal(want)
@@ -247,9 +251,29 @@ func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake [
 					}
 					newly[want.GPUs[l.GPU.Index].BusID] = l.GPU.Unsupported
 				}
+				if !slices.Contains(got, false) {
+					// Every GPU is in: the helper's nvmlShutdown and exit
+					// are its own business (Pdeathsig ends it with the beat).
+					return chips, newly, nil
+				}
 			}
 		case <-ctx.Done():
 			p.Kill()
+			// Lines that arrived in time count, even if the deadline won
+			// the select.
+			for drained := false; !drained; {
+				select {
+				case b, ok := <-p.Lines:
+					var l line
+					if ok && json.Unmarshal(b, &l) == nil && l.GPU != nil && l.GPU.Index >= 0 && l.GPU.Index < len(awake) && !got[l.GPU.Index] {
+						l.GPU.into(&chips[awake[l.GPU.Index]])
+						got[l.GPU.Index] = true
+					}
+					drained = !ok
+				default:
+					drained = true
+				}
+			}
 			fail(thermal.ErrTimeout)
 			return chips, newly, nil
 		}
@@ -359,7 +383,10 @@ func absent(err error) bool {
 // RPM has failed.
 func (fs FS) readFans(lib library, c *thermal.Chip, d uintptr, busID string) {
 	n, err := lib.NumFans(d)
-	if err != nil {
+	switch {
+	case errors.Is(err, errMissing):
+		n = 1 // a driver without nvmlDeviceGetNumFans: fan 0, through the older call
+	case err != nil:
 		if !absent(err) {
 			c.Errors++
 		}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // Command is the internal command a child is started with:
@@ -49,12 +50,13 @@ func Lookup(name string) (Func, bool) {
 type Proc struct {
 	// Lines delivers each line the child writes, as it writes it; it is
 	// closed when the child's output ends.
-	Lines  <-chan []byte
-	proc   *os.Process
-	stderr *tail
-	waited chan struct{}
-	state  *os.ProcessState
-	err    error
+	Lines      <-chan []byte
+	proc       *os.Process
+	stderr     *tail
+	stderrDone chan struct{} // the child's stderr is read to its end
+	waited     chan struct{}
+	state      *os.ProcessState
+	err        error
 }
 
 // Start runs the helper name in a child of exe (this binary), with input
@@ -92,7 +94,7 @@ func Start(ctx context.Context, exe, name string, input []byte) (*Proc, error) {
 		errR.Close()
 		return nil, fmt.Errorf("starting the %s helper: %w", name, err)
 	}
-	p := &Proc{proc: proc, stderr: &tail{max: 4096}, waited: make(chan struct{})}
+	p := &Proc{proc: proc, stderr: &tail{max: 4096}, waited: make(chan struct{}), stderrDone: make(chan struct{})}
 	go func() {
 		inW.Write(input)
 		inW.Close()
@@ -100,6 +102,7 @@ func Start(ctx context.Context, exe, name string, input []byte) (*Proc, error) {
 	go func() {
 		io.Copy(p.stderr, errR)
 		errR.Close()
+		close(p.stderrDone)
 	}()
 	lines := make(chan []byte, 16)
 	p.Lines = lines
@@ -137,6 +140,10 @@ func (p *Proc) Wait() error {
 	}
 	if p.state.Success() {
 		return nil
+	}
+	select { // what it said before it died, within reason
+	case <-p.stderrDone:
+	case <-time.After(100 * time.Millisecond):
 	}
 	msg := p.state.String() // "signal: segmentation fault", "exit status 2"
 	if last := p.stderr.firstLine(); last != "" {
