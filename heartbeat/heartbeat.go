@@ -94,6 +94,7 @@ func Beat(o Options) Result {
 	batch := b.lease()
 	b.housekeep(data, snap, collected)
 	b.save()
+	batch = b.undurable(batch)
 	if !b.textfile(snap) || o.DryRun {
 		return b.res
 	}
@@ -131,7 +132,8 @@ type beat struct {
 	cache     *state.Cache
 
 	cfg      *config.Config
-	pushBody []byte // the exposition to push, when [push] asks for it
+	pushBody []byte                      // the exposition to push, when [push] asks for it
+	fresh    map[string]alert.Transition // this beat's events, by id
 	unlock   func()
 	locked   bool  // this beat holds the state lock (or needs none: a dry run)
 	lockErr  error // why it does not
@@ -231,7 +233,7 @@ func (b *beat) judge(snap *pipeline.Snapshot) []alert.Transition {
 	b.st.History = *snap.Derive(&b.st.History)
 	var transitions []alert.Transition
 	ok := safely(b.log, "breach evaluation", func() {
-		transitions = alert.Evaluate(&b.st.State, snap.Time, alert.Readings(snap.Chips), snap.Values(), b.o.SentryDSN != "" && !b.o.DryRun)
+		transitions = alert.Evaluate(&b.st.State, snap.Time, alert.Readings(snap.Chips), snap.Read(), b.o.SentryDSN != "" && !b.o.DryRun)
 	})
 	if !ok {
 		b.st.State = alert.State{} // whatever made it panic is gone from the next state
@@ -253,8 +255,11 @@ func (b *beat) enqueue(transitions []alert.Transition, snap *pipeline.Snapshot) 
 	}
 	values := snap.Values()
 	events := make([]notify.Event, 0, len(transitions))
+	b.fresh = make(map[string]alert.Transition, len(transitions))
 	for _, t := range transitions {
-		events = append(events, notify.EventFor(b.o.Host, t, values, devices[[2]string{t.Source, t.Chip}], b.writable))
+		e := notify.EventFor(b.o.Host, t, values, devices[[2]string{t.Source, t.Chip}], b.writable)
+		b.fresh[e.ID] = t
+		events = append(events, e)
 	}
 	for _, p := range b.st.Enqueue(events) {
 		b.log.Warn("outbox full: oldest undelivered event dropped", "event_id", p.ID, "message", p.Message)
@@ -317,6 +322,23 @@ func (b *beat) save() {
 	if b.unlock != nil {
 		b.unlock()
 	}
+}
+
+// undurable renames this beat's events when the state could not be saved
+// after all (a full disk): they are not in any outbox, so the next beat
+// will find their breaches again and must send them under the same ids,
+// which only the ids of a state that is not durable are (see
+// notify.EventID). They are still sent now, best effort.
+func (b *beat) undurable(batch []state.Pending) []state.Pending {
+	if b.res.StateSaved || b.o.DryRun || len(b.fresh) == 0 {
+		return batch
+	}
+	for i := range batch {
+		if t, ok := b.fresh[batch[i].ID]; ok && b.writable {
+			batch[i].ID = notify.EventID(b.o.Host, t, false)
+		}
+	}
+	return batch
 }
 
 // textfile writes the exposition (to stdout on a dry run), and the cache.
@@ -452,6 +474,13 @@ func deliver(o Options, cfg *config.Config, log *slog.Logger, ok bool, batch []s
 				})
 			}
 			for _, p := range batch {
+				if until, limited := s.RateLimits().Until("error", now); limited {
+					// Sentry asked to wait in this very beat: the rest
+					// stay in the outbox.
+					log.Info("Sentry asked to wait before more events; the rest are kept", "until", until.UTC().Format(time.RFC3339))
+					out = append(out, outcome{p.ID, notify.Retry})
+					continue
+				}
 				res, err := s.Event(ctx, p.Event)
 				switch res {
 				case notify.Retry:

@@ -61,7 +61,7 @@ func EventID(host string, t alert.Transition, durable bool) string {
 	}
 	if t.Kind == alert.Repeat && t.Repeat > 0 { // each reminder period is an event of its own
 		n := t.At.Sub(t.Since) / t.Repeat
-		at = "period " + strconv.FormatInt(int64(n), 10)
+		at = "period " + strconv.FormatInt(int64(n), 10) + " of " + t.Repeat.String() // a changed repeat is another series of periods
 	}
 	for _, s := range []string{host, t.Source, t.Chip, t.Sensor, string(t.Reading.Kind), string(t.Level), string(t.Kind), since.Format(time.RFC3339Nano), at} {
 		h.Write([]byte(s))
@@ -260,8 +260,9 @@ func CheckInURLError(raw string) error {
 }
 
 // sameHost returns a copy of client that follows redirects on the URL's
-// own host only (http to https, a moved path): a check-in URL's token is
-// never sent to another host.
+// own host only, and only those that keep the POST and its body (307,
+// 308): a check-in URL's token is never sent to another host, and a login
+// page answering 200 to a GET is not a delivery.
 func sameHost(client *http.Client) *http.Client {
 	c := *client
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -270,6 +271,11 @@ func sameHost(client *http.Client) *http.Client {
 		}
 		if req.URL.Hostname() != via[0].URL.Hostname() {
 			return fmt.Errorf("a redirect to another host (%s) is not followed", req.URL.Hostname())
+		}
+		if r := req.Response; r != nil && r.StatusCode != http.StatusTemporaryRedirect && r.StatusCode != http.StatusPermanentRedirect {
+			// 301, 302 and 303 turn the POST into a GET without its body:
+			// a 2xx after that would count what was never delivered.
+			return fmt.Errorf("HTTP %s redirects a POST to a GET (to %s): not followed", r.Status, RedactURL(req.URL.String()))
 		}
 		return nil
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,5 +208,49 @@ func TestParseRateLimits(t *testing.T) {
 	merged := RateLimits{"error": now.Add(-time.Second)}.Merge(RateLimits{"monitor": now.Add(time.Second)}, now)
 	if len(merged) != 1 || merged["monitor"].IsZero() {
 		t.Errorf("merge keeps what has not passed: %v", merged)
+	}
+}
+
+// A push or check-in redirected with 301/302/303 (which turn the POST into
+// a bodiless GET) is a failure, not a delivery; 307/308 keep the body and
+// are followed on the same host (issue 18 review).
+func TestPushRedirects(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.URL.Path] = r.Method + " " + string(body)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+		case "/kept":
+			http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer srv.Close()
+	if err := Push(context.Background(), srv.Client(), srv.URL+"/moved", []byte("x 1\n")); err == nil || !strings.Contains(err.Error(), "not followed") {
+		t.Errorf("301: %v; want a failure", err)
+	}
+	if got["/new"] != "" {
+		t.Errorf("the 301 was followed: %q", got["/new"])
+	}
+	if err := Push(context.Background(), srv.Client(), srv.URL+"/kept", []byte("x 1\n")); err != nil || got["/new"] != "POST x 1\n" {
+		t.Errorf("307: %v, /new got %q", err, got["/new"])
+	}
+}
+
+// A reminder under a changed repeat is another event, not one Sentry
+// already has.
+func TestEventIDOfARepeatChange(t *testing.T) {
+	since := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	a := alert.Transition{Kind: alert.Repeat, Since: since, At: since.Add(time.Hour + time.Minute)}
+	a.SensorID = thermal.SensorID{Source: "hwmon", Chip: "c", Sensor: "s"}
+	a.Repeat = time.Hour
+	b := a
+	b.Repeat, b.At = 2*time.Hour, since.Add(3*time.Hour+time.Minute) // period 1 of 2h
+	if EventID("h", a, true) == EventID("h", b, true) {
+		t.Error("the first reminder under repeat = 1h and under 2h: one id")
 	}
 }

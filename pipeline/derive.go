@@ -31,10 +31,23 @@ func (s *Snapshot) Derive(prev *History) *History {
 	if prev == nil {
 		prev = &History{}
 	}
-	return &History{
-		Spinning:  fans(s.Chips, prev.Spinning),
-		Throttles: throttles(s.Chips, prev.Throttles),
+	read := map[string]bool{} // sources that reported chips this beat
+	for i := range s.Chips {
+		read[s.Chips[i].Source] = true
 	}
+	return &History{
+		Spinning:  fans(s.Chips, prev.Spinning, read),
+		Throttles: throttles(s.Chips, prev.Throttles, read),
+	}
+}
+
+// kept reports whether a history entry ("source/chip/…") of a device not
+// in this snapshot is kept: its source reported nothing this beat (it was
+// abandoned at the deadline, its listing failed), so the device may well
+// still be there.
+func kept(key string, read map[string]bool) bool {
+	source, _, _ := strings.Cut(key, "/")
+	return !read[source]
 }
 
 // fans sets why each failed fan failed, and returns the fans spinning now
@@ -42,8 +55,13 @@ func (s *Snapshot) Derive(prev *History) *History {
 // read failed, its chip is asleep) keeps what was seen; a fan no longer
 // present is forgotten. A fan at 0 RPM that was seen spinning has stopped,
 // unless its controller asks 0 of it (a fan-stop design).
-func fans(chips []thermal.Chip, before map[string]bool) map[string]bool {
+func fans(chips []thermal.Chip, before map[string]bool, read map[string]bool) map[string]bool {
 	now := map[string]bool{}
+	for k := range before {
+		if kept(k, read) {
+			now[k] = true
+		}
+	}
 	for i := range chips {
 		c := &chips[i]
 		if c.Err != nil || c.Asleep { // present, not read: keep its fans
@@ -91,12 +109,23 @@ func fans(chips []thermal.Chip, before map[string]bool) map[string]bool {
 
 // throttles sets whether each throttle sensor's chip throttles now: a
 // flag that is set, or a count (a CPU package's or core's) that grew since
-// the last beat. It returns the counts for the next beat. The first beat,
-// or one after a reboot reset the counter, says no.
-func throttles(chips []thermal.Chip, before map[string]int64) map[string]int64 {
+// the last beat. It returns the counts for the next beat; a count not read
+// this beat keeps the last one, so that one failed read does not clear a
+// firing alert and fire it again. The first beat, or one after a reboot
+// reset the counter, says no.
+func throttles(chips []thermal.Chip, before map[string]int64, read map[string]bool) map[string]int64 {
 	now := map[string]int64{}
+	for k, v := range before {
+		if kept(k, read) {
+			now[k] = v
+		}
+	}
 	for i := range chips {
 		c := &chips[i]
+		k := c.Source + "/" + c.Name
+		if v, ok := before[k]; ok {
+			now[k] = v // a count not read this beat keeps the last one: no false clear
+		}
 		for j := range c.Sensors {
 			s := &c.Sensors[j]
 			if s.Err != nil {
@@ -106,7 +135,6 @@ func throttles(chips []thermal.Chip, before map[string]int64) map[string]int64 {
 			case thermal.KindThrottle:
 				s.Throttling = s.Value > 0
 			case thermal.KindThrottleCount:
-				k := c.Source + "/" + c.Name
 				now[k] = s.Value
 				prev, ok := before[k]
 				s.Detail = strconv.FormatInt(s.Value, 10) + " thermal throttle events"

@@ -93,7 +93,7 @@ func (p *Pipeline) Collect() *Snapshot {
 		p.LMSensors = p.Config.LMSensors.Resolve(p.Env.Sysfs)
 	}
 	r := run{p: p, now: now, snap: &Snapshot{Time: now(), Durations: make(map[string]time.Duration, len(p.Sources))},
-		claimed: map[[2]string]bool{}, yielded: map[[2]string]thermal.Chip{}, byName: map[string]thermal.Source{}}
+		claimed: map[[2]string]bool{}, yielded: map[[2]string]thermal.Chip{}, byName: map[string]thermal.Source{}, finished: map[string]bool{}}
 	for _, s := range p.Sources {
 		r.byName[s.Name()] = s.Source
 	}
@@ -101,7 +101,9 @@ func (p *Pipeline) Collect() *Snapshot {
 	chips := r.read()
 	snap := r.snap
 	for _, s := range p.Sources {
-		if n, ok := s.Source.(thermal.Noter); ok {
+		// Only a source whose Read returned: an abandoned one may still be
+		// writing its note.
+		if n, ok := s.Source.(thermal.Noter); ok && r.finished[s.Name()] {
 			if note := n.Note(); note != "" {
 				if snap.Notes == nil {
 					snap.Notes = map[string]string{}
@@ -140,11 +142,12 @@ type run struct {
 	byName map[string]thermal.Source
 	req    *thermal.Request // what every source is asked
 
-	mu      sync.Mutex
-	claimed map[[2]string]bool         // (source, chip) read by a source that finished
-	yielded map[[2]string]thermal.Chip // left to another source, with what is known of it
-	chips   []thermal.Chip
-	over    bool // the deadline passed: what arrives later is dropped
+	mu       sync.Mutex
+	claimed  map[[2]string]bool         // (source, chip) read by a source that finished
+	finished map[string]bool            // sources whose Read returned in time
+	yielded  map[[2]string]thermal.Chip // left to another source, with what is known of it
+	chips    []thermal.Chip
+	over     bool // the deadline passed: what arrives later is dropped
 }
 
 // read runs the sources, each after those it waits for, and returns the
@@ -152,12 +155,22 @@ type run struct {
 func (r *run) read() []thermal.Chip {
 	ctx, cancel := context.WithTimeout(context.Background(), r.p.Timeout)
 	defer cancel()
-	waitedFor := map[string]bool{}
+	// A source others wait for gets half the deadline, made up front so
+	// that the waiters stop waiting when it is over, even if the source
+	// itself is stuck in a syscall and never returns.
+	sctx := make(map[string]context.Context, len(r.p.Sources))
 	done := make(map[string]chan struct{}, len(r.p.Sources))
 	for _, s := range r.p.Sources {
 		done[s.Name()] = make(chan struct{})
+		sctx[s.Name()] = ctx
+	}
+	for _, s := range r.p.Sources {
 		for _, a := range s.After {
-			waitedFor[a] = true
+			if _, ok := done[a]; ok && sctx[a] == ctx {
+				c, cancel := context.WithTimeout(ctx, r.p.Timeout/2)
+				defer cancel()
+				sctx[a] = c
+			}
 		}
 	}
 	var wg sync.WaitGroup
@@ -168,17 +181,17 @@ func (r *run) read() []thermal.Chip {
 				if ch, ok := done[a]; ok {
 					select {
 					case <-ch:
-					case <-ctx.Done():
+					case <-sctx[a].Done():
+						// Its half is over: a little grace to hand over
+						// what it read (and claimed), then go on without it.
+						select {
+						case <-ch:
+						case <-time.After(r.p.Timeout/20 + 10*time.Millisecond):
+						}
 					}
 				}
 			}
-			sctx := ctx
-			if waitedFor[s.Name()] {
-				var c context.CancelFunc
-				sctx, c = context.WithTimeout(ctx, r.p.Timeout/2)
-				defer c()
-			}
-			r.source(sctx, s)
+			r.source(sctx[s.Name()], s)
 		})
 	}
 	// Sources read chips under ctx and return with what arrived; one stuck
@@ -217,6 +230,7 @@ func (r *run) source(ctx context.Context, s Source) {
 		return // abandoned at the deadline; already counted
 	}
 	r.snap.Durations[s.Name()] = r.now().Sub(start)
+	r.finished[s.Name()] = true
 	if err != nil {
 		r.snap.Errs = append(r.snap.Errs, err)
 	}
@@ -350,6 +364,24 @@ func (s *Snapshot) Values() map[thermal.SensorID]float64 {
 		for j := range c.Sensors {
 			if c.Sensors[j].Err == nil && c.Sensors[j].Kind == thermal.KindTemperature {
 				m[c.ID(&c.Sensors[j])] = c.Sensors[j].Celsius()
+			}
+		}
+	}
+	return m
+}
+
+// Read maps every sensor read this beat, of any kind, to its value in its
+// unit: what alert.Evaluate needs to clear a firing breach whose threshold
+// is gone (a removed rule), fans and throttling included.
+func (s *Snapshot) Read() map[thermal.SensorID]float64 {
+	m := make(map[thermal.SensorID]float64, 4*len(s.Chips))
+	for i := range s.Chips {
+		c := &s.Chips[i]
+		for j := range c.Sensors {
+			// Duty and power have no thresholds, and may share a name
+			// with a temperature (a GPU's): left out.
+			if sn := &c.Sensors[j]; sn.Err == nil && sn.Kind != thermal.KindDuty && sn.Kind != thermal.KindPower {
+				m[c.ID(sn)] = sn.Float()
 			}
 		}
 	}

@@ -335,3 +335,20 @@ func FuzzLabelsStayUnique(f *testing.F) {
 		}
 	})
 }
+
+// A source others wait for, stuck before it returns (a hung listing),
+// holds them for its half of the deadline only: hwmon then reads in the
+// other half (issue 18 review: the waiters waited for the whole deadline,
+// and read nothing).
+func TestWaitersGetTheirHalf(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree")
+	release := make(chan struct{})
+	defer close(release)
+	stuck := &fake{name: "nvme", block: release}
+	h, _ := hwmon.NewFS(root, thermal.DefaultRange)
+	s := collect(t, time.Second, Source{Source: stuck}, Source{Source: h, After: []string{"nvme"}})
+	c := chip(s, "hwmon", "coretemp-isa-0000")
+	if c == nil || c.Err != nil || len(c.Sensors) == 0 || c.Sensors[0].Err != nil {
+		t.Errorf("hwmon behind a stuck nvme: %+v", c)
+	}
+}

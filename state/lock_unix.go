@@ -22,7 +22,8 @@ func Lock(path string, timeout time.Duration) (unlock func(), err error) {
 	// removed (unlink does not follow it) and the lock made afresh.
 	flags := unix.O_CREAT | unix.O_RDWR | unix.O_CLOEXEC | unix.O_NOFOLLOW
 	fd, err := unix.Open(path+".lock", flags, 0o644)
-	if errors.Is(err, unix.ELOOP) && unix.Unlink(path+".lock") == nil {
+	var st unix.Stat_t
+	if errors.Is(err, unix.ELOOP) && unix.Lstat(path+".lock", &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK && unix.Unlink(path+".lock") == nil {
 		fd, err = unix.Open(path+".lock", flags|unix.O_EXCL, 0o644)
 	}
 	if err != nil {

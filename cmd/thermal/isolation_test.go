@@ -4,12 +4,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/state"
 )
 
@@ -153,5 +155,24 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	beatAt(t, t0.Add(90*time.Second), args...)
 	if seen() != 2 || len(outbox(t, stateDir)) != 0 {
 		t.Errorf("after the wait: %d event requests, outbox %v; want it sent and gone", seen(), outbox(t, stateDir))
+	}
+}
+
+// A 429 stops the rest of the batch in the same beat: the other events
+// wait in the outbox for Retry-After, unsent (issue 18 review).
+func TestRetryAfterStopsTheBatch(t *testing.T) {
+	srv := newSentry(t, "42")
+	srv.status["event"] = func(int) int { return http.StatusTooManyRequests }
+	root := sysfstest.UnpackString(t, hotFixture)
+	cfg := filepath.Join(t.TempDir(), "thermal.toml")
+	os.WriteFile(cfg, []byte("[[rule]]\nsensor = \"Package id *\"\nwarning = 85.0\nfor = \"0s\"\n\n[[rule]]\nsensor = \"Core 0\"\nwarning = 50.0\nfor = \"0s\"\n"), 0o644)
+	stateDir := t.TempDir()
+	beatAt(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), "--sysfs", root, "--dev", noDev, "--config", cfg,
+		"--textfile-dir", t.TempDir(), "--state-dir", stateDir)
+	srv.mu.Lock()
+	n := srv.seen["event"]
+	srv.mu.Unlock()
+	if n != 1 || len(outbox(t, stateDir)) != 2 {
+		t.Errorf("%d event requests after a 429, outbox %d; want 1 sent, both kept", n, len(outbox(t, stateDir)))
 	}
 }
