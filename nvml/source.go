@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/helper"
@@ -159,6 +160,10 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	return chips, err
 }
 
+// shutdownGrace is how long the helper's nvmlShutdown is waited for once
+// every GPU is read: it takes milliseconds on a healthy driver.
+const shutdownGrace = 500 * time.Millisecond
+
 // unsupportedKey is the Cache key of the calls each GPU (by PCI bus ID)
 // answered NOT_SUPPORTED.
 const unsupportedKey = "nvml-unsupported"
@@ -252,8 +257,15 @@ func (fs FS) readOutOfProcess(ctx context.Context, chips []thermal.Chip, awake [
 					newly[want.GPUs[l.GPU.Index].BusID] = l.GPU.Unsupported
 				}
 				if !slices.Contains(got, false) {
-					// Every GPU is in: the helper's nvmlShutdown and exit
-					// are its own business (Pdeathsig ends it with the beat).
+					// Every GPU is in. The helper's nvmlShutdown gets a
+					// moment (NVML's clean-up, as before); a slow or
+					// crashing one costs neither the deadline nor the
+					// check-in (Pdeathsig ends it with the beat).
+					select {
+					case <-p.Done():
+					case <-time.After(shutdownGrace):
+					case <-ctx.Done():
+					}
 					return chips, newly, nil
 				}
 			}

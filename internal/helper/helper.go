@@ -152,6 +152,9 @@ func (p *Proc) Wait() error {
 	return fmt.Errorf("the helper process ended: %s", msg)
 }
 
+// Done is closed when the child has exited.
+func (p *Proc) Done() <-chan struct{} { return p.waited }
+
 // Kill stops the child at once.
 func (p *Proc) Kill() { p.proc.Kill() }
 
