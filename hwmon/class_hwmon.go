@@ -399,21 +399,26 @@ func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(ther
 				a.d = d
 			}
 		}
-		var fans map[int]string // a fan's name by number, for its duty
+		// A fan's name by number, for the duty of the same number (fans
+		// come first); chips have at most a dozen fans.
+		var fans [16]string
 		for _, ch := range chans {
 			var s thermal.Sensor
 			var ok bool
 			switch ch.kind {
 			case 'F':
 				s, ok = fs.readFan(chip, ch, a, buf)
-				if fans == nil {
-					fans = map[int]string{}
+				if ch.n < len(fans) {
+					fans[ch.n] = s.Name
 				}
-				fans[ch.n] = s.Name
 			case 'P':
 				s, ok = fs.readPower(chip, ch, a, buf)
 			case 'W':
-				s, ok = fs.readPWM(chip, ch, a, buf, fans[ch.n])
+				var fan string
+				if ch.n < len(fans) {
+					fan = fans[ch.n]
+				}
+				s, ok = fs.readPWM(chip, ch, a, buf, fan)
 			case 'A': // only a Pi's (inspect)
 				s, ok = fs.readUnderVoltage(&chip, ch, a, buf)
 			default:

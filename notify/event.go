@@ -246,8 +246,8 @@ func CheckInURL(ctx context.Context, client *http.Client, raw string, ok bool) e
 // EnvironmentFile= line keeps an inline comment in the value, so
 // "https://hc-ping.com/<uuid>   # my comment" pings the wrong URL).
 func CheckInURLError(raw string) error {
-	if i := strings.IndexAny(raw, " \t\r\n#"); i >= 0 {
-		return fmt.Errorf("it holds %q at byte %d (a comment after the value? systemd's EnvironmentFile= keeps it in the value)", raw[i:i+1], i)
+	if err := inlineComment(raw); err != nil {
+		return err
 	}
 	u, err := url.Parse(strings.NewReplacer("{status}", "ok", "{up}", "up", "{fail}", "").Replace(raw))
 	if err != nil {
@@ -255,6 +255,15 @@ func CheckInURLError(raw string) error {
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return fmt.Errorf("want an http:// or https:// URL with a host, got %s", RedactURL(raw))
+	}
+	return nil
+}
+
+// inlineComment says where a value from the environment holds white space
+// or '#': what an inline comment leaves in an EnvironmentFile= value.
+func inlineComment(raw string) error {
+	if i := strings.IndexAny(raw, " \t\r\n#"); i >= 0 {
+		return fmt.Errorf("it holds %q at byte %d (a comment after the value? systemd's EnvironmentFile= keeps it in the value)", raw[i:i+1], i)
 	}
 	return nil
 }

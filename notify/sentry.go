@@ -156,8 +156,8 @@ func DSNError(dsn string) error {
 
 // NewSentry checks opts.DSN and returns a client. It touches no network.
 func NewSentry(client *http.Client, opts SentryOptions) (*Sentry, error) {
-	if i := strings.IndexAny(opts.DSN, " \t\r\n#"); i >= 0 {
-		return nil, fmt.Errorf("sentry: SENTRY_DSN holds %q at byte %d (a comment after the value? systemd's EnvironmentFile= keeps it in the value)", opts.DSN[i:i+1], i)
+	if err := inlineComment(opts.DSN); err != nil {
+		return nil, fmt.Errorf("sentry: SENTRY_DSN: %w", err)
 	}
 	u, err := url.Parse(opts.DSN)
 	if err != nil {

@@ -61,6 +61,6 @@ func (FS) Adopt(c *thermal.Chip, y thermal.Chip) {
 			}
 		}
 	}
-	c.Attrs = append(attrs, c.Attrs...)
-	c.Series = append(append([]thermal.Series(nil), y.Series...), c.Series...)
+	y.Attrs = attrs
+	thermal.MergeYielded(c, y)
 }

@@ -23,6 +23,9 @@
 //	node_thermal_fan_min_rpm{source,chip,sensor}                   a fan's hardware minimum, RPM, where set
 //	node_thermal_fan_target_rpm{source,chip,sensor}                the speed the fan controller asks for, RPM, where it says
 //	node_thermal_fan_failed{source,chip,sensor}                    1 when a fan faults or alarms, spins below its minimum, or stopped after it was seen spinning
+//	node_thermal_fan_duty_ratio{source,chip,sensor}                a fan's commanded speed, 0 … 1 (hwmon pwmN/255, NVML's percent)
+//	node_thermal_power_watts{source,chip,sensor}                   the power a part draws, W
+//	node_thermal_power_limit_watts{source,chip,sensor}             the power limit it is held to, W, where known
 //	node_thermal_read_errors{source,chip}                          reads that failed or were rejected in this beat
 //	node_thermal_chip_suspended{source,chip}                       1 when the chip was not read because its device sleeps
 //	node_thermal_collect_duration_seconds{source}                  how long reading the source took
@@ -44,7 +47,7 @@
 //	node_thermal_nvme_thermal_management_transitions_total{source,chip,level}   counter, nvme: entries into thermal management temperature 1 or 2
 //	node_thermal_nvme_thermal_management_seconds_total{source,chip,level}       counter, nvme: time in thermal management temperature 1 or 2
 //	node_thermal_gpu_info{source,chip,model,uuid}                               gauge, nvml: always 1
-//	node_thermal_throttling{source,chip,reason}                                 gauge, nvml: 1 while a clock-slowdown reason (hw_slowdown, hw_thermal, sw_thermal) holds
+//	node_thermal_throttling{source,chip,reason}                                 gauge, nvml and hwmon (thermal.Throttling): 1 while the reason holds (hw_slowdown, hw_thermal, sw_thermal; a Pi's under_voltage)
 //	node_thermal_throttle_seconds_total{source,chip,kind}                       counter, cpu (kind package or core) and nvml (kind thermal): time throttled
 //	node_thermal_throttle_events_total{source,chip,kind}                        counter, cpu: thermal throttle events of a package or core
 //	node_thermal_throttle_max_seconds{source,chip,kind}                         gauge, cpu: the longest single throttle event of a package or core
@@ -55,4 +58,7 @@
 //
 //	node_thermal_cooling_device_state{type,device}      a cooling device's current state (0: not cooling)
 //	node_thermal_cooling_device_max_state{type,device}  its maximum state
+//
+// The beat adds one more such series when the configuration has a [push]
+// URL: node_thermal_push_failures_total, a counter of failed pushes.
 package report
