@@ -16,7 +16,7 @@ import (
 
 func TestDefaults(t *testing.T) {
 	c := Default()
-	if len(c.Rules) != 9 || c.Sentry.Monitor != "thermal-{hostname}" {
+	if len(c.Rules) != 10 || c.Sentry.Monitor != "thermal-{hostname}" {
 		t.Fatalf("defaults = %+v", c)
 	}
 	milli := func(v int64) *int64 { return &v }
@@ -26,14 +26,17 @@ func TestDefaults(t *testing.T) {
 		want   string // level@°C from origin, …
 	}{
 		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Package id 0", Attr: "temp1", Max: milli(88000), Crit: milli(98000)},
-			"warning@85 built-in rule 1,critical@98 hardware: temp1_crit"},
+			"warning@85 built-in rule 2,critical@98 hardware: temp1_crit"},
 		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Package id 0", Attr: "temp1", Crit: milli(80000)},
-			"warning@85 built-in rule 1"}, // a hardware crit below the rule's warning is left out
+			"warning@85 built-in rule 2"}, // a hardware crit below the rule's warning is left out
 		{thermal.Chip{Source: "hwmon", Name: "coretemp-isa-0000"}, thermal.Sensor{Name: "Core 0", Attr: "temp2", Max: milli(88000), Crit: milli(98000)},
 			"warning@88 hardware: temp2_max,critical@98 hardware: temp2_crit"},
-		{thermal.Chip{Source: "hwmon", Name: "k10temp-pci-00c3"}, thermal.Sensor{Name: "Tctl", Attr: "temp1"}, "warning@85 built-in rule 2"},
-		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Composite", Max: milli(81850), Crit: milli(84850)}, "warning@70 built-in rule 5,critical@84.85 hardware: NVMe CCTEMP"},
+		{thermal.Chip{Source: "hwmon", Name: "k10temp-pci-00c3"}, thermal.Sensor{Name: "Tctl", Attr: "temp1"}, "warning@85 built-in rule 3"},
+		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Composite", Max: milli(81850), Crit: milli(84850)}, "warning@70 built-in rule 6,critical@84.85 hardware: NVMe CCTEMP"},
 		{thermal.Chip{Source: "nvme", Name: "nvme-pci-0100"}, thermal.Sensor{Name: "Sensor 1"}, ""},
+		{thermal.Chip{Source: "disk", Name: "drivetemp-scsi-0-0"}, thermal.Sensor{Name: "temp1", Attr: "temp1", Max: milli(60000), Crit: milli(70000)},
+			"warning@55 built-in rule 1,critical@70 hardware: the drive's temperature limit"},
+		{thermal.Chip{Source: "disk", Name: "drivetemp-scsi-2-0"}, thermal.Sensor{Name: "temp1", Attr: "temp1"}, "warning@55 built-in rule 1"},
 		{thermal.Chip{Source: "thermal_zone", Name: "thermal_zone0"}, thermal.Sensor{Name: "acpitz", Crit: milli(119000)}, "critical@119 hardware: critical trip point"},
 		{thermal.Chip{Source: "hwmon", Name: "amdgpu-pci-0300"}, thermal.Sensor{Name: "edge", Attr: "temp1", Emergency: milli(105000)}, "critical@105 hardware: temp1_emergency"},
 		{thermal.Chip{Source: "hwmon", Name: "tmp102-i2c-0-49"}, thermal.Sensor{Name: "temp1", Attr: "temp1", Max: milli(0)}, ""},
@@ -237,7 +240,7 @@ func TestUserRulesLayerOverTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	th := thresholds(c, nvme, composite, "Composite")
-	if len(th) != 2 || th[0].Celsius != 70 || th[0].Origin.String() != "built-in rule 5" {
+	if len(th) != 2 || th[0].Celsius != 70 || th[0].Origin.String() != "built-in rule 6" {
 		t.Errorf("NVMe thresholds under a user file: %+v", th)
 	}
 	other := thermal.Chip{Source: "nvme", Name: "nvme-pci-0200"}

@@ -1,11 +1,12 @@
 // Package sources links every source into the program: importing it (for
-// its side effect) registers hwmon, nvme, thermal zones, NVML and the CPU
-// throttle counters with thermal.Register, the way node_exporter links its
+// its side effect) registers hwmon, nvme, thermal zones, NVML, the CPU
+// throttle counters and SATA/SAS drives with thermal.Register, the way node_exporter links its
 // collectors. A new source is one package and one line here.
 package sources
 
 import (
 	_ "github.com/thermal-heartbeat/thermal/cpu"   // cpu: thermal throttle counters
+	_ "github.com/thermal-heartbeat/thermal/disk"  // disk: SATA/SAS drives over SG_IO
 	_ "github.com/thermal-heartbeat/thermal/hwmon" // hwmon: /sys/class/hwmon
 	_ "github.com/thermal-heartbeat/thermal/nvme"  // nvme: SMART log over the admin ioctl
 	_ "github.com/thermal-heartbeat/thermal/nvml"  // nvml: NVIDIA GPUs

@@ -139,7 +139,7 @@ func compareWithSensors(t *testing.T, root, conf string) {
 			reported := map[string]float64{} // chip \x00 sensor -> °C, hwmon and nvme sources
 			for _, m := range parseExposition(t, text)["node_thermal_celsius"].GetMetric() {
 				l := labelsOf(m)
-				if l["source"] == "hwmon" || l["source"] == "nvme" {
+				if l["source"] == "hwmon" || l["source"] == "nvme" || l["source"] == "disk" {
 					reported[l["chip"]+"\x00"+l["sensor"]] = m.GetGauge().GetValue()
 				}
 			}
@@ -155,7 +155,7 @@ func compareWithSensors(t *testing.T, root, conf string) {
 			// is ours, lm-sensors lists the name again.
 			ours := map[string][]probeChip{}
 			for _, c := range inv {
-				if c.Source == "hwmon" || c.Source == "nvme" {
+				if c.Source == "hwmon" || c.Source == "nvme" || c.Source == "disk" {
 					base := dupSuffix.ReplaceAllString(c.Chip, "")
 					ours[base] = append(ours[base], c)
 				}

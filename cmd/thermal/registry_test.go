@@ -87,7 +87,7 @@ func TestRegisteredSourceInEveryOutput(t *testing.T) {
 		if name == "probe --wide" {
 			trip = "hardware: widget trip"
 		}
-		for _, want := range []string{"widget-virtual-0", "Core", "72.5", "120 RPM", "below its minimum", trip, "built-in rule 6", "W-1"} {
+		for _, want := range []string{"widget-virtual-0", "Core", "72.5", "120 RPM", "below its minimum", trip, "built-in rule 7", "W-1"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s lacks %q:\n%s", name, want, out)
 			}
@@ -121,12 +121,12 @@ func TestRegisteredSourceInEveryOutput(t *testing.T) {
 		rows = append(rows, strings.Join(strings.Fields(l), " "))
 	}
 	for _, want := range []string{
-		// The linked sources' 9 built-in rules and the widget's 2.
-		"built-in defaults: OK (11 rules, 0 ignores, 0 labels)",
-		"widget widget-virtual-0 Core 72.5 °C warning 70 °C 0s 1 °C 1h0m0s built-in rule 6",
+		// The linked sources' 10 built-in rules and the widget's 2.
+		"built-in defaults: OK (12 rules, 0 ignores, 0 labels)",
+		"widget widget-virtual-0 Core 72.5 °C warning 70 °C 0s 1 °C 1h0m0s built-in rule 7",
 		"widget widget-virtual-0 Core 72.5 °C critical 90 °C 1m0s 2 °C 1h0m0s hardware: widget trip",
-		"widget widget-virtual-0 blower 120 RPM critical failed 1m0s - 1h0m0s built-in rule 7",
-		"widget widget-virtual-0 throttling throttling critical throttling 0s - 1h0m0s built-in rule 11",
+		"widget widget-virtual-0 blower 120 RPM critical failed 1m0s - 1h0m0s built-in rule 8",
+		"widget widget-virtual-0 throttling throttling critical throttling 0s - 1h0m0s built-in rule 12",
 	} {
 		if !slices.Contains(rows, want) {
 			t.Errorf("check lacks %q:\n%s", want, out)

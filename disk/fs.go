@@ -1,0 +1,530 @@
+package disk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/sysdev"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
+)
+
+// transportCloser is an open drive.
+type transportCloser interface {
+	Transport
+	Close() error
+}
+
+// FS finds drives in sysfs and reads them through their device nodes.
+type FS struct {
+	sys, dev string
+	rng      thermal.Range
+	read     sysread.ReadFunc
+	open     func(path string) (transportCloser, error)
+	req      *thermal.Request
+}
+
+// NewFS returns an FS over the sysfs tree at sysfs and the device nodes in
+// dev (normally /sys and /dev); with dev "" no device node is opened and a
+// drive is read through its drivetemp chip, if it has one (a fixture
+// tree). Readings outside rng are dropped.
+func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
+	if sysfs == "" {
+		return FS{}, errors.New("disk: no sysfs mount point given")
+	}
+	if dev != "" {
+		dev = filepath.Clean(dev)
+	}
+	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile,
+		open: func(path string) (transportCloser, error) {
+			d, err := Open(path)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		}}, nil
+}
+
+// Drive is a SCSI disk as sysfs describes it. Nothing here costs the drive
+// a command: the kernel read these when it found the drive.
+type Drive struct {
+	Address string // SCSI address, host:channel:target:lun
+	Block   string // sda
+	Chip    string // lm-sensors name of the drive's drivetemp chip: drivetemp-scsi-0-0
+	Bus     string
+	Device  string // the SCSI device directory
+	// Vendor, Model, Rev are the INQUIRY strings; an ATA drive's vendor is
+	// "ATA" and its model cut to 16 characters. WWID is the device
+	// identification (VPD page 83h), which names an ATA drive's serial.
+	Vendor, Model, Rev, WWID string
+	// ATA is set for a drive behind a SCSI-ATA translation layer (libata,
+	// a SAS HBA, a USB bridge): read with ATA PASS-THROUGH.
+	ATA bool
+	// Asleep: the drive's device is runtime-suspended and is not sent a
+	// command.
+	Asleep bool
+	// Hwmon: the kernel's drivetemp has a chip for the drive, which reads
+	// it when this source cannot.
+	Hwmon bool
+}
+
+// Key identifies a drive for the identity cache: a drive swapped into the
+// same bay is identified again.
+func (d Drive) Key() string {
+	return strings.Join([]string{d.Address, d.Block, d.WWID, d.Vendor, d.Model, d.Rev}, "/")
+}
+
+// Transport is "sata" for an ATA drive and "sas" for a SCSI one, as the
+// info series labels them.
+func (d Drive) Transport() string {
+	if d.ATA {
+		return "sata"
+	}
+	return "sas"
+}
+
+// Drives lists the disks under <sysfs>/class/scsi_disk. A missing class
+// directory means no drives.
+func (fs FS) Drives() ([]Drive, error) {
+	classDir := filepath.Join(fs.sys, "class", "scsi_disk")
+	buf := make([]byte, 4096)
+	entries, err := sysread.ReadDirNames(classDir, buf)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disk: %w", err)
+	}
+	tree := sysdev.New(fs.sys, fs.read)
+	var out []Drive
+	for _, e := range entries {
+		// The class entry links to the scsi_disk class device, whose
+		// device link, relative to it, is the SCSI device.
+		dir := filepath.Join(classDir, e)
+		if target, err := sysread.Readlink(dir, buf); err == nil {
+			dir = sysdev.Resolve(classDir, target)
+		}
+		link, err := sysread.Readlink(filepath.Join(dir, "device"), buf)
+		if err != nil {
+			continue
+		}
+		d := Drive{Address: e, Device: sysdev.Resolve(dir, link)}
+		if blocks, err := sysread.ReadDirNames(filepath.Join(d.Device, "block"), buf); err == nil && len(blocks) > 0 {
+			sort.Strings(blocks)
+			d.Block = blocks[0]
+		}
+		for _, a := range []struct {
+			file string
+			dst  *string
+		}{{"vendor", &d.Vendor}, {"model", &d.Model}, {"rev", &d.Rev}, {"wwid", &d.WWID}} {
+			if b, err := fs.read(filepath.Join(d.Device, a.file), buf); err == nil {
+				*a.dst = sysread.Text(b)
+			}
+		}
+		// libata names every ATA drive's vendor "ATA"; a bridge that
+		// translates to ATA exports the ATA Information VPD page (89h).
+		_, statErr := os.Lstat(filepath.Join(d.Device, "vpd_pg89"))
+		d.ATA = d.Vendor == "ATA" || statErr == nil
+		if hw, err := sysread.ReadDirNames(filepath.Join(d.Device, "hwmon"), buf); err == nil && len(hw) > 0 {
+			d.Hwmon = true
+		}
+		d.Chip, d.Bus = tree.ChipName("drivetemp", d.Device)
+		d.Asleep = tree.Asleep(d.Device)
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return addrLess(out[i].Address, out[j].Address) })
+	return out, nil
+}
+
+// sysfsIdentity is the drive's model and serial as sysfs knows them,
+// for a drive not identified yet (asleep since boot, or read through
+// drivetemp): libata's device identification (the wwid) is "t10.ATA",
+// padded to eight, then the drive's 40-character model and its serial.
+func (d Drive) sysfsIdentity() (model, serial string) {
+	if rest, ok := strings.CutPrefix(d.WWID, "t10.ATA     "); ok && len(rest) > 40 {
+		return strings.TrimSpace(rest[:40]), strings.TrimSpace(rest[40:])
+	}
+	return strings.TrimSpace(strings.TrimPrefix(d.Vendor+" "+d.Model, "ATA ")), ""
+}
+
+// addrLess orders SCSI addresses numerically.
+func addrLess(a, b string) bool {
+	as, bs := strings.Split(a, ":"), strings.Split(b, ":")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, _ := strconv.Atoi(as[i])
+		y, _ := strconv.Atoi(bs[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return a < b
+}
+
+// Methods of reading a drive's temperature, as probe shows them.
+const (
+	MethodSCT      = "sct"       // SCT Status
+	MethodSMART194 = "smart-194" // SMART attribute 194
+	MethodSMART190 = "smart-190" // SMART attribute 190
+	MethodLogSense = "log-sense" // SCSI Temperature log page
+	MethodHwmon    = "drivetemp" // the kernel's drivetemp chip
+	methodNone     = ""
+)
+
+// Identity is what is learnt of a drive once and cached: who it is, and
+// how its temperature is read (or why it is not).
+type Identity struct {
+	Model    string `json:"model"`
+	Serial   string `json:"serial"`
+	Firmware string `json:"firmware"`
+	Method   string `json:"method"`
+	// Why says why the drive has no method ("SMART is disabled").
+	Why string `json:"why,omitempty"`
+	// Max and Crit are the drive's own limits, °C (0: none): SCT's
+	// recommended maximum and limit; a SCSI drive's reference
+	// temperature is read with every temperature instead.
+	Max  int `json:"max,omitempty"`
+	Crit int `json:"crit,omitempty"`
+}
+
+// identityKey is the Cache key of the drives' identities.
+const identityKey = "disk-identity"
+
+// Name is the source label, disk.
+func (fs FS) Name() string { return SourceName }
+
+// Read implements thermal.Source: every drive under the request's rules,
+// with the identities kept in its Cache.
+func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
+	fs.req = req
+	drives, err := fs.Drives()
+	if len(drives) == 0 {
+		return nil, err
+	}
+	var known map[string]Identity
+	cache := req.CacheOf()
+	if cache != nil {
+		if data, ok := cache.Load(identityKey); ok && json.Unmarshal(data, &known) != nil {
+			known = nil // corrupt: identify the drives again
+		}
+	}
+	chips, learned := fs.ReadDrives(ctx, drives, known)
+	if cache != nil && len(learned) > 0 {
+		all := make(map[string]Identity, len(known)+len(learned))
+		for _, d := range drives { // drives gone since are forgotten
+			if id, ok := known[d.Key()]; ok {
+				all[d.Key()] = id
+			}
+		}
+		for k, v := range learned {
+			all[k] = v
+		}
+		if data, err := json.Marshal(all); err == nil {
+			cache.Store(identityKey, data)
+		}
+	}
+	return chips, err
+}
+
+// outcome is what became of one drive's read.
+type outcome struct {
+	id       Identity
+	learned  bool
+	fallback string // why the drive is left to its drivetemp chip
+	standby  bool
+	power    string
+	err      error // the read failed
+}
+
+// ReadDrives reads every drive under ctx and returns their chips and the
+// identities learnt in this read, by Drive.Key. A drive whose identity is
+// in known costs at most two commands.
+func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Identity) ([]thermal.Chip, map[string]Identity) {
+	var mu sync.Mutex
+	outcomes := make([]outcome, len(drives))
+	jobs := make([]gather.Job, 0, len(drives))
+	index := make([]int, 0, len(drives))
+	for i, d := range drives {
+		if probe := (thermal.Chip{Source: SourceName, Name: d.Chip, Driver: "drivetemp", Bus: d.Bus}); !fs.req.Admits(&probe) || fs.req.Ignores(SourceName, d.Chip, "") {
+			continue
+		}
+		chip := thermal.Chip{Source: SourceName, Name: d.Chip, Driver: "drivetemp", Bus: d.Bus,
+			Path: filepath.Join(fs.dev, d.Block), Device: d.Device}
+		index = append(index, i)
+		if d.Asleep {
+			chip.Asleep = true
+			jobs = append(jobs, gather.Job{Chip: chip})
+			continue
+		}
+		id, haveID := known[d.Key()]
+		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
+			o := outcome{id: id}
+			defer func() {
+				mu.Lock()
+				outcomes[i] = o
+				mu.Unlock()
+			}()
+			if haveID && id.Method == methodNone {
+				return // the drive reports no temperature: nothing to ask
+			}
+			if fs.dev == "" || d.Block == "" {
+				o.fallback = "no device node (a sysfs tree without --dev, or a drive without a block device)"
+				return
+			}
+			dev, err := fs.open(chip.Path)
+			if err != nil {
+				o.fallback = why(err)
+				return
+			}
+			defer dev.Close()
+			var s thermal.Sensor
+			if d.ATA {
+				s, err = fs.readATA(dev, &o, haveID)
+			} else {
+				s, err = fs.readSCSI(d, dev, &o, haveID)
+			}
+			switch {
+			case errors.Is(err, os.ErrPermission):
+				o.fallback = why(err)
+			case err != nil:
+				o.err = err
+			case s.Name != "":
+				if !fs.req.Ignores(SourceName, chip.Name, s.Name) {
+					add(s)
+				}
+			}
+		}})
+	}
+	res := gather.RunJobs(ctx, jobs)
+	mu.Lock()
+	defer mu.Unlock()
+	learned := map[string]Identity{}
+	chips := make([]thermal.Chip, 0, len(res))
+	for j, r := range res {
+		i := index[j]
+		d, o, chip := drives[i], outcomes[i], r.Chip
+		if o.learned {
+			learned[d.Key()] = o.id
+		}
+		id := o.id
+		if id.Model == "" {
+			id.Model, id.Serial = d.sysfsIdentity()
+		}
+		chip.Attrs = thermal.Attrs{{Key: "device", Value: d.Block}, {Key: "address", Value: d.Address},
+			{Key: "model", Value: id.Model}, {Key: "serial", Value: id.Serial}, {Key: "firmware", Value: id.Firmware},
+			{Key: "transport", Value: d.Transport()}, {Key: "read_via", Value: id.Method}, {Key: "power_mode"},
+			{Key: "why"}}
+		chip.Series = []thermal.Series{InfoSeries(id.Model, id.Serial, d.Transport())}
+		switch {
+		case d.Asleep:
+			chip.Attrs.Set("read_via", nil)
+			chip.Attrs.Set("why", "runtime-suspended: not woken")
+		case o.fallback != "" && d.Hwmon:
+			chip.Yield = o.fallback
+			chip.Sensors, chip.Errors = nil, 0
+			chip.Attrs.Set("read_via", MethodHwmon)
+			chip.Attrs.Set("why", o.fallback)
+		case o.fallback != "":
+			// Nothing else can read the drive: say why, once per beat.
+			chip.Attrs.Set("read_via", nil)
+			chip.Attrs.Set("why", o.fallback+"; no drivetemp chip to fall back on")
+			chip.Err = errors.New("disk: " + o.fallback)
+			chip.Sensors, chip.Errors = nil, 1
+		case o.standby:
+			chip.Asleep = true
+			chip.Sensors, chip.Errors = nil, 0
+			chip.Attrs.Set("power_mode", o.power)
+			chip.Attrs.Set("why", "in standby: not woken")
+		case o.err != nil:
+			chip.Err = o.err
+			chip.Sensors, chip.Errors = nil, 1
+			chip.Attrs.Set("why", o.err.Error())
+		case r.Done && id.Method == methodNone:
+			chip.Attrs.Set("read_via", nil)
+			chip.Attrs.Set("why", id.Why)
+		}
+		if o.power != "" && !o.standby {
+			chip.Attrs.Set("power_mode", o.power)
+		}
+		chips = append(chips, chip)
+	}
+	return chips, learned
+}
+
+// readATA reads an ATA drive: CHECK POWER MODE, then (learning the drive
+// first if its identity is not known) its temperature by the drive's
+// method. A drive in standby is sent nothing else.
+func (fs FS) readATA(t Transport, o *outcome, known bool) (thermal.Sensor, error) {
+	pm, err := CheckPowerMode(t)
+	if err != nil {
+		return thermal.Sensor{}, err
+	}
+	o.power = pm.String()
+	if pm.Standby() {
+		o.standby = true
+		return thermal.Sensor{}, nil
+	}
+	if !known {
+		return fs.learnATA(t, o)
+	}
+	var c int
+	switch o.id.Method {
+	case MethodSCT:
+		c, err = SCTStatus(t)
+	case MethodSMART194, MethodSMART190:
+		var data []byte
+		if data, err = SMARTData(t); err == nil {
+			c, err = attribute(data, o.id.Method)
+		}
+	default:
+		return thermal.Sensor{}, fmt.Errorf("disk: unknown method %q", o.id.Method)
+	}
+	if err != nil {
+		return thermal.Sensor{}, err
+	}
+	return fs.sensor(c, o.id.Max, o.id.Crit), nil
+}
+
+// attribute is the temperature in SMART READ DATA by method.
+func attribute(data []byte, method string) (int, error) {
+	id := uint8(AttrTemperature)
+	if method == MethodSMART190 {
+		id = AttrAirflowTemperature
+	}
+	c, ok, err := SMARTTemperature(data, id)
+	if err == nil && !ok {
+		err = fmt.Errorf("SMART attribute %d is gone: %w", id, ErrNoTemperature)
+	}
+	return c, err
+}
+
+// learnATA identifies an awake ATA drive and finds how its temperature is
+// read: SCT Status (with the limits of its temperature history), else
+// attribute 194, else 190. The read that settles the method is this
+// beat's reading.
+func (fs FS) learnATA(t Transport, o *outcome) (thermal.Sensor, error) {
+	ident, err := Identify(t)
+	if err != nil {
+		return thermal.Sensor{}, err
+	}
+	o.learned = true
+	o.id = Identity{Model: ident.Model, Serial: ident.Serial, Firmware: ident.Firmware}
+	if ident.SCT {
+		if c, err := SCTStatus(t); err == nil {
+			o.id.Method = MethodSCT
+			if ident.SCTDataTables {
+				if lim, err := ReadSCTLimits(t); err == nil {
+					o.id.Max, o.id.Crit = lim.Max, lim.Limit
+				}
+			}
+			return fs.sensor(c, o.id.Max, o.id.Crit), nil
+		} else if errors.Is(err, os.ErrPermission) {
+			return thermal.Sensor{}, err
+		}
+	}
+	switch {
+	case !ident.SMART:
+		o.id.Why = "no SCT Status and no SMART"
+		return thermal.Sensor{}, nil
+	case !ident.SMARTEnabled:
+		o.id.Why = "no SCT Status, and SMART is disabled (smartctl -s on enables it)"
+		return thermal.Sensor{}, nil
+	}
+	data, err := SMARTData(t)
+	if err != nil {
+		o.learned = false // a transient failure: try again next beat
+		return thermal.Sensor{}, err
+	}
+	for _, m := range []string{MethodSMART194, MethodSMART190} {
+		if c, err := attribute(data, m); err == nil {
+			o.id.Method = m
+			return fs.sensor(c, 0, 0), nil
+		}
+	}
+	o.id.Why = "no SCT Status and no temperature attribute (194, 190)"
+	return thermal.Sensor{}, nil
+}
+
+// readSCSI reads a SCSI drive's Temperature log page: one command, learnt
+// or not. Its identity comes from sysfs.
+func (fs FS) readSCSI(d Drive, t Transport, o *outcome, known bool) (thermal.Sensor, error) {
+	if !known {
+		o.learned = true
+		o.id = Identity{Model: strings.TrimSpace(d.Vendor + " " + d.Model), Firmware: d.Rev, Serial: fs.unitSerial(d)}
+	}
+	temp, err := LogSense(t)
+	if errors.Is(err, ErrNoTemperature) || isUnsupported(err) {
+		o.id.Method, o.id.Why = methodNone, "no Temperature log page ("+err.Error()+")"
+		return thermal.Sensor{}, nil
+	}
+	if err != nil {
+		o.learned = false
+		return thermal.Sensor{}, err
+	}
+	o.id.Method = MethodLogSense
+	ref := 0
+	if temp.HasReference {
+		ref = temp.Reference
+	}
+	return fs.sensor(temp.Current, ref, 0), nil
+}
+
+// isUnsupported reports whether err is the drive refusing a command as
+// invalid (ILLEGAL REQUEST).
+func isUnsupported(err error) bool {
+	var ce *CommandError
+	return errors.As(err, &ce) && ce.Sense.Key == keyIllegalRequest
+}
+
+// unitSerial is the Unit Serial Number VPD page (80h) the kernel keeps
+// in sysfs: a header of four bytes, then the serial.
+func (fs FS) unitSerial(d Drive) string {
+	b, err := fs.read(filepath.Join(d.Device, "vpd_pg80"), make([]byte, 256))
+	if err != nil || len(b) < 4 {
+		return ""
+	}
+	return strings.TrimSpace(strings.Trim(string(b[4:]), "\x00"))
+}
+
+// sensor is the drive's temperature as drivetemp names it, temp1, with
+// its limits (°C, 0: none).
+func (fs FS) sensor(celsius, maxC, critC int) thermal.Sensor {
+	s := thermal.Sensor{Name: "temp1", Attr: "temp1", Max: fs.limit(maxC), Crit: fs.limit(critC)}
+	s.Value = int64(celsius) * 1000
+	if err := fs.rng.Check(s.Value); err != nil {
+		s.Value, s.Err = 0, err
+	}
+	return s
+}
+
+func (fs FS) limit(c int) *int64 {
+	if c <= 0 {
+		return nil
+	}
+	return fs.rng.Limit(int64(c) * 1000)
+}
+
+// InfoSeries is a drive's info series, whichever way it is read.
+func InfoSeries(model, serial, transport string) thermal.Series {
+	return thermal.Series{Name: "node_thermal_drive_info", Help: "A SATA or SAS drive: model, serial and transport (sata, sas); always 1.",
+		Labels: []thermal.Label{{Name: "model", Value: model}, {Name: "serial", Value: serial}, {Name: "transport", Value: transport}}, Value: 1}
+}
+
+// why says, for probe and the logs, why a drive is left to drivetemp.
+func why(err error) string {
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		return "SG_IO needs read access to the drive's node and, for ATA PASS-THROUGH, CAP_SYS_RAWIO (" + err.Error() + ")"
+	case errors.Is(err, os.ErrNotExist):
+		return "no device node (" + err.Error() + ")"
+	}
+	return err.Error()
+}
