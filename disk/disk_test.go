@@ -584,3 +584,74 @@ type hung chan struct{}
 
 func (h hung) Do(*Command) error { <-h; return errors.New("released") }
 func (h hung) Close() error      { return nil }
+
+// A USB bridge that speaks SAT under its own vendor name: LOG SENSE has no
+// temperature, the drive behind it answers ATA PASS-THROUGH; once learnt,
+// a beat goes straight to ATA.
+func TestBridgeFallsBackToATA(t *testing.T) {
+	sys := driveTree(t, false, false, "f vpd_pg89 x")
+	cache := memCache{}
+	drive := fakeDrive{power: 0xFF, identify: identifyData("WDC WD20EARS-00MVWB0", "WD-WMAZA1234567", "51.0AB51", true, true, false, false),
+		smart: smartAttrs(temp194Packed)}
+	f := drive
+	chip := readWith(t, sys, &f, cache)
+	if fmt.Sprint(f.sent) != "[LOG SENSE CHECK POWER MODE IDENTIFY SMART READ DATA]" || len(chip.Sensors) != 1 || chip.Series[0].Labels[2].Value != "sata" {
+		t.Errorf("first beat sent %q: %+v", f.sent, chip)
+	}
+	f = drive
+	readWith(t, sys, &f, cache)
+	if fmt.Sprint(f.sent) != "[CHECK POWER MODE SMART READ DATA]" {
+		t.Errorf("steady beat sent %q", f.sent)
+	}
+	// Asleep when first seen: nothing is learnt, and it is tried again.
+	cache = memCache{}
+	f = drive
+	f.power = 0
+	if chip := readWith(t, sys, &f, cache); !chip.Asleep || len(cache) != 0 {
+		t.Errorf("standby behind a bridge: %+v, cache %q", chip, cache)
+	}
+}
+
+// Real bytes from the kernel in the QEMU suite (Linux 6.1): scsi_debug's
+// Temperature log page, and libata's answer to CHECK POWER MODE with
+// CK_COND (descriptor sense, RECOVERED ERROR, 00h/1Dh, COUNT FFh).
+var (
+	scsiDebugLogPage = []byte{0x0d, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x03, 0x02, 0x00, 0x26, 0x00, 0x01, 0x03, 0x02, 0x00, 0x41}
+	libataCPMSense   = []byte{0x72, 0x01, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x0e, 0x09, 0x0c, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x50}
+)
+
+func TestKernelBytes(t *testing.T) {
+	if tp, err := ParseTemperaturePage(scsiDebugLogPage); err != nil || tp.Current != 38 || !tp.HasReference || tp.Reference != 65 {
+		t.Errorf("scsi_debug page: %+v %v (sg_logs: 38 C, reference 65 C)", tp, err)
+	}
+	s, ok := ParseSense(libataCPMSense)
+	if !ok || s.ATA == nil || PowerMode(s.ATA.Count).String() != "active or idle" || s.ATA.Status != 0x50 {
+		t.Errorf("libata CPM sense: %+v", s)
+	}
+}
+
+// BenchmarkReadDrives is a steady beat's user-space cost per drive (the
+// commands themselves are the drive's time, not the CPU's): sysfs
+// discovery, the identity cache, CHECK POWER MODE and one read.
+func BenchmarkReadDrives(b *testing.B) {
+	sys := driveTree(&testing.T{}, true, false, "")
+	fs, _ := NewFS(sys, "/dev", thermal.Range{Min: -40000, Max: 150000})
+	drive := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, true, true), sct: sctStatus(38), table: sctTable(60, 70)}
+	fs.open = func(string) (transportCloser, error) { f := drive; return &f, nil }
+	cache := memCache{}
+	fs.Read(context.Background(), &thermal.Request{Cache: cache})
+	b.ReportAllocs()
+	for b.Loop() {
+		fs.Read(context.Background(), &thermal.Request{Cache: cache})
+	}
+}
+
+// BenchmarkNoDrives is what a host without drives pays: one failed open
+// of the class directory.
+func BenchmarkNoDrives(b *testing.B) {
+	fs, _ := NewFS(b.TempDir(), "/dev", thermal.Range{Min: -40000, Max: 150000})
+	b.ReportAllocs()
+	for b.Loop() {
+		fs.Read(context.Background(), nil)
+	}
+}

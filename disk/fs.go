@@ -66,9 +66,12 @@ type Drive struct {
 	// "ATA" and its model cut to 16 characters. WWID is the device
 	// identification (VPD page 83h), which names an ATA drive's serial.
 	Vendor, Model, Rev, WWID string
-	// ATA is set for a drive behind a SCSI-ATA translation layer (libata,
-	// a SAS HBA, a USB bridge): read with ATA PASS-THROUGH.
-	ATA bool
+	// ATA is set for a drive behind libata (AHCI, a SAS HBA's SATA
+	// ports): read with ATA PASS-THROUGH. SAT is set when the device
+	// exports the ATA Information VPD page: a drive behind a translation
+	// layer under its own name (a USB bridge), read with ATA PASS-THROUGH
+	// when LOG SENSE has no temperature.
+	ATA, SAT bool
 	// Asleep: the drive's device is runtime-suspended and is not sent a
 	// command.
 	Asleep bool
@@ -130,10 +133,12 @@ func (fs FS) Drives() ([]Drive, error) {
 				*a.dst = sysread.Text(b)
 			}
 		}
-		// libata names every ATA drive's vendor "ATA"; a bridge that
-		// translates to ATA exports the ATA Information VPD page (89h).
+		// libata names every ATA drive's vendor "ATA". A bridge that
+		// translates to ATA under its own name exports the ATA Information
+		// VPD page (89h), but so do SCSI targets that emulate it
+		// (scsi_debug): such a drive is tried as SCSI first.
 		_, statErr := os.Lstat(filepath.Join(d.Device, "vpd_pg89"))
-		d.ATA = d.Vendor == "ATA" || statErr == nil
+		d.ATA, d.SAT = d.Vendor == "ATA", statErr == nil
 		if hw, err := sysread.ReadDirNames(filepath.Join(d.Device, "hwmon"), buf); err == nil && len(hw) > 0 {
 			d.Hwmon = true
 		}
@@ -186,6 +191,9 @@ type Identity struct {
 	Serial   string `json:"serial"`
 	Firmware string `json:"firmware"`
 	Method   string `json:"method"`
+	// ATA: the drive answered ATA PASS-THROUGH, though its vendor is not
+	// "ATA" (a USB bridge).
+	ATA bool `json:"ata,omitempty"`
 	// Why says why the drive has no method ("SMART is disabled").
 	Why string `json:"why,omitempty"`
 	// Max and Crit are the drive's own limits, °C (0: none): SCT's
@@ -286,9 +294,24 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 			}
 			defer dev.Close()
 			var s thermal.Sensor
-			if d.ATA {
+			switch {
+			case d.ATA || (haveID && id.ATA):
 				s, err = fs.readATA(dev, &o, haveID)
-			} else {
+			case !haveID && d.SAT:
+				s, err = fs.readSCSI(d, dev, &o, false)
+				if err == nil && o.id.Method == methodNone {
+					// No temperature page: try the drive behind the bridge.
+					scsi := o.id
+					switch s, err = fs.readATA(dev, &o, false); {
+					case o.id.Method != methodNone:
+						o.id.ATA = true
+					case o.standby:
+						o.id, o.learned = scsi, false // learnt when it wakes
+					case err == nil:
+						o.id = scsi
+					}
+				}
+			default:
 				s, err = fs.readSCSI(d, dev, &o, haveID)
 			}
 			switch {
@@ -317,6 +340,9 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 		id := o.id
 		if id.Model == "" {
 			id.Model, id.Serial = d.sysfsIdentity()
+		}
+		if id.ATA {
+			d.ATA = true
 		}
 		chip.Attrs = thermal.Attrs{{Key: "device", Value: d.Block}, {Key: "address", Value: d.Address},
 			{Key: "model", Value: id.Model}, {Key: "serial", Value: id.Serial}, {Key: "firmware", Value: id.Firmware},

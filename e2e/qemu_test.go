@@ -27,17 +27,32 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
-// Guest tools copied into the initramfs with their shared libraries.
-var guestTools = []string{"/usr/sbin/nvme", "/usr/bin/sensors", "/usr/bin/strace"}
+// vm is one guest: what goes into its initramfs, how QEMU runs it, and
+// what the host does when the guest asks.
+type vm struct {
+	script string // the guest script, run as /test.sh
+	// modules are loaded at boot, dependencies first (resolved from
+	// modules.dep); copyOnly are copied with theirs but loaded by the
+	// script, which passes their parameters.
+	modules, copyOnly []string
+	tools             []string          // copied with their shared libraries
+	files             map[string]string // guest path -> host file
+	args              []string          // QEMU's, beyond the machine, kernel and console
+	// host is called for each "@@HOST <what>" line the guest prints, and
+	// the guest waits for what it changes.
+	host func(t *testing.T, what string)
+}
 
-// Kernel modules the guest loads, dependencies resolved from modules.dep.
-// i2c-stub is copied but loaded by the guest script, which passes its
-// chip addresses.
-var guestModules = []string{"nvme", "i2c-dev", "lm75", "tmp102", "tmp421", "amc6821", "i2c-stub"}
+// The first guest: hwmon drivers on i2c-stub, an NVMe controller, an ACPI
+// thermal zone the host drives.
+var (
+	guestTools   = []string{"/usr/sbin/nvme", "/usr/bin/sensors", "/usr/bin/strace"}
+	guestModules = []string{"nvme", "i2c-dev", "lm75", "tmp102", "tmp421", "amc6821"}
+)
 
 func need(t *testing.T) {
 	t.Helper()
-	testenv.Need(t, append([]string{"qemu-system-x86_64", "iasl", "cpio", "gzip", "apt-get", "apt-cache", "dpkg-deb", "depmod", "ldd", "file"}, guestTools...)...)
+	testenv.Need(t, "qemu-system-x86_64", "iasl", "cpio", "gzip", "apt-get", "apt-cache", "dpkg-deb", "depmod", "ldd", "file")
 	if out, err := exec.Command("file", "-L", "/bin/busybox").Output(); err != nil || !bytes.Contains(out, []byte("statically linked")) {
 		if os.Getenv("THERMAL_INTEGRATION") == "require" {
 			t.Fatal("/bin/busybox is not the static busybox (package busybox-static)")
@@ -173,7 +188,8 @@ poweroff -f
 `
 
 // buildInitramfs lays out the guest's root and packs it as a newc cpio.
-func buildInitramfs(t *testing.T, work string, k kernel, thermal string) string {
+func buildInitramfs(t *testing.T, work string, k kernel, thermal string, v vm) string {
+	testenv.Need(t, v.tools...)
 	t.Helper()
 	root := filepath.Join(work, "root")
 	put := func(dst string, data []byte, mode os.FileMode) {
@@ -198,12 +214,19 @@ func buildInitramfs(t *testing.T, work string, k kernel, thermal string) string 
 	copyFile("/bin/busybox", "bin/busybox", 0o755)
 	os.Symlink("busybox", filepath.Join(root, "bin", "sh"))
 	put("init", []byte(initScript), 0o755)
-	copyFile("guest.sh", "test.sh", 0o755)
+	copyFile(v.script, "test.sh", 0o755)
+	for dst, src := range v.files {
+		copyFile(src, dst, 0o644)
+	}
 	copyFile(thermal, "bin/thermal", 0o755)
 	put("etc/passwd", []byte("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"), 0o644)
 	put("etc/group", []byte("root:x:0:\nnogroup:x:65534:\n"), 0o644)
 	var order []string
-	for _, mod := range modulesInOrder(t, k, guestModules) {
+	load := map[string]bool{}
+	for _, mod := range modulesInOrder(t, k, v.modules) {
+		load[mod] = true
+	}
+	for _, mod := range modulesInOrder(t, k, append(append([]string(nil), v.modules...), v.copyOnly...)) {
 		name := filepath.Base(mod)
 		base := name[:strings.Index(name, ".ko")] + ".ko"
 		switch {
@@ -216,12 +239,12 @@ func buildInitramfs(t *testing.T, work string, k kernel, thermal string) string 
 		default:
 			t.Fatalf("unknown module format %s", mod)
 		}
-		if !strings.HasPrefix(base, "i2c-stub") {
+		if load[mod] {
 			order = append(order, base)
 		}
 	}
 	put("etc/modules.order", []byte(strings.Join(order, "\n")+"\n"), 0o644)
-	for _, tool := range guestTools {
+	for _, tool := range v.tools {
 		copyFile(tool, tool, 0o755)
 		for _, lib := range regexp.MustCompile(`/\S+`).FindAllString(string(run(t, "", "ldd", tool)), -1) {
 			real, err := filepath.EvalSymlinks(lib)
@@ -295,30 +318,15 @@ func (g guestRun) get(t *testing.T, name string) string {
 
 // boot runs the guest to completion, making the host-side changes when the
 // guest asks for them.
-func boot(t *testing.T, work string, k kernel, initrd, aml string) guestRun {
+func boot(t *testing.T, work string, k kernel, initrd string, v vm) guestRun {
 	t.Helper()
-	ram := filepath.Join(work, "guest.ram")
-	sock := filepath.Join(work, "qmp.sock")
-	disk := filepath.Join(work, "nvme.img")
-	if err := os.WriteFile(disk, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(disk, 64<<20); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
+	args := append([]string{
 		"-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "512M",
 		"-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio", "-nic", "none",
-		"-kernel", k.vmlinuz, "-initrd", initrd,
-		"-append", "console=ttyS0 panic=-1 quiet loglevel=3 memmap=4K$0x10000000",
-		"-drive", "file="+disk+",if=none,id=nv0,format=raw",
-		"-device", "nvme,serial=deadbeef,drive=nv0,id=nvme0",
-		"-acpitable", "file="+aml,
-		"-object", "memory-backend-file,id=ram0,size=512M,mem-path="+ram+",share=on",
-		"-machine", "memory-backend=ram0",
-		"-qmp", "unix:"+sock+",server=on,wait=off")
+		"-kernel", k.vmlinuz, "-initrd", initrd}, v.args...)
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -359,26 +367,17 @@ func boot(t *testing.T, work string, k kernel, initrd, aml string) guestRun {
 		case strings.HasPrefix(line, "@@STDERR "):
 			name, msg, _ := strings.Cut(strings.TrimPrefix(line, "@@STDERR "), ": ")
 			g.stderr[name] += msg + "\n"
-		case strings.Contains(line, "@@HOST change"):
-			// NVMe critical warning bit 1 (temperature), then the zone's
-			// temperature, 3532 dK = 80 °C, which the guest waits for.
-			qmp(t, sock, "qom-set", map[string]any{"path": "/machine/peripheral/nvme0", "property": "smart_critical_warning", "value": 2})
-			f, err := os.OpenFile(ram, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
+		case strings.Contains(line, "@@HOST "):
+			if v.host == nil {
+				t.Fatalf("the guest asks the host for %q", line)
 			}
-			var dk [4]byte
-			binary.LittleEndian.PutUint32(dk[:], 3532)
-			if _, err := f.WriteAt(dk[:], 0x10000000); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			v.host(t, strings.TrimSpace(line[strings.Index(line, "@@HOST ")+len("@@HOST "):]))
 		}
 	}
 	err = cmd.Wait()
 	g.console = console.String()
 	// Keep the console next to the kernel cache for a look after a failure.
-	os.WriteFile(filepath.Join(filepath.Dir(k.root), "console.txt"), []byte(g.console), 0o644)
+	os.WriteFile(filepath.Join(filepath.Dir(k.root), "console-"+strings.TrimSuffix(v.script, ".sh")+".txt"), []byte(g.console), 0o644)
 	if !strings.Contains(g.console, "@@EXIT 0") {
 		t.Fatalf("guest did not finish (qemu: %v):\n%s", err, g.console)
 	}
@@ -422,21 +421,63 @@ func celsius(source, chip, sensor string) string {
 	return "node_thermal_celsius{chip=" + chip + ",sensor=" + sensor + ",source=" + source + "}"
 }
 
-func TestIntegrationQEMU(t *testing.T) {
-	need(t)
-	work := t.TempDir()
-	k := prepareKernel(t)
+// staticThermal builds thermal for a busybox initramfs without glibc: the
+// static build, without NVML.
+func staticThermal(t *testing.T, work string) string {
+	t.Helper()
 	thermal := filepath.Join(work, "thermal")
-	// The guest is a busybox initramfs without glibc: the static build.
 	build := exec.Command("go", "build", "-tags", "nonvml", "-trimpath", "-o", thermal, "../cmd/thermal")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return thermal
+}
+
+func TestIntegrationQEMU(t *testing.T) {
+	need(t)
+	work := t.TempDir()
+	k := prepareKernel(t)
+	thermal := staticThermal(t, work)
 	run(t, work, "iasl", "-p", filepath.Join(work, "ssdt-tz"), mustAbs(t, "ssdt-tz.asl"))
-	initrd := buildInitramfs(t, work, k, thermal)
+	ram := filepath.Join(work, "guest.ram")
+	sock := filepath.Join(work, "qmp.sock")
+	disk := filepath.Join(work, "nvme.img")
+	if err := os.WriteFile(disk, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(disk, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	v := vm{script: "guest.sh", modules: guestModules, copyOnly: []string{"i2c-stub"}, tools: guestTools,
+		args: []string{"-append", "console=ttyS0 panic=-1 quiet loglevel=3 memmap=4K$0x10000000",
+			"-drive", "file=" + disk + ",if=none,id=nv0,format=raw",
+			"-device", "nvme,serial=deadbeef,drive=nv0,id=nvme0",
+			"-acpitable", "file=" + filepath.Join(work, "ssdt-tz.aml"),
+			"-object", "memory-backend-file,id=ram0,size=512M,mem-path=" + ram + ",share=on",
+			"-machine", "memory-backend=ram0",
+			"-qmp", "unix:" + sock + ",server=on,wait=off"},
+		host: func(t *testing.T, what string) {
+			if what != "change" {
+				t.Fatalf("the guest asks for %q", what)
+			}
+			// NVMe critical warning bit 1 (temperature), then the zone's
+			// temperature, 3532 dK = 80 °C, which the guest waits for.
+			qmp(t, sock, "qom-set", map[string]any{"path": "/machine/peripheral/nvme0", "property": "smart_critical_warning", "value": 2})
+			f, err := os.OpenFile(ram, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dk [4]byte
+			binary.LittleEndian.PutUint32(dk[:], 3532)
+			if _, err := f.WriteAt(dk[:], 0x10000000); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}}
+	initrd := buildInitramfs(t, work, k, thermal, v)
 	start := time.Now()
-	g := boot(t, work, k, initrd, filepath.Join(work, "ssdt-tz.aml"))
+	g := boot(t, work, k, initrd, v)
 	t.Logf("kernel %s; boot, tests and poweroff took %v", strings.TrimSpace(g.get(t, "kernel")), time.Since(start).Round(time.Millisecond))
 
 	dry := series(t, g.get(t, "dry-run"))

@@ -64,8 +64,9 @@ func TestIntegrationTimerFiresEvery30s(t *testing.T) {
 }
 
 // TestIntegrationUnitExposure keeps systemd-analyze security's exposure
-// score of the service at or under 2.6 (it was 2.6 before MemoryMax=,
-// TasksMax= and ProtectProc=), and the hardening and device access this
+// score of the service at or under 2.5 (it was 2.6 before MemoryMax=,
+// TasksMax= and ProtectProc=; CAP_SYS_RAWIO for the drives cost 0.2, won
+// back with UMask=0077 and PrivateMounts=), and the hardening and device access this
 // project relies on in place.
 func TestIntegrationUnitExposure(t *testing.T) {
 	need(t)
@@ -73,7 +74,7 @@ func TestIntegrationUnitExposure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "CapabilityBoundingSet=CAP_SYS_ADMIN\n",
+	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_RAWIO\n", "DeviceAllow=block-sd r\n", "UMask=0077\n",
 		"DeviceAllow=/dev/nvidiactl rw\n", "DeviceAllow=char-nvidia-frontend rw\n",
 		"ReadWritePaths=/var/lib/prometheus/node-exporter\n", "--textfile-dir /var/lib/prometheus/node-exporter\n"} {
 		if !strings.Contains(string(b), want) {
@@ -88,8 +89,8 @@ func TestIntegrationUnitExposure(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no exposure level in:\n%s", out)
 	}
-	if score, _ := strconv.ParseFloat(string(m[1]), 64); score > 2.6 {
-		t.Errorf("exposure %v, want at most 2.6:\n%s", score, out)
+	if score, _ := strconv.ParseFloat(string(m[1]), 64); score > 2.5 {
+		t.Errorf("exposure %v, want at most 2.5:\n%s", score, out)
 	}
 }
 

@@ -27,7 +27,7 @@ type sourceFlags struct {
 func (s *sourceFlags) register(fs *flag.FlagSet, beat bool) {
 	fs.StringVar(&s.config, "config", "", "thresholds file (default "+config.DefaultPath+"; the built-in defaults apply when it does not exist)")
 	fs.StringVar(&s.sysfs, "sysfs", "/sys", "sysfs mount point to read (a captured or fixture tree in tests)")
-	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller nodes (nvme0, …); with --sysfs and no --dev, the dev directory beside the tree if there is one, else none (no device node of this host is opened for a fixture)")
+	fs.StringVar(&s.dev, "dev", "/dev", "device directory holding the NVMe controller, drive and BMC nodes (nvme0, sda, ipmi0, …); with --sysfs and no --dev, the dev directory beside the tree if there is one, else none (no device node of this host is opened for a fixture)")
 	if beat {
 		fs.DurationVar(&s.timeout, "timeout", 5*time.Second, "deadline for each stage that can hang: reading the sensors (what has not arrived by then is counted as an error and left out), waiting for another beat's state lock, and delivery to Sentry and the heartbeat URL")
 	} else {
