@@ -19,12 +19,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # ([push] is tested against both), util-linux
 # (unshare, mount), systemd (systemd-analyze for the units); and for the QEMU
 # suite: qemu-system-x86, busybox-static, acpica-tools (iasl), nvme-cli,
-# strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
+# smartmontools and sg3-utils (the drives' oracles), openipmi (ipmi_sim, the
+# BMC) and ipmitool (its oracle), strace, cpio, kmod (depmod), file, xz-utils. The suite downloads Debian's
 # kernel package itself (apt-get download) into .cache/e2e. Node.js and npm
 # (installed from Debian when missing) fetch Sentry's Spotlight, pinned in
 # testdata/spotlight, into .cache/spotlight. python3-yaml parses the Helm values.
 APT_PACKAGES := lm-sensors prometheus-node-exporter prometheus util-linux systemd \
-	qemu-system-x86 busybox-static acpica-tools nvme-cli strace cpio kmod file xz-utils gzip \
+	qemu-system-x86 busybox-static acpica-tools nvme-cli smartmontools sg3-utils openipmi ipmitool strace cpio kmod file xz-utils gzip \
 	jq curl linux-perf time prometheus-alertmanager victoria-metrics prometheus-pushgateway gcc libc6-dev \
 	python3 python3-yaml
 # -race needs cgo; use it where a C compiler exists.

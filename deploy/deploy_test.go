@@ -21,7 +21,7 @@ var series = map[string]bool{
 	"node_thermal_fan_duty_ratio": true, "node_thermal_power_watts": true, "node_thermal_power_limit_watts": true,
 	"node_thermal_push_failures_total":   true,
 	"node_thermal_throttle_events_total": true, "node_thermal_throttle_seconds_total": true, "node_thermal_throttle_max_seconds": true,
-	"node_thermal_throttling": true, "node_thermal_gpu_info": true,
+	"node_thermal_throttling": true, "node_thermal_gpu_info": true, "node_thermal_drive_info": true,
 	"node_thermal_cooling_device_state": true, "node_thermal_cooling_device_max_state": true,
 	"node_thermal_nvme_info": true, "node_thermal_nvme_temperature_warning": true,
 	"node_thermal_nvme_warning_temperature_time_seconds_total": true, "node_thermal_nvme_critical_temperature_time_seconds_total": true,

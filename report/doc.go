@@ -47,6 +47,7 @@
 //	node_thermal_nvme_thermal_management_transitions_total{source,chip,level}   counter, nvme: entries into thermal management temperature 1 or 2
 //	node_thermal_nvme_thermal_management_seconds_total{source,chip,level}       counter, nvme: time in thermal management temperature 1 or 2
 //	node_thermal_gpu_info{source,chip,model,uuid}                               gauge, nvml: always 1
+//	node_thermal_drive_info{source,chip,model,serial,transport}                 gauge, disk: always 1
 //	node_thermal_throttling{source,chip,reason}                                 gauge, nvml and hwmon (thermal.Throttling): 1 while the reason holds (hw_slowdown, hw_thermal, sw_thermal; a Pi's under_voltage)
 //	node_thermal_throttle_seconds_total{source,chip,kind}                       counter, cpu (kind package or core) and nvml (kind thermal): time throttled
 //	node_thermal_throttle_events_total{source,chip,kind}                        counter, cpu: thermal throttle events of a package or core
