@@ -1,7 +1,8 @@
 #!/bin/sh
-# Guest side of the server suite (drives; run as /test.sh under the busybox
-# init): an AHCI disk (QEMU's ide-hd: SMART attribute 190, no SCT) and a
-# scsi_debug disk (LOG SENSE page 0Dh). Results are printed between
+# Guest side of the server suite (run as /test.sh under the busybox init):
+# an AHCI disk (QEMU's ide-hd: SMART attribute 190, no SCT), a scsi_debug
+# disk (LOG SENSE page 0Dh) and a BMC (OpenIPMI's ipmi_sim on the host,
+# behind QEMU's ipmi-bmc-extern and a KCS interface). Results are printed between
 # "@@BEGIN name" and "@@END name rc=N", as guest.sh does.
 section() {
 	name=$1; shift
@@ -27,7 +28,12 @@ done
 mkdir -p /tmp/textfile /tmp/state
 beat() { /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state "$@"; }
 
+# The BMC: ipmi_si finds the KCS interface, ipmi_devintf makes /dev/ipmi0.
+i=0
+while [ ! -e /dev/ipmi0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+
 section kernel uname -r
+section ipmitool ipmitool -I open sensor
 section disks sh -c "echo $SATA $SAS; ls -l /sys/class/scsi_disk/"
 # smartctl exits with a bit mask; 4 (some SMART command failed: QEMU has no
 # SCT) is expected, so the JSON is what is checked.
@@ -36,8 +42,8 @@ section smartctl-sas sh -c "smartctl -j -i -A /dev/$SAS; true"
 section sg-logs sg_logs -p 0x0d /dev/$SAS
 # Two beats under strace: the first identifies the drives and caches how
 # each is read, the second is a steady beat.
-section strace-beat1 sh -c 'strace -f -y -e trace=ioctl -o /tmp/strace1 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace1'
-section strace-beat2 sh -c 'strace -f -y -e trace=ioctl -o /tmp/strace2 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace2'
+section strace-beat1 sh -c 'strace -f -y -T -e trace=ioctl -o /tmp/strace1 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace1'
+section strace-beat2 sh -c 'strace -f -y -T -e trace=ioctl -o /tmp/strace2 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace2'
 section textfile cat /tmp/textfile/thermal.prom
 section dry-run /bin/thermal beat --dry-run --state-dir /tmp/state
 section probe /bin/thermal probe --json
@@ -48,4 +54,10 @@ section toml /bin/thermal probe --toml
 section norawio-dry-run /usr/bin/setpriv --bounding-set=-sys_rawio --inh-caps=-sys_rawio /bin/thermal beat --dry-run --state-dir /tmp/norawio-state
 section norawio-probe /usr/bin/setpriv --bounding-set=-sys_rawio --inh-caps=-sys_rawio /bin/thermal probe --json
 section user-probe as_nobody /bin/thermal probe --json
+
+# The host changes CPU1's reading (a file ipmi_sim polls every 0.5 s).
+echo "@@HOST cpu1"
+sleep 1.5
+section ipmitool-after ipmitool -I open sensor
+section after-change /bin/thermal beat --dry-run --state-dir /tmp/state
 exit 0

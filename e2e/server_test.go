@@ -1,21 +1,81 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/thermal-heartbeat/thermal/internal/testenv"
 )
 
 // The server guest: SATA and SAS drives (and the BMC, see ipmi below).
 var (
-	serverTools   = []string{"/usr/bin/strace", "/usr/sbin/smartctl", "/usr/bin/sg_logs", "/usr/bin/setpriv"}
-	serverModules = []string{"ahci", "sd_mod", "sg", "scsi_debug"}
+	serverTools   = []string{"/usr/bin/strace", "/usr/sbin/smartctl", "/usr/bin/sg_logs", "/usr/bin/setpriv", "/usr/bin/ipmitool"}
+	serverModules = []string{"ahci", "sd_mod", "sg", "scsi_debug", "ipmi_si", "ipmi_devintf"}
 )
+
+// startBMC runs OpenIPMI's ipmi_sim with bmc.emu for the guest's BMC and
+// returns the port QEMU connects to.
+func startBMC(t *testing.T, work string) string {
+	t.Helper()
+	testenv.Need(t, "ipmi_sim")
+	_, port, _ := net.SplitHostPort(testenv.FreeAddr(t))
+	_, console, _ := net.SplitHostPort(testenv.FreeAddr(t))
+	emu, err := os.ReadFile("bmc.emu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lan, err := os.ReadFile("bmc.lan.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{
+		"bmc.emu":   strings.ReplaceAll(string(emu), "@DIR@", work),
+		"lan.conf":  strings.NewReplacer("@PORT@", port, "@CONSOLE@", console).Replace(string(lan)),
+		"cpu1.temp": "35\n", // 45 °C
+	} {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	sim := exec.Command("ipmi_sim", "-c", filepath.Join(work, "lan.conf"), "-f", filepath.Join(work, "bmc.emu"),
+		"-s", filepath.Join(work, "ipmi-state"), "-n")
+	sim.Stdout, sim.Stderr = &out, &out
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sim.Process.Kill()
+		sim.Wait()
+		if t.Failed() {
+			t.Logf("ipmi_sim:\n%s", out.String())
+		}
+	})
+	// Wait for its listener, so that QEMU's first connection finds it
+	// (without connecting to it: ipmi_sim takes one VM connection).
+	p, _ := strconv.Atoi(port)
+	listening := fmt.Sprintf(":%04X 00000000:0000 0A", p)
+	for i := 0; ; i++ {
+		if b, err := os.ReadFile("/proc/net/tcp"); err == nil && strings.Contains(string(b), listening) {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("ipmi_sim did not listen:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return port
+}
 
 // probeDrive is a drive as probe --json shows it.
 type probeDrive struct {
@@ -43,10 +103,24 @@ func TestIntegrationQEMUServer(t *testing.T) {
 	if err := os.Truncate(sata, 64<<20); err != nil {
 		t.Fatal(err)
 	}
+	port := startBMC(t, work)
 	v := vm{script: "server.sh", modules: serverModules, tools: serverTools,
 		args: []string{"-append", "console=ttyS0 panic=-1 quiet loglevel=3",
 			"-drive", "if=none,id=s1,format=raw,file=" + sata,
-			"-device", "ide-hd,drive=s1,bus=ide.0,serial=QM00042"}}
+			"-device", "ide-hd,drive=s1,bus=ide.0,serial=QM00042",
+			"-chardev", "socket,id=ipmi0,host=127.0.0.1,port=" + port + ",reconnect=10",
+			"-device", "ipmi-bmc-extern,id=bmc0,chardev=ipmi0",
+			"-device", "isa-ipmi-kcs,bmc=bmc0"},
+		host: func(t *testing.T, what string) {
+			if what != "cpu1" {
+				t.Fatalf("the guest asks for %q", what)
+			}
+			// CPU1 reads raw 60: 70 °C (B = 10), past its upper
+			// non-critical threshold.
+			if err := os.WriteFile(filepath.Join(work, "cpu1.temp"), []byte("60\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}}
 	initrd := buildInitramfs(t, work, k, thermal, v)
 	start := time.Now()
 	g := boot(t, work, k, initrd, v)
@@ -198,4 +272,113 @@ func TestIntegrationQEMUServer(t *testing.T) {
 			t.Errorf("probe --toml:\n%s", toml)
 		}
 	})
+
+	t.Run("IPMI: every temperature and fan equals ipmitool sensor, thresholds as limits", func(t *testing.T) {
+		checkIPMI(t, g.get(t, "ipmitool"), dry)
+		if _, ok := dry[celsius("ipmi", "ipmi-bmc-0", "PSU1 Temp")]; ok {
+			t.Error("PSU1 Temp, whose scanning is off, has a reading (want it left out, never 0)")
+		}
+		for _, k := range []string{"Vcore", "OEM NL Temp", "PS Status"} {
+			if _, ok := dry[celsius("ipmi", "ipmi-bmc-0", k)]; ok {
+				t.Errorf("%s is reported as a temperature", k)
+			}
+		}
+		if !strings.Contains(g.get(t, "probe"), `"skipped": "OEM NL Temp: non-linear sensor (OEM linearisation 0x70)"`) {
+			t.Errorf("probe does not list the non-linear sensor as skipped:\n%s", g.get(t, "probe"))
+		}
+	})
+
+	t.Run("IPMI: a steady beat sends Get SDR Repository Info and one Get Sensor Reading per sensor", func(t *testing.T) {
+		sends := func(section string) (n int, took time.Duration) {
+			for _, l := range strings.Split(g.get(t, section), "\n") {
+				if !strings.Contains(l, "</dev/ipmi0>") || strings.Contains(l, "resumed>") {
+					continue
+				}
+				if strings.Contains(l, "IPMICTL_SEND_COMMAND") {
+					n++
+				}
+				if m := regexp.MustCompile(`<([0-9.]+)>$`).FindStringSubmatch(l); m != nil {
+					d, _ := strconv.ParseFloat(m[1], 64)
+					took += time.Duration(d * float64(time.Second))
+				}
+			}
+			return n, took
+		}
+		first, _ := sends("strace-beat1")
+		steady, took := sends("strace-beat2")
+		// Inlet, CPU1, DIMM, FAN1, PSU1 (read, and left out as not scanning).
+		if steady != 1+5 {
+			t.Errorf("steady beat sent %d requests, want 6:\n%s", steady, g.get(t, "strace-beat2"))
+		}
+		if first <= steady {
+			t.Errorf("first beat sent %d requests; it reads the SDR repository", first)
+		}
+		t.Logf("IPMI: first beat %d requests, steady beat %d requests, %v in the ioctls (%v per request, KCS under TCG)",
+			first, steady, took.Round(time.Microsecond), (took / time.Duration(steady)).Round(time.Microsecond))
+	})
+
+	t.Run("IPMI: a value changed on the BMC is seen by the next beat", func(t *testing.T) {
+		after := series(t, g.get(t, "after-change"))
+		checkIPMI(t, g.get(t, "ipmitool-after"), after)
+		if v := after[celsius("ipmi", "ipmi-bmc-0", "CPU1 Temp")]; v != 70 {
+			t.Errorf("CPU1 Temp after the change = %v, want 70", v)
+		}
+	})
+}
+
+// checkIPMI compares every temperature and fan ipmitool sensor lists with
+// a beat's series: the reading, and the thresholds as limits (upper
+// non-critical, critical, non-recoverable as max, crit, emergency; a fan's
+// lower critical as its minimum).
+func checkIPMI(t *testing.T, ipmitool string, dry map[string]float64) {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(ipmitool), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) < 10 {
+			continue
+		}
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		name, unit := f[0], f[2]
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil || f[3] == "na" && name == "PSU1 Temp" {
+			continue
+		}
+		num := func(s string) (float64, bool) { x, err := strconv.ParseFloat(s, 64); return x, err == nil }
+		switch unit {
+		case "degrees C":
+			n++
+			if got, ok := dry[celsius("ipmi", "ipmi-bmc-0", name)]; !ok || got != v {
+				if name == "PSU1 Temp" && !ok {
+					continue
+				}
+				t.Errorf("%s: thermal %v (present %v), ipmitool %v", name, got, ok, v)
+			}
+			for col, limit := range map[int]string{7: "max", 8: "crit", 9: "emergency"} {
+				want, ok := num(f[col])
+				key := "node_thermal_limit_celsius{chip=ipmi-bmc-0,limit=" + limit + ",sensor=" + name + ",source=ipmi}"
+				if got, have := dry[key]; ok != have || got != want {
+					if name == "PSU1 Temp" && !have {
+						continue
+					}
+					t.Errorf("%s = %v (present %v), ipmitool %s", key, got, have, f[col])
+				}
+			}
+		case "RPM":
+			n++
+			if got := dry["node_thermal_fan_rpm{chip=ipmi-bmc-0,sensor="+name+",source=ipmi}"]; got != v {
+				t.Errorf("%s: thermal %v RPM, ipmitool %v", name, got, v)
+			}
+			if want, ok := num(f[5]); ok {
+				if got := dry["node_thermal_fan_min_rpm{chip=ipmi-bmc-0,sensor="+name+",source=ipmi}"]; got != want {
+					t.Errorf("%s minimum: thermal %v, ipmitool's lower critical %v", name, got, want)
+				}
+			}
+		}
+	}
+	if n < 4 {
+		t.Errorf("ipmitool listed %d temperatures and fans:\n%s", n, ipmitool)
+	}
 }
