@@ -67,6 +67,11 @@ type Device struct {
 	msgid int
 	buf   [1024]byte
 	addr  [32]byte
+	// The kernel's side, a seam for the tests: ioctl, and poll for an
+	// answer (false when none came within the timeout).
+	ioctl   func(req uintptr, arg unsafe.Pointer) syscall.Errno
+	poll    func(timeout time.Duration) (bool, error)
+	timeout time.Duration // CommandTimeout when 0
 }
 
 // Open opens the BMC's node read-only: the ioctls need no write access.
@@ -75,7 +80,22 @@ func Open(path string) (*Device, error) {
 	if err != nil {
 		return nil, &Error{Op: "open", Path: path, Errno: err.(syscall.Errno)}
 	}
-	return &Device{fd: fd, path: path}, nil
+	d := &Device{fd: fd, path: path}
+	d.ioctl = func(req uintptr, arg unsafe.Pointer) syscall.Errno {
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(d.fd), req, uintptr(arg))
+		return errno
+	}
+	d.poll = func(timeout time.Duration) (bool, error) {
+		for {
+			fds := []unix.PollFd{{Fd: int32(d.fd), Events: unix.POLLIN}}
+			n, err := unix.Poll(fds, int(timeout.Milliseconds())+1)
+			if err == unix.EINTR {
+				continue
+			}
+			return n > 0, err
+		}
+	}
+	return d, nil
 }
 
 // Close closes the node.
@@ -91,32 +111,33 @@ func (d *Device) Send(m Message) ([]byte, error) {
 	if len(m.Data) > 0 {
 		req.msg.data = uintptr(unsafe.Pointer(&m.Data[0]))
 	}
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(d.fd), ioctlSendCommand, uintptr(unsafe.Pointer(&req)))
+	errno := d.ioctl(ioctlSendCommand, unsafe.Pointer(&req))
 	runtime.KeepAlive(&addr)
 	runtime.KeepAlive(m.Data)
 	if errno != 0 {
 		return nil, &Error{Op: "send", Path: d.path, Errno: errno}
 	}
-	deadline := time.Now().Add(CommandTimeout)
+	timeout := d.timeout
+	if timeout == 0 {
+		timeout = CommandTimeout
+	}
+	deadline := time.Now().Add(timeout)
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil, &Error{Op: "receive", Path: d.path, Timeout: true}
 		}
-		fds := []unix.PollFd{{Fd: int32(d.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
-		if err == unix.EINTR {
-			continue
-		}
+		ready, err := d.poll(left)
 		if err != nil {
-			return nil, &Error{Op: "poll", Path: d.path, Errno: err.(syscall.Errno)}
+			errno, _ := err.(syscall.Errno)
+			return nil, &Error{Op: "poll", Path: d.path, Errno: errno}
 		}
-		if n == 0 {
+		if !ready {
 			continue
 		}
 		recv := ipmiRecv{addr: uintptr(unsafe.Pointer(&d.addr[0])), addrLen: uint32(len(d.addr)),
 			msg: ipmiMsg{dataLen: uint16(len(d.buf)), data: uintptr(unsafe.Pointer(&d.buf[0]))}}
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(d.fd), ioctlReceiveMsgTrunc, uintptr(unsafe.Pointer(&recv)))
+		errno := d.ioctl(ioctlReceiveMsgTrunc, unsafe.Pointer(&recv))
 		runtime.KeepAlive(d)
 		if errno == unix.EAGAIN {
 			continue

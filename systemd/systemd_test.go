@@ -74,7 +74,7 @@ func TestIntegrationUnitExposure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_RAWIO\n", "DeviceAllow=block-sd r\n", "UMask=0077\n",
+	for _, want := range []string{"MemoryMax=", "TasksMax=", "ProtectProc=invisible", "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_RAWIO\n", "DeviceAllow=block-sd r\n", "DeviceAllow=char-ipmidev r\n", "UMask=0077\n",
 		"DeviceAllow=/dev/nvidiactl rw\n", "DeviceAllow=char-nvidia-frontend rw\n",
 		"ReadWritePaths=/var/lib/prometheus/node-exporter\n", "--textfile-dir /var/lib/prometheus/node-exporter\n"} {
 		if !strings.Contains(string(b), want) {
