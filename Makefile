@@ -73,7 +73,7 @@ tools:
 test: tools lint build build-static
 	THERMAL_INTEGRATION=require $(GO) test $(RACE) -count=1 ./...
 	# The ioctl struct layout and the parsers on a 32-bit ABI.
-	GOARCH=386 $(GO) test -short -count=1 ./nvme ./internal/sysread ./hwmon ./alert
+	GOARCH=386 $(GO) test -short -count=1 ./nvme ./disk ./ipmi ./internal/sysread ./hwmon ./alert
 
 unit:
 	$(GO) test -short ./...
