@@ -149,10 +149,12 @@ func ParseIdentity(b []byte) (ATAIdentity, error) {
 		}
 		return strings.TrimSpace(strings.Trim(string(s), "\x00"))
 	}
-	valid := func(w uint16) bool { return w != 0 && w != 0xFFFF } // words 82-87: bit 14 set, bit 15 clear when valid
+	valid := func(w uint16) bool { return w != 0 && w != 0xFFFF }
 	id := ATAIdentity{Serial: str(10, 20), Firmware: str(23, 27), Model: str(27, 47)}
-	if w := word(82); valid(w) && w&0xC000 == 0x4000 {
-		id.SMART = w&1 != 0
+	// Words 82-84 are valid when word 83's bits 15:14 are 01b, as words
+	// 85-87 are by word 87's.
+	if w := word(83); valid(w) && w&0xC000 == 0x4000 {
+		id.SMART = word(82)&1 != 0
 	}
 	if w := word(85); valid(w) && word(87)&0xC000 == 0x4000 {
 		id.SMARTEnabled = w&1 != 0

@@ -32,7 +32,9 @@ func identifyData(model, serial, fw string, smart, smartOn, sct, tables bool) []
 	put(10, serial, 10)
 	put(23, fw, 4)
 	put(27, model, 20)
-	w82, w85 := uint16(0x4000), uint16(0)
+	// Word 82 as drives have it (NOP and write cache supported, bit 14
+	// clear: its validity is word 83's).
+	w82, w85 := uint16(0x3468), uint16(0)
 	if smart {
 		w82 |= 1
 	}
@@ -40,6 +42,7 @@ func identifyData(model, serial, fw string, smart, smartOn, sct, tables bool) []
 		w85 |= 1
 	}
 	binary.LittleEndian.PutUint16(b[2*82:], w82)
+	binary.LittleEndian.PutUint16(b[2*83:], 0x7400)
 	binary.LittleEndian.PutUint16(b[2*85:], w85)
 	binary.LittleEndian.PutUint16(b[2*87:], 0x4000)
 	var w206 uint16
@@ -121,6 +124,7 @@ type fakeDrive struct {
 	logSense                    []byte
 	denyATA                     bool // the caller lacks CAP_SYS_RAWIO
 	fixedSense                  bool // a SATL that answers in fixed format
+	failSCT                     bool // SCT Status times out
 	sent                        []string
 	tableRequested              bool
 }
@@ -160,6 +164,9 @@ func (f *fakeDrive) Do(cmd *Command) error {
 				return reply(f.smart)
 			case c[4] == smartReadLog && c[8] == logSCTStatus:
 				f.sent = append(f.sent, "SCT Status")
+				if f.failSCT {
+					return &Error{Op: "SG_IO", Path: "/dev/sdz", Driver: 0x06}
+				}
 				return reply(f.sct)
 			case c[4] == smartWriteLog && c[8] == logSCTStatus:
 				f.sent = append(f.sent, "SCT command")
@@ -585,8 +592,9 @@ type hung chan struct{}
 func (h hung) Do(*Command) error { <-h; return errors.New("released") }
 func (h hung) Close() error      { return nil }
 
-// A USB bridge that speaks SAT under its own vendor name: LOG SENSE has no
-// temperature, the drive behind it answers ATA PASS-THROUGH; once learnt,
+// A USB bridge that speaks SAT under its own vendor name: the drive behind
+// it answers ATA PASS-THROUGH, CHECK POWER MODE first (LOG SENSE, which a
+// bridge may translate into reads of the drive, is not sent); once learnt,
 // a beat goes straight to ATA.
 func TestBridgeFallsBackToATA(t *testing.T) {
 	sys := driveTree(t, false, false, "f vpd_pg89 x")
@@ -595,7 +603,7 @@ func TestBridgeFallsBackToATA(t *testing.T) {
 		smart: smartAttrs(temp194Packed)}
 	f := drive
 	chip := readWith(t, sys, &f, cache)
-	if fmt.Sprint(f.sent) != "[LOG SENSE CHECK POWER MODE IDENTIFY SMART READ DATA]" || len(chip.Sensors) != 1 || chip.Series[0].Labels[2].Value != "sata" {
+	if fmt.Sprint(f.sent) != "[CHECK POWER MODE IDENTIFY SMART READ DATA]" || len(chip.Sensors) != 1 || chip.Series[0].Labels[2].Value != "sata" {
 		t.Errorf("first beat sent %q: %+v", f.sent, chip)
 	}
 	f = drive
@@ -607,8 +615,34 @@ func TestBridgeFallsBackToATA(t *testing.T) {
 	cache = memCache{}
 	f = drive
 	f.power = 0
-	if chip := readWith(t, sys, &f, cache); !chip.Asleep || len(cache) != 0 {
-		t.Errorf("standby behind a bridge: %+v, cache %q", chip, cache)
+	if chip := readWith(t, sys, &f, cache); !chip.Asleep || len(cache) != 0 || fmt.Sprint(f.sent) != "[CHECK POWER MODE]" {
+		t.Errorf("standby behind a bridge: sent %q, %+v, cache %q", f.sent, chip, cache)
+	}
+	// Without CAP_SYS_RAWIO: LOG SENSE (refused here), and nothing is
+	// learnt, so that the drive is identified once ATA is allowed.
+	f = drive
+	f.denyATA = true
+	readWith(t, sys, &f, cache)
+	if len(cache) != 0 {
+		t.Errorf("learnt without CAP_SYS_RAWIO: %q", cache)
+	}
+	f = drive
+	if chip := readWith(t, sys, &f, cache); len(chip.Sensors) != 1 {
+		t.Errorf("with CAP_SYS_RAWIO again: sent %q, %+v", f.sent, chip)
+	}
+}
+
+// A timeout during learning is not cached as the drive's answer.
+func TestTransientFailureIsNotLearnt(t *testing.T) {
+	sys := driveTree(t, true, false, "")
+	cache := memCache{}
+	f := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, true, false), sct: sctStatus(40), failSCT: true}
+	if chip := readWith(t, sys, &f, cache); chip.Errors != 1 || len(cache) != 0 {
+		t.Errorf("SCT Status timed out: errors %d, cache %q", chip.Errors, cache)
+	}
+	f.failSCT, f.sent = false, nil
+	if chip := readWith(t, sys, &f, cache); len(chip.Sensors) != 1 || chip.Attrs.Get("read_via") != MethodSCT {
+		t.Errorf("after the timeout: %+v", chip.Attrs)
 	}
 }
 

@@ -298,18 +298,22 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 			case d.ATA || (haveID && id.ATA):
 				s, err = fs.readATA(dev, &o, haveID)
 			case !haveID && d.SAT:
-				s, err = fs.readSCSI(d, dev, &o, false)
-				if err == nil && o.id.Method == methodNone {
-					// No temperature page: try the drive behind the bridge.
-					scsi := o.id
-					switch s, err = fs.readATA(dev, &o, false); {
-					case o.id.Method != methodNone:
-						o.id.ATA = true
-					case o.standby:
-						o.id, o.learned = scsi, false // learnt when it wakes
-					case err == nil:
-						o.id = scsi
-					}
+				// A bridge to an ATA drive (USB) answers ATA PASS-THROUGH:
+				// CHECK POWER MODE first, so that a sleeping drive is not
+				// sent LOG SENSE, which a bridge may translate into reads
+				// of the drive. A SCSI target that merely exports the page
+				// (scsi_debug) refuses it, and so does the kernel without
+				// CAP_SYS_RAWIO: LOG SENSE then, learnt only in the first
+				// case.
+				s, err = fs.readATA(dev, &o, false)
+				switch denied := errors.Is(err, os.ErrPermission); {
+				case err == nil && o.id.Method != methodNone:
+					o.id.ATA = true
+				case err == nil && o.standby:
+				case isUnsupported(err) || denied || (err == nil && o.id.Method == methodNone):
+					o = outcome{}
+					s, err = fs.readSCSI(d, dev, &o, false)
+					o.learned = o.learned && !denied
 				}
 			default:
 				s, err = fs.readSCSI(d, dev, &o, haveID)
@@ -444,7 +448,12 @@ func (fs FS) learnATA(t Transport, o *outcome) (thermal.Sensor, error) {
 	o.learned = true
 	o.id = Identity{Model: ident.Model, Serial: ident.Serial, Firmware: ident.Firmware}
 	if ident.SCT {
-		if c, err := SCTStatus(t); err == nil {
+		c, err := SCTStatus(t)
+		if err != nil && !isRefusal(err) {
+			o.learned = false // a timeout or a reset: not the drive's answer
+			return thermal.Sensor{}, err
+		}
+		if err == nil {
 			o.id.Method = MethodSCT
 			if ident.SCTDataTables {
 				if lim, err := ReadSCTLimits(t); err == nil {
@@ -452,8 +461,6 @@ func (fs FS) learnATA(t Transport, o *outcome) (thermal.Sensor, error) {
 				}
 			}
 			return fs.sensor(c, o.id.Max, o.id.Crit), nil
-		} else if errors.Is(err, os.ErrPermission) {
-			return thermal.Sensor{}, err
 		}
 	}
 	switch {
@@ -489,6 +496,9 @@ func (fs FS) readSCSI(d Drive, t Transport, o *outcome, known bool) (thermal.Sen
 	temp, err := LogSense(t)
 	if errors.Is(err, ErrNoTemperature) || isUnsupported(err) {
 		o.id.Method, o.id.Why = methodNone, "no Temperature log page ("+err.Error()+")"
+		// A page without a temperature now (FFh) may have one later:
+		// only a refused page is remembered.
+		o.learned = o.learned && isUnsupported(err)
 		return thermal.Sensor{}, nil
 	}
 	if err != nil {
@@ -501,6 +511,14 @@ func (fs FS) readSCSI(d Drive, t Transport, o *outcome, known bool) (thermal.Sen
 		ref = temp.Reference
 	}
 	return fs.sensor(temp.Current, ref, 0), nil
+}
+
+// isRefusal reports whether err is the drive's own answer (it aborted or
+// refused the command, or reported no temperature), as opposed to a
+// command that did not complete.
+func isRefusal(err error) bool {
+	var ce *CommandError
+	return errors.As(err, &ce) || errors.Is(err, ErrNoTemperature)
 }
 
 // isUnsupported reports whether err is the drive refusing a command as

@@ -62,11 +62,13 @@ const CommandTimeout = time.Second
 
 // Device is an open /dev/ipmiN.
 type Device struct {
-	fd    int
-	path  string
-	msgid int
-	buf   [1024]byte
-	addr  [32]byte
+	fd      int
+	path    string
+	msgid   int
+	buf     [1024]byte
+	addr    [32]byte
+	out     [272]byte // a request's data (IPMI messages are shorter)
+	sysAddr systemInterfaceAddr
 	// The kernel's side, a seam for the tests: ioctl, and poll for an
 	// answer (false when none came within the timeout).
 	ioctl   func(req uintptr, arg unsafe.Pointer) syscall.Errno
@@ -105,15 +107,15 @@ func (d *Device) Close() error { return unix.Close(d.fd) }
 // answers to earlier requests that came too late.
 func (d *Device) Send(m Message) ([]byte, error) {
 	d.msgid++
-	addr := systemInterfaceAddr{addrType: systemInterfaceAddrType, channel: bmcChannel, lun: m.LUN}
-	req := ipmiReq{addr: uintptr(unsafe.Pointer(&addr)), addrLen: uint32(unsafe.Sizeof(addr)), msgid: d.msgid,
-		msg: ipmiMsg{netfn: m.NetFn, cmd: m.Cmd, dataLen: uint16(len(m.Data))}}
-	if len(m.Data) > 0 {
-		req.msg.data = uintptr(unsafe.Pointer(&m.Data[0]))
-	}
+	// The address and the data live in the Device (the heap): the kernel
+	// reads them through integers in req, which a moving stack would not
+	// update.
+	d.sysAddr = systemInterfaceAddr{addrType: systemInterfaceAddrType, channel: bmcChannel, lun: m.LUN}
+	n := copy(d.out[:], m.Data)
+	req := ipmiReq{addr: uintptr(unsafe.Pointer(&d.sysAddr)), addrLen: uint32(unsafe.Sizeof(d.sysAddr)), msgid: d.msgid,
+		msg: ipmiMsg{netfn: m.NetFn, cmd: m.Cmd, dataLen: uint16(n), data: uintptr(unsafe.Pointer(&d.out[0]))}}
 	errno := d.ioctl(ioctlSendCommand, unsafe.Pointer(&req))
-	runtime.KeepAlive(&addr)
-	runtime.KeepAlive(m.Data)
+	runtime.KeepAlive(d)
 	if errno != 0 {
 		return nil, &Error{Op: "send", Path: d.path, Errno: errno}
 	}

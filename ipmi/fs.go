@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
@@ -120,56 +119,57 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 // ChipName is the chip of /dev/ipmiN.
 func ChipName(n int) string { return "ipmi-bmc-" + strconv.Itoa(n) }
 
-// ReadBMCs reads each interface under ctx, one job per BMC (a BMC answers
-// one request at a time), and returns the chips and the repositories read
-// afresh.
+// ReadBMCs reads each interface under ctx and returns the chips and the
+// repositories read afresh. A BMC whose repository must be read (first,
+// or changed) is walked first, with ctx as its bound: the walk takes a
+// request per record or more, and a BMC that is slow to walk costs this
+// source's share of the deadline, no other's. The readings are then one
+// job per BMC (a BMC answers one request at a time), whose progress is a
+// sensor read.
 func (fs FS) ReadBMCs(ctx context.Context, ifaces []int, known map[string]Repository) ([]thermal.Chip, map[string]Repository) {
-	var mu sync.Mutex
+	type bmc struct {
+		chip thermal.Chip
+		dev  transportCloser
+		repo Repository
+		err  error
+	}
+	var bmcs []*bmc
 	learned := map[string]Repository{}
-	repos := make([]Repository, len(ifaces))
-	jobs := make([]gather.Job, 0, len(ifaces))
-	for i, n := range ifaces {
+	for _, n := range ifaces {
 		name := ChipName(n)
-		chip := thermal.Chip{Source: SourceName, Name: name, Driver: "ipmi", Bus: "virtual",
-			Path: filepath.Join(fs.dev, "ipmi"+strconv.Itoa(n)), Device: filepath.Join(fs.sys, "class", "ipmi", "ipmi"+strconv.Itoa(n))}
-		if !fs.req.Admits(&chip) || fs.req.Ignores(SourceName, name, "") {
+		b := &bmc{chip: thermal.Chip{Source: SourceName, Name: name, Driver: "ipmi", Bus: "virtual",
+			Path: filepath.Join(fs.dev, "ipmi"+strconv.Itoa(n)), Device: filepath.Join(fs.sys, "class", "ipmi", "ipmi"+strconv.Itoa(n))}}
+		if !fs.req.Admits(&b.chip) || fs.req.Ignores(SourceName, name, "") {
 			continue
 		}
-		old, have := known[name]
-		expect := 1
-		if have {
-			expect = len(old.Sensors)
+		bmcs = append(bmcs, b)
+		b.repo, b.err = fs.repository(ctx, b.chip.Path, known[name], &b.dev)
+		if b.err == nil && b.repo.Key != known[name].Key {
+			learned[name] = b.repo
 		}
-		jobs = append(jobs, gather.Job{Chip: chip, Expect: expect, Read: func(add func(thermal.Sensor)) {
-			dev, err := fs.open(chip.Path)
-			if err != nil {
-				add(thermal.Sensor{Name: "(BMC)", Err: err})
-				return
+	}
+	jobs := make([]gather.Job, len(bmcs))
+	for i, b := range bmcs {
+		jobs[i] = gather.Job{Chip: b.chip}
+		if b.err != nil {
+			jobs[i].Chip.Err, jobs[i].Chip.Errors = b.err, 1
+			continue
+		}
+		var read []Record
+		for _, r := range b.repo.Sensors {
+			if !fs.req.Ignores(SourceName, b.chip.Name, r.Name) {
+				read = append(read, r)
 			}
+		}
+		jobs[i].Expect = len(read)
+		dev := b.dev
+		jobs[i].Read = func(add func(thermal.Sensor)) {
 			defer dev.Close()
-			info, err := GetRepoInfo(dev)
-			if err != nil {
-				add(thermal.Sensor{Name: "(BMC)", Err: err})
-				return
-			}
-			repo := old
-			if !have || old.Key != info.Key() {
-				if repo, err = Learn(dev, info); err != nil {
-					add(thermal.Sensor{Name: "(BMC)", Err: err})
-					return
-				}
-				mu.Lock()
-				learned[name] = repo
-				mu.Unlock()
-			}
-			mu.Lock()
-			repos[i] = repo
-			mu.Unlock()
-			for _, r := range repo.Sensors {
-				if fs.req.Ignores(SourceName, name, r.Name) {
-					continue
-				}
+			for _, r := range read {
 				rd, err := GetReading(dev, r)
+				if notPresent(err) {
+					continue // ipmitool's "na": the sensor is absent, or its host is off
+				}
 				if err != nil {
 					add(thermal.Sensor{Name: r.Name, Attr: attr(r), Label: r.Name, Kind: kind(r), Err: err})
 					continue
@@ -179,45 +179,73 @@ func (fs FS) ReadBMCs(ctx context.Context, ifaces []int, known map[string]Reposi
 				}
 				add(fs.sensor(r, rd))
 			}
-		}})
+		}
 	}
 	res := gather.RunJobs(ctx, jobs)
-	mu.Lock()
-	defer mu.Unlock()
 	chips := make([]thermal.Chip, 0, len(res))
-	for j, r := range res {
-		c := r.Chip
-		// A BMC-wide failure is the chip's, not a sensor's.
-		var kept []thermal.Sensor
-		for _, s := range c.Sensors {
-			if s.Name == "(BMC)" {
-				c.Err = s.Err
-				continue
-			}
-			kept = append(kept, s)
-		}
-		c.Sensors = kept
+	for i, r := range res {
+		c, repo := r.Chip, bmcs[i].repo
 		thermal.UniqueSensorNames(c.Sensors)
-		repo := repos[index(ifaces, c.Name, j)]
-		c.Attrs = thermal.Attrs{{Key: "device", Value: c.Path},
-			{Key: "sdr", Value: fmt.Sprintf("%d records, %d temperature and fan sensors", repo.Records, len(repo.Sensors))}}
+		c.Attrs = thermal.Attrs{{Key: "device", Value: c.Path}}
+		if repo.Key != "" {
+			c.Attrs.Set("sdr", fmt.Sprintf("%d records, %d temperature and fan sensors", repo.Records, len(repo.Sensors)))
+		}
 		if len(repo.Skipped) > 0 {
-			c.Attrs = append(c.Attrs, thermal.Attr{Key: "skipped", Value: strings.Join(repo.Skipped, "; ")})
+			c.Attrs.Set("skipped", strings.Join(repo.Skipped, "; "))
 		}
 		chips = append(chips, c)
 	}
 	return chips, learned
 }
 
-// index finds the interface of chip name (jobs were skipped for ignored
-// chips, so the job number is not the interface's).
-func index(ifaces []int, name string, j int) int {
-	for i, n := range ifaces {
-		if ChipName(n) == name {
-			return i
-		}
+// repository opens the BMC (left open in *dev for the readings) and
+// returns its repository: old when Get SDR Repository Info says it has
+// not changed, else read afresh under ctx. A walk still running at the
+// deadline is abandoned (it owns its device and its result alone).
+func (fs FS) repository(ctx context.Context, path string, old Repository, dev *transportCloser) (Repository, error) {
+	type result struct {
+		dev  transportCloser
+		repo Repository
+		err  error
 	}
-	return j
+	done := make(chan result, 1)
+	go func() {
+		d, err := fs.open(path)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		info, err := GetRepoInfo(d)
+		switch {
+		case err != nil:
+		case old.Key == info.Key():
+			done <- result{dev: d, repo: old}
+			return
+		default:
+			var repo Repository
+			if repo, err = Learn(d, info); err == nil {
+				done <- result{dev: d, repo: repo}
+				return
+			}
+		}
+		d.Close()
+		done <- result{err: err}
+	}()
+	select {
+	case r := <-done:
+		*dev = r.dev
+		return r.repo, r.err
+	case <-ctx.Done():
+		return Repository{}, fmt.Errorf("ipmi: %s: the SDR repository was not read in time: %w", path, thermal.ErrTimeout)
+	}
+}
+
+// notPresent reports whether err is a completion code that means the
+// reading does not exist now: CBh (not present), CDh (not available for
+// this sensor), D5h (not available in the present state: the host is off).
+func notPresent(err error) bool {
+	var ce *CompletionError
+	return errors.As(err, &ce) && (ce.Code == 0xCB || ce.Code == 0xCD || ce.Code == 0xD5)
 }
 
 // Learn reads the SDR repository and the thresholds of the sensors read

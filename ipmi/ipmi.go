@@ -129,6 +129,10 @@ func reserve(t Transport) ([2]byte, error) {
 	return [2]byte{b[0], b[1]}, nil
 }
 
+// wholeRecord asks Get SDR for the rest of a record in one answer; a BMC
+// that cannot (CAh) gets smaller pieces.
+const wholeRecord = 0xFF
+
 // Limits of a repository walk: no BMC has more records, and a chain of
 // next-record ids that loops must end.
 const (
@@ -137,9 +141,8 @@ const (
 )
 
 // ReadRepository reads every record of the SDR repository: a reservation,
-// then each record's header and its body in pieces of at most chunk bytes
-// (many BMCs refuse to return a whole record at once: completion code CAh
-// halves the piece). A reservation the BMC cancelled (C5h: the repository
+// then each record's header and its body, whole where the BMC can (many
+// refuse: completion code CAh halves the piece, down to what it takes). A reservation the BMC cancelled (C5h: the repository
 // changed, or another client reserved it) is taken again and the record
 // read again.
 func ReadRepository(t Transport) ([][]byte, error) {
@@ -147,7 +150,7 @@ func ReadRepository(t Transport) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	chunk := 16
+	chunk := wholeRecord
 	var out [][]byte
 	seen := map[uint16]bool{}
 	for id, retries := uint16(0), 0; id != 0xFFFF; {
@@ -180,8 +183,8 @@ func readRecord(t Transport, res [2]byte, id uint16, chunk *int) (rec []byte, ne
 			b, err := t.Send(Message{NetFn: netFnStorage, Cmd: cmdGetSDR,
 				Data: []byte{res[0], res[1], byte(id), byte(id >> 8), byte(offset), byte(n)}})
 			var ce *CompletionError
-			if errors.As(err, &ce) && ce.Code == ccCannotReturnBytes && n > 1 {
-				n /= 2
+			if errors.As(err, &ce) && (ce.Code == ccCannotReturnBytes || ce.Code == 0xFF && n == wholeRecord) && n > 1 {
+				n = min(n, 128) / 2 // 255 -> 64 -> 32 -> 16 …
 				*chunk = n
 				continue
 			}
