@@ -274,59 +274,12 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 		}
 		id, haveID := known[d.Key()]
 		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
-			o := outcome{id: id}
-			defer func() {
-				mu.Lock()
-				outcomes[i] = o
-				mu.Unlock()
-			}()
-			if haveID && id.Method == methodNone {
-				return // the drive reports no temperature: nothing to ask
-			}
-			if fs.dev == "" || d.Block == "" {
-				o.fallback = "no device node (a sysfs tree without --dev, or a drive without a block device)"
-				return
-			}
-			dev, err := fs.open(chip.Path)
-			if err != nil {
-				o.fallback = why(err)
-				return
-			}
-			defer dev.Close()
-			var s thermal.Sensor
-			switch {
-			case d.ATA || (haveID && id.ATA):
-				s, err = fs.readATA(dev, &o, haveID)
-			case !haveID && d.SAT:
-				// A bridge to an ATA drive (USB) answers ATA PASS-THROUGH:
-				// CHECK POWER MODE first, so that a sleeping drive is not
-				// sent LOG SENSE, which a bridge may translate into reads
-				// of the drive. A SCSI target that merely exports the page
-				// (scsi_debug) refuses it, and so does the kernel without
-				// CAP_SYS_RAWIO: LOG SENSE then, learnt only in the first
-				// case.
-				s, err = fs.readATA(dev, &o, false)
-				switch denied := errors.Is(err, os.ErrPermission); {
-				case err == nil && o.id.Method != methodNone:
-					o.id.ATA = true
-				case err == nil && o.standby:
-				case isUnsupported(err) || denied || (err == nil && o.id.Method == methodNone):
-					o = outcome{}
-					s, err = fs.readSCSI(d, dev, &o, false)
-					o.learned = o.learned && !denied
-				}
-			default:
-				s, err = fs.readSCSI(d, dev, &o, haveID)
-			}
-			switch {
-			case errors.Is(err, os.ErrPermission):
-				o.fallback = why(err)
-			case err != nil:
-				o.err = err
-			case s.Name != "":
-				if !fs.req.Ignores(SourceName, chip.Name, s.Name) {
-					add(s)
-				}
+			o, s := fs.readDrive(d, id, haveID)
+			mu.Lock()
+			outcomes[i] = o
+			mu.Unlock()
+			if s.Name != "" && !fs.req.Ignores(SourceName, chip.Name, s.Name) {
+				add(s)
 			}
 		}})
 	}
@@ -336,57 +289,116 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 	learned := map[string]Identity{}
 	chips := make([]thermal.Chip, 0, len(res))
 	for j, r := range res {
-		i := index[j]
-		d, o, chip := drives[i], outcomes[i], r.Chip
+		d, o := drives[index[j]], outcomes[index[j]]
 		if o.learned {
 			learned[d.Key()] = o.id
 		}
-		id := o.id
-		if id.Model == "" {
-			id.Model, id.Serial = d.sysfsIdentity()
-		}
-		if id.ATA {
-			d.ATA = true
-		}
-		chip.Attrs = thermal.Attrs{{Key: "device", Value: d.Block}, {Key: "address", Value: d.Address},
-			{Key: "model", Value: id.Model}, {Key: "serial", Value: id.Serial}, {Key: "firmware", Value: id.Firmware},
-			{Key: "transport", Value: d.Transport()}, {Key: "read_via", Value: id.Method}, {Key: "power_mode"},
-			{Key: "why"}}
-		chip.Series = []thermal.Series{InfoSeries(id.Model, id.Serial, d.Transport())}
-		switch {
-		case d.Asleep:
-			chip.Attrs.Set("read_via", nil)
-			chip.Attrs.Set("why", "runtime-suspended: not woken")
-		case o.fallback != "" && d.Hwmon:
-			chip.Yield = o.fallback
-			chip.Sensors, chip.Errors = nil, 0
-			chip.Attrs.Set("read_via", MethodHwmon)
-			chip.Attrs.Set("why", o.fallback)
-		case o.fallback != "":
-			// Nothing else can read the drive: say why, once per beat.
-			chip.Attrs.Set("read_via", nil)
-			chip.Attrs.Set("why", o.fallback+"; no drivetemp chip to fall back on")
-			chip.Err = errors.New("disk: " + o.fallback)
-			chip.Sensors, chip.Errors = nil, 1
-		case o.standby:
-			chip.Asleep = true
-			chip.Sensors, chip.Errors = nil, 0
-			chip.Attrs.Set("power_mode", o.power)
-			chip.Attrs.Set("why", "in standby: not woken")
-		case o.err != nil:
-			chip.Err = o.err
-			chip.Sensors, chip.Errors = nil, 1
-			chip.Attrs.Set("why", o.err.Error())
-		case r.Done && id.Method == methodNone:
-			chip.Attrs.Set("read_via", nil)
-			chip.Attrs.Set("why", id.Why)
-		}
-		if o.power != "" && !o.standby {
-			chip.Attrs.Set("power_mode", o.power)
-		}
-		chips = append(chips, chip)
+		chips = append(chips, driveChip(r, d, o))
 	}
 	return chips, learned
+}
+
+// readDrive opens an awake drive and reads it by what is known of it (id,
+// when haveID): its outcome, and its sensor (none: Name "").
+func (fs FS) readDrive(d Drive, id Identity, haveID bool) (o outcome, s thermal.Sensor) {
+	o.id = id
+	if haveID && id.Method == methodNone {
+		return o, s // the drive reports no temperature: nothing to ask
+	}
+	if fs.dev == "" || d.Block == "" {
+		o.fallback = "no device node (a sysfs tree without --dev, or a drive without a block device)"
+		return o, s
+	}
+	dev, err := fs.open(filepath.Join(fs.dev, d.Block))
+	if err != nil {
+		o.fallback = why(err)
+		return o, s
+	}
+	defer dev.Close()
+	switch {
+	case d.ATA || (haveID && id.ATA):
+		s, err = fs.readATA(dev, &o, haveID)
+	case !haveID && d.SAT:
+		s, err = fs.readBridge(d, dev, &o)
+	default:
+		s, err = fs.readSCSI(d, dev, &o, haveID)
+	}
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		o.fallback = why(err)
+	case err != nil:
+		o.err = err
+	}
+	return o, s
+}
+
+// readBridge learns a drive that exports the ATA Information VPD page. A
+// bridge to an ATA drive (USB) answers ATA PASS-THROUGH: CHECK POWER MODE
+// first, so that a sleeping drive is not sent LOG SENSE, which a bridge
+// may translate into reads of the drive. A SCSI target that merely
+// exports the page (scsi_debug) refuses it, and so does the kernel without
+// CAP_SYS_RAWIO: LOG SENSE then, learnt only in the first case.
+func (fs FS) readBridge(d Drive, t Transport, o *outcome) (thermal.Sensor, error) {
+	s, err := fs.readATA(t, o, false)
+	switch denied := errors.Is(err, os.ErrPermission); {
+	case err == nil && o.id.Method != methodNone:
+		o.id.ATA = true
+	case err == nil && o.standby:
+	case isUnsupported(err) || denied || (err == nil && o.id.Method == methodNone):
+		*o = outcome{}
+		s, err = fs.readSCSI(d, t, o, false)
+		o.learned = o.learned && !denied
+	}
+	return s, err
+}
+
+// driveChip is the chip of drive d from its job's result r and its
+// outcome o: the drive's facts for probe, its info series, and whether it
+// was read, yielded to drivetemp, asleep or failed.
+func driveChip(r gather.Result, d Drive, o outcome) thermal.Chip {
+	chip, id := r.Chip, o.id
+	if id.Model == "" {
+		id.Model, id.Serial = d.sysfsIdentity()
+	}
+	if id.ATA {
+		d.ATA = true
+	}
+	chip.Attrs = thermal.Attrs{{Key: "device", Value: d.Block}, {Key: "address", Value: d.Address},
+		{Key: "model", Value: id.Model}, {Key: "serial", Value: id.Serial}, {Key: "firmware", Value: id.Firmware},
+		{Key: "transport", Value: d.Transport()}, {Key: "read_via", Value: id.Method}, {Key: "power_mode"},
+		{Key: "why"}}
+	chip.Series = []thermal.Series{InfoSeries(id.Model, id.Serial, d.Transport())}
+	switch {
+	case d.Asleep:
+		chip.Attrs.Set("read_via", nil)
+		chip.Attrs.Set("why", "runtime-suspended: not woken")
+	case o.fallback != "" && d.Hwmon:
+		chip.Yield = o.fallback
+		chip.Sensors, chip.Errors = nil, 0
+		chip.Attrs.Set("read_via", MethodHwmon)
+		chip.Attrs.Set("why", o.fallback)
+	case o.fallback != "":
+		// Nothing else can read the drive: say why, once per beat.
+		chip.Attrs.Set("read_via", nil)
+		chip.Attrs.Set("why", o.fallback+"; no drivetemp chip to fall back on")
+		chip.Err = errors.New("disk: " + o.fallback)
+		chip.Sensors, chip.Errors = nil, 1
+	case o.standby:
+		chip.Asleep = true
+		chip.Sensors, chip.Errors = nil, 0
+		chip.Attrs.Set("why", "in standby: not woken")
+	case o.err != nil:
+		chip.Err = o.err
+		chip.Sensors, chip.Errors = nil, 1
+		chip.Attrs.Set("why", o.err.Error())
+	case r.Done && id.Method == methodNone:
+		chip.Attrs.Set("read_via", nil)
+		chip.Attrs.Set("why", id.Why)
+	}
+	if o.power != "" {
+		chip.Attrs.Set("power_mode", o.power)
+	}
+	return chip
 }
 
 // readATA reads an ATA drive: CHECK POWER MODE, then (learning the drive

@@ -3,9 +3,10 @@ package disk
 import (
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 	"time"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // Direction is the direction of a command's data transfer.
@@ -89,16 +90,8 @@ func (e *Error) Unwrap() error {
 	return e.Errno
 }
 
-// Is maps the errno to the os package's error classes.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case os.ErrPermission:
-		return e.Errno == syscall.EACCES || e.Errno == syscall.EPERM
-	case os.ErrNotExist:
-		return e.Errno == syscall.ENOENT || e.Errno == syscall.ENODEV || e.Errno == syscall.ENXIO
-	}
-	return false
-}
+// Is maps the errno to the os package's error classes (sysread.ErrnoIs).
+func (e *Error) Is(target error) bool { return sysread.ErrnoIs(e.Errno, target) }
 
 // Sense is decoded sense data: the sense key, the additional sense code
 // and qualifier, and the ATA registers an ATA PASS-THROUGH command returns

@@ -4,8 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // bmcAddress is the BMC's slave address on the IPMB: sensors it owns are
@@ -81,16 +82,8 @@ func (e *Error) Unwrap() error {
 	return e.Errno
 }
 
-// Is maps the errno to the os package's error classes.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case os.ErrPermission:
-		return e.Errno == syscall.EACCES || e.Errno == syscall.EPERM
-	case os.ErrNotExist:
-		return e.Errno == syscall.ENOENT || e.Errno == syscall.ENODEV || e.Errno == syscall.ENXIO
-	}
-	return false
-}
+// Is maps the errno to the os package's error classes (sysread.ErrnoIs).
+func (e *Error) Is(target error) bool { return sysread.ErrnoIs(e.Errno, target) }
 
 // RepoInfo is what Get SDR Repository Info says: its fingerprint is the
 // record count and the last addition and erase times.

@@ -3,8 +3,9 @@ package nvme
 import (
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
+
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // Admin command opcodes and parameters used here.
@@ -50,7 +51,7 @@ func IdentifyControllerCommand(buf []byte) *Command {
 //
 // errors.Is(err, os.ErrPermission) holds for EACCES and EPERM (reading the
 // SMART log needs CAP_SYS_ADMIN), and errors.Is(err, os.ErrNotExist) for
-// ENOENT and ENODEV (no device node, or the controller went away).
+// ENOENT, ENODEV and ENXIO (no device node, or the controller went away).
 type Error struct {
 	Op     string        // "open", "ioctl"
 	Path   string        // the device node
@@ -73,16 +74,8 @@ func (e *Error) Unwrap() error {
 	return e.Errno
 }
 
-// Is maps the errno to the os package's error classes.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case os.ErrPermission:
-		return e.Errno == syscall.EACCES || e.Errno == syscall.EPERM
-	case os.ErrNotExist:
-		return e.Errno == syscall.ENOENT || e.Errno == syscall.ENODEV
-	}
-	return false
-}
+// Is maps the errno to the os package's error classes (sysread.ErrnoIs).
+func (e *Error) Is(target error) bool { return sysread.ErrnoIs(e.Errno, target) }
 
 // ErrShort is returned by the parsers for a buffer smaller than the
 // structure they parse.
