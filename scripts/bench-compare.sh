@@ -155,6 +155,70 @@ awk -v th1="$th1" -v th2="$th2" -v lm1="$lm1" -v lm2="$lm2" -v st1="$st1" -v st2
 	printf "| default build over static, beat over %d (dynamic loader and glibc start, no NVIDIA GPU) | +%.2f ms | |\n", n1, th1 - sth1
 }'
 
+# The floor, on a realistic tree (sysfstest.Realistic: ten kinds of hwmon
+# chip, zones with trip points, NVMe read through hwmon, drives through
+# drivetemp, a suspended dGPU) of 35 and 355 sensors: a static C program
+# that opens, reads and closes exactly the files under the tree that a
+# steady beat opens (floorgen turns the beat's own strace into it), beside
+# the beat, thermal version (the binary's start) and sensors -j, in
+# FLOOR_ROUNDS interleaved rounds of perf stat -r FLOOR_REPEAT, medians.
+FLOOR_ROUNDS=${FLOOR_ROUNDS:-5}
+FLOOR_REPEAT=${FLOOR_REPEAT:-8}
+REAL_SIZES="35 355"
+real_beat() { echo "$thermal" beat --config builtin --sysfs "$work/real$1" --dev "$work/nodev" --textfile-dir "$work/realtext$1" --state-dir "$work/realstate$1"; }
+for n in $REAL_SIZES; do
+	go run ./internal/sysfstest/gentree -realistic -n "$n" -o "$work/real$n"
+	mkdir -p "$work/realstate$n" "$work/realtext$n"
+	$(real_beat "$n") # the steady state starts with the second beat
+	rm -f "$work/strace$n".*
+	strace -qq -ff -y -e trace=openat,getdents64 -o "$work/strace$n" $(real_beat "$n")
+	go run ./internal/sysfstest/floorgen -tree "$work/real$n" "$work/strace$n".* > "$work/floor$n.c"
+	gcc -O2 -static -o "$work/floor$n" "$work/floor$n.c"
+	"$work/floor$n" || { echo "bench-compare: the floor program of $n sensors failed" >&2; exit 1; }
+	got=$(grep -c '^node_thermal_celsius{' "$work/realtext$n/thermal.prom")
+	[ "$got" = "$n" ] || { echo "bench-compare: the realistic tree of $n sensors gave $got readings" >&2; exit 1; }
+done
+for r in $(seq "$FLOOR_ROUNDS"); do
+	REPEAT=$FLOOR_REPEAT measure "$work/p" - "$thermal" version
+	CPU[version,$r]=$(field "$work/p" task-clock); SYS[version,$r]=$(field "$work/p" raw_syscalls)
+	for n in $REAL_SIZES; do
+		REPEAT=$FLOOR_REPEAT measure "$work/p" - "$work/floor$n"
+		CPU[floor$n,$r]=$(field "$work/p" task-clock); SYS[floor$n,$r]=$(field "$work/p" raw_syscalls)
+		REPEAT=$FLOOR_REPEAT measure "$work/p" - $(real_beat "$n")
+		CPU[real$n,$r]=$(field "$work/p" task-clock); SYS[real$n,$r]=$(field "$work/p" raw_syscalls)
+		REPEAT=$FLOOR_REPEAT measure "$work/p" "$work/real$n" sensors -j
+		CPU[rsensors$n,$r]=$(field "$work/p" task-clock); SYS[rsensors$n,$r]=$(field "$work/p" raw_syscalls)
+	done
+done
+/usr/bin/time -f %M -o "$work/rss" $(real_beat 355)
+realrss=$(tail -1 "$work/rss")
+ROUNDS=$FLOOR_ROUNDS
+echo
+echo "The floor — a realistic tree, $FLOOR_ROUNDS interleaved rounds of perf stat -r $FLOOR_REPEAT, medians"
+echo
+echo "| | 35 sensors | 355 sensors | per added sensor |"
+echo "|---|---|---|---|"
+row() { # LABEL KEY
+	local a b
+	a=$(median "${2}35" CPU); b=$(median "${2}355" CPU)
+	awk -v l="$1" -v a="$a" -v b="$b" -v sa="$(median "${2}35" SYS)" -v sb="$(median "${2}355" SYS)" 'BEGIN {
+		printf "| %s | %.2f ms, %d syscalls | %.2f ms, %d syscalls | %.1f µs, %.2f syscalls |\n", l, a, sa, b, sb, (b - a) * 1000 / 320, (sb - sa) / 320 }'
+}
+row "open/read/close floor (C, static)" floor
+awk -v v="$(median version CPU)" -v s="$(median version SYS)" 'BEGIN { printf "| thermal version (the binary start) | %.2f ms, %d syscalls | | |\n", v, s }'
+row "thermal beat" real
+row "sensors -j" rsensors
+floorsys=$(awk -v a="$(median floor35 SYS)" -v b="$(median floor355 SYS)" 'BEGIN { printf "%.2f", (b - a) / 320 }')
+awk -v fs="$floorsys" -v f1="$(median floor35 CPU)" -v f2="$(median floor355 CPU)" -v t1="$(median real35 CPU)" -v t2="$(median real355 CPU)" \
+	-v v="$(median version CPU)" -v s2="$(median rsensors355 CPU)" -v y1="$(median real35 SYS)" -v y2="$(median real355 SYS)" -v rss="$realrss" 'BEGIN {
+	printf "\n| goal | measured | target |\n|---|---|---|\n"
+	printf "| marginal CPU per added sensor, beat / floor | %.2f× (%.1f / %.1f µs) | ≤ 1.5× |\n", (t2 - t1) / (f2 - f1), (t2 - t1) * 1000 / 320, (f2 - f1) * 1000 / 320
+	printf "| 35-sensor beat over thermal version | +%.2f ms | ≤ +1.5 ms |\n", t1 - v
+	printf "| sensors -j / beat at 355 sensors | %.1f× | ≥ 4× |\n", s2 / t2
+	printf "| syscalls per added sensor (perf) | %.2f | ≤ 3.5 on the generated trees (the floor needs %s here) |\n", (y2 - y1) / 320, fs
+	printf "| peak RSS, beat over 355 sensors | %.1f MiB | no worse |\n", rss / 1024
+}'
+
 # NVML out of process: a host with NVIDIA GPUs (the fixture of the nvml
 # tests, with the C stand-in for libnvidia-ml) pays for a second process
 # start (thermal re-executed as its NVML helper) plus NVML's own calls; the

@@ -56,3 +56,27 @@ func BenchmarkBeat(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBeatCommand measures the beat command in process, all of it
+// (flags, config, state, collection, thresholds, textfile), steady state, on
+// the realistic trees of make bench (sysfstest.Realistic). B/op and
+// allocs/op at 35 and 355 sensors give the memory a sensor adds: in a beat
+// process every byte allocated is a page the kernel clears (the heap never
+// reaches a collection), so allocations are CPU as well as memory.
+func BenchmarkBeatCommand(b *testing.B) {
+	for _, n := range []int{35, 355} {
+		root := sysfstest.UnpackString(b, sysfstest.Realistic(n))
+		dir := b.TempDir()
+		args := []string{"beat", "--config", "builtin", "--sysfs", root, "--dev", b.TempDir(), "--textfile-dir", dir, "--state-dir", dir}
+		e := env{stdout: io.Discard, stderr: io.Discard, now: time.Now}
+		if code := run(args, e); code != 0 {
+			b.Fatalf("beat exited %d", code)
+		}
+		b.Run(fmt.Sprintf("sensors=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				run(args, e)
+			}
+		})
+	}
+}

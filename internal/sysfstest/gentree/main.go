@@ -16,6 +16,7 @@ import (
 func main() {
 	n := flag.Int("n", 100, "number of sensors")
 	out := flag.String("o", "", "directory to create the tree in (must not exist)")
+	realistic := flag.Bool("realistic", false, "a realistic server of -n sensors (sysfstest.Realistic) instead of the generated coretemp tree")
 	fixture := flag.String("fixture", "", "unpack this fixture file instead of generating")
 	flag.Parse()
 	if *out == "" {
@@ -27,6 +28,9 @@ func main() {
 		os.Exit(1)
 	}
 	text := sysfstest.Generate(*n)
+	if *realistic {
+		text = sysfstest.Realistic(*n)
+	}
 	if *fixture != "" {
 		b, err := os.ReadFile(*fixture)
 		if err != nil {
