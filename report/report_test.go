@@ -119,9 +119,19 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	if st.Mode().Perm() != 0o644 {
 		t.Errorf("mode = %v, want 0644 so node_exporter can read it", st.Mode().Perm())
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d entries after the write, want only %s", len(entries), FileName)
+	// The previous content stays as the spare the next write reuses:
+	// hidden, and not a *.prom file node_exporter would read.
+	for range 2 {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 2 || entries[0].Name() != "."+FileName+".next" || entries[1].Name() != FileName {
+			t.Errorf("directory holds %v after the write, want only %s and its spare", entries, FileName)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "."+FileName+".next")); err != nil || !bytes.HasPrefix(b, []byte("# previous beat")) && !bytes.Contains(b, []byte("node_thermal")) {
+			t.Errorf("spare holds %q, %v; want the previous content", b, err)
+		}
+		if _, err := WriteFile(dir, sampleBeat()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := WriteFile(filepath.Join(dir, "missing"), sampleBeat()); err == nil {
 		t.Error("WriteFile into a missing directory succeeded")

@@ -92,8 +92,130 @@ func (fd fdWriter) Write(p []byte) (int, error) {
 }
 
 // WriteAtomicFunc is WriteAtomic with the content written by write, through
-// a 64 KiB buffer: a large file is never held in memory whole.
+// a buffer of at most 64 KiB: a large file is never held in memory whole.
+//
+// A steady writer reuses a spare file, dir/.name.next (never *.prom, never
+// *.tmp): the content is written into it and the two names are swapped
+// with one renameat2(RENAME_EXCHANGE), so the spare then holds the previous
+// content, ready for the next write. Readers see the old file or the new
+// one exactly as with a rename, and no inode is created or freed: on ext4,
+// a file created where others were recently deleted scans the inode
+// table, 0.1-0.3 ms of kernel time a beat. Where the spare cannot be used
+// (held by a concurrent writer, linked elsewhere, not a plain file, a
+// filesystem without RENAME_EXCHANGE), the write goes through a new
+// temporary file instead, as the first write does.
 func WriteAtomicFunc(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) error {
+	if done, err := writeSpare(dir, name, mode, sync, write); done {
+		return err
+	}
+	return writeFresh(dir, name, mode, sync, write)
+}
+
+// SpareSuffix ends the name of the spare file WriteAtomicFunc keeps beside
+// a file it writes: dir/.<name>.next.
+const SpareSuffix = ".next"
+
+// writeSpare writes through the spare file when there is one it can take;
+// done is false when the caller must write afresh (nothing was changed).
+func writeSpare(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) (done bool, err error) {
+	target, spare := dir+"/"+name, dir+"/."+name+SpareSuffix
+	fd, err := unix.Open(spare, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, nil
+	}
+	if !ownSpare(fd, spare) {
+		unix.Close(fd)
+		return false, nil
+	}
+	fail := func(op string, err error) (bool, error) {
+		unix.Close(fd)
+		return true, &os.PathError{Op: op, Path: target, Err: err}
+	}
+	if err := unix.Ftruncate(fd, 0); err != nil {
+		return fail("truncate", err)
+	}
+	if err := fill(fd, mode, sync, write); err != nil {
+		return fail("write", err)
+	}
+	err = exchange(spare, target)
+	if err != nil { // no target yet, not a file, a filesystem without the exchange
+		err = unix.Rename(spare, target)
+	}
+	unix.Close(fd) // the lock goes with it
+	if err != nil {
+		return true, &os.PathError{Op: "rename", Path: target, Err: err}
+	}
+	if sync {
+		return true, syncDir(dir)
+	}
+	return true, nil
+}
+
+// ownSpare takes the spare open on fd for this writer: locked (a
+// concurrent writer holding it makes the caller write afresh), still the
+// file named spare (not swapped into place meanwhile by another), a plain
+// file with no other link (truncating it changes nothing else).
+func ownSpare(fd int, spare string) bool {
+	if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return false
+	}
+	var held, named unix.Stat_t
+	if unix.Fstat(fd, &held) != nil || unix.Lstat(spare, &named) != nil {
+		return false
+	}
+	return held.Mode&unix.S_IFMT == unix.S_IFREG && held.Nlink == 1 && held.Dev == named.Dev && held.Ino == named.Ino
+}
+
+// fill writes the content into fd through a buffer, sets mode (the umask
+// does not decide who reads it) and syncs when asked.
+func fill(fd int, mode uint32, sync bool, write func(w io.Writer) error) error {
+	bw := bufio.NewWriterSize(fdWriter(fd), 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := unix.Fchmod(fd, mode); err != nil {
+		return err
+	}
+	if sync {
+		return unix.Fsync(fd)
+	}
+	return nil
+}
+
+// exchange swaps the names of the file at from and the plain file at to:
+// anything else at to (a directory, a link) is not moved aside.
+func exchange(from, to string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(to, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return unix.EINVAL
+	}
+	return unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_EXCHANGE)
+}
+
+// syncDir makes a rename in dir survive a power cut.
+func syncDir(dir string) error {
+	d, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "sync", Path: dir, Err: err}
+	}
+	err = unix.Fsync(d)
+	unix.Close(d)
+	if err != nil {
+		return &os.PathError{Op: "sync", Path: dir, Err: err}
+	}
+	return nil
+}
+
+// writeFresh writes through a new temporary file, named after the pid so
+// that concurrent writers never share one, then put in place. The content
+// it replaces becomes the spare of the next write, unless there is one.
+func writeFresh(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) error {
 	target := dir + "/" + name
 	var fd int
 	var tmp string
@@ -110,44 +232,26 @@ func WriteAtomicFunc(dir, name string, mode uint32, sync bool, write func(w io.W
 	if err != nil {
 		return &os.PathError{Op: "create", Path: tmp, Err: err}
 	}
-	fail := func(op string, err error) error {
+	if err := fill(fd, mode, sync, write); err != nil {
 		unix.Close(fd)
 		unix.Unlink(tmp)
-		return &os.PathError{Op: op, Path: target, Err: err}
-	}
-	bw := bufio.NewWriterSize(fdWriter(fd), 64<<10)
-	if err := write(bw); err != nil {
-		return fail("write", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fail("write", err)
-	}
-	if err := unix.Fchmod(fd, mode); err != nil { // the umask does not decide who reads it
-		return fail("chmod", err)
-	}
-	if sync {
-		if err := unix.Fsync(fd); err != nil {
-			return fail("sync", err)
-		}
+		return &os.PathError{Op: "write", Path: target, Err: err}
 	}
 	if err := unix.Close(fd); err != nil {
 		unix.Unlink(tmp)
 		return &os.PathError{Op: "close", Path: target, Err: err}
 	}
-	if err := unix.Rename(tmp, target); err != nil {
+	if exchange(tmp, target) == nil {
+		// tmp holds the previous content: the spare, unless there is one.
+		if unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir+"/."+name+SpareSuffix, unix.RENAME_NOREPLACE) != nil {
+			unix.Unlink(tmp)
+		}
+	} else if err := unix.Rename(tmp, target); err != nil {
 		unix.Unlink(tmp)
 		return &os.PathError{Op: "rename", Path: target, Err: err}
 	}
-	if sync { // the rename itself survives a power cut only once the directory is synced
-		d, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return &os.PathError{Op: "sync", Path: dir, Err: err}
-		}
-		err = unix.Fsync(d)
-		unix.Close(d)
-		if err != nil {
-			return &os.PathError{Op: "sync", Path: dir, Err: err}
-		}
+	if sync {
+		return syncDir(dir)
 	}
 	return nil
 }
