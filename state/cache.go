@@ -2,12 +2,12 @@ package state
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -33,10 +33,48 @@ type Cache struct {
 }
 
 // cacheHeader is the first line of a cache file; the source's bytes follow.
+// The line is "thermal-cache <built, RFC 3339> <boot id> <sysfs tree>",
+// the last two quoted: no JSON, whose first use in a beat's fresh process
+// costs more than the rest of the cache.
 type cacheHeader struct {
-	BootID string    `json:"boot_id"`
-	Scope  string    `json:"sysfs"`
-	Built  time.Time `json:"built"`
+	BootID string
+	Scope  string
+	Built  time.Time
+}
+
+const cacheMagic = "thermal-cache "
+
+func (h cacheHeader) append(b []byte) []byte {
+	b = append(b, cacheMagic...)
+	b = h.Built.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, h.BootID)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, h.Scope)
+	return append(b, '\n')
+}
+
+// parseCacheHeader reads a header line; ok is false for anything else,
+// such as the JSON header of earlier versions (the entry is learnt again).
+func parseCacheHeader(line string) (h cacheHeader, ok bool) {
+	rest, ok := strings.CutPrefix(line, cacheMagic)
+	if !ok {
+		return h, false
+	}
+	built, rest, _ := strings.Cut(rest, " ")
+	var err error
+	if h.Built, err = time.Parse(time.RFC3339Nano, built); err != nil {
+		return h, false
+	}
+	boot, err := strconv.QuotedPrefix(rest)
+	if err != nil || len(rest) == len(boot) || rest[len(boot)] != ' ' {
+		return h, false
+	}
+	h.BootID, _ = strconv.Unquote(boot)
+	if h.Scope, err = strconv.Unquote(rest[len(boot)+1:]); err != nil {
+		return h, false
+	}
+	return h, true
 }
 
 // MaxCacheFile bounds what a cache file may hold.
@@ -60,8 +98,11 @@ func (c *Cache) Load(key string) ([]byte, bool) {
 		return nil, false
 	}
 	line, data, ok := bytes.Cut(b, []byte("\n"))
-	var h cacheHeader
-	if !ok || json.Unmarshal(line, &h) != nil {
+	if ok && len(line) > 0 && line[0] == '{' { // an earlier version's header
+		return nil, false
+	}
+	h, parsed := parseCacheHeader(string(line))
+	if !ok || !parsed {
 		c.Warnings = append(c.Warnings, fmt.Errorf("state: %s: %w: bad header", c.path(key), ErrCorrupt))
 		return nil, false
 	}
@@ -102,11 +143,8 @@ func (c *Cache) Flush() error {
 		if !ok {
 			built = c.Now
 		}
-		h, err := json.Marshal(cacheHeader{BootID: c.BootID, Scope: c.Scope, Built: built})
-		if err == nil {
-			err = writeFileAtomic(c.path(key), slices.Concat(h, []byte("\n"), data))
-		}
-		if err != nil {
+		h := cacheHeader{BootID: c.BootID, Scope: c.Scope, Built: built}.append(make([]byte, 0, 128+len(data)))
+		if err := writeFileAtomic(c.path(key), append(h, data...)); err != nil {
 			errs = append(errs, err)
 		}
 	}
