@@ -73,21 +73,26 @@ func WriteAtomic(dir, name string, data []byte, mode uint32, sync bool) error {
 	})
 }
 
-// fdWriter writes to a file descriptor.
-type fdWriter int
+// fdWriter writes to a file descriptor, counting what it wrote.
+type fdWriter struct {
+	fd int
+	n  int64
+}
 
-func (fd fdWriter) Write(p []byte) (int, error) {
+func (w *fdWriter) Write(p []byte) (int, error) {
 	off := 0
 	for off < len(p) {
-		n, err := unix.Write(int(fd), p[off:])
+		n, err := unix.Write(w.fd, p[off:])
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
+			w.n += int64(off)
 			return off, err
 		}
 		off += n
 	}
+	w.n += int64(off)
 	return off, nil
 }
 
@@ -123,7 +128,8 @@ func writeSpare(dir, name string, mode uint32, sync bool, write func(w io.Writer
 	if err != nil {
 		return false, nil
 	}
-	if !ownSpare(fd, spare) {
+	size, ok := ownSpare(fd, spare)
+	if !ok {
 		unix.Close(fd)
 		return false, nil
 	}
@@ -131,10 +137,10 @@ func writeSpare(dir, name string, mode uint32, sync bool, write func(w io.Writer
 		unix.Close(fd)
 		return true, &os.PathError{Op: op, Path: target, Err: err}
 	}
-	if err := unix.Ftruncate(fd, 0); err != nil {
-		return fail("truncate", err)
-	}
-	if err := fill(fd, mode, sync, write); err != nil {
+	// Written over from the start, then cut to length: no truncation to
+	// zero first, which ext4 answers by flushing the file on close (its
+	// auto_da_alloc, for programs that rewrite a file in place).
+	if err := fill(fd, mode, sync, size, write); err != nil {
 		return fail("write", err)
 	}
 	err = exchange(spare, target)
@@ -154,27 +160,36 @@ func writeSpare(dir, name string, mode uint32, sync bool, write func(w io.Writer
 // ownSpare takes the spare open on fd for this writer: locked (a
 // concurrent writer holding it makes the caller write afresh), still the
 // file named spare (not swapped into place meanwhile by another), a plain
-// file with no other link (truncating it changes nothing else).
-func ownSpare(fd int, spare string) bool {
+// file with no other link (writing it changes nothing else). It returns
+// the spare's size.
+func ownSpare(fd int, spare string) (int64, bool) {
 	if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) != nil {
-		return false
+		return 0, false
 	}
 	var held, named unix.Stat_t
 	if unix.Fstat(fd, &held) != nil || unix.Lstat(spare, &named) != nil {
-		return false
+		return 0, false
 	}
-	return held.Mode&unix.S_IFMT == unix.S_IFREG && held.Nlink == 1 && held.Dev == named.Dev && held.Ino == named.Ino
+	ok := held.Mode&unix.S_IFMT == unix.S_IFREG && held.Nlink == 1 && held.Dev == named.Dev && held.Ino == named.Ino
+	return held.Size, ok
 }
 
-// fill writes the content into fd through a buffer, sets mode (the umask
-// does not decide who reads it) and syncs when asked.
-func fill(fd int, mode uint32, sync bool, write func(w io.Writer) error) error {
-	bw := bufio.NewWriterSize(fdWriter(fd), 64<<10)
+// fill writes the content into fd from its start through a buffer, cuts
+// off what is left of an earlier content of size bytes, sets mode (the
+// umask does not decide who reads it) and syncs when asked.
+func fill(fd int, mode uint32, sync bool, size int64, write func(w io.Writer) error) error {
+	fw := &fdWriter{fd: fd}
+	bw := bufio.NewWriterSize(fw, 64<<10)
 	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return err
+	}
+	if fw.n < size {
+		if err := unix.Ftruncate(fd, fw.n); err != nil {
+			return err
+		}
 	}
 	if err := unix.Fchmod(fd, mode); err != nil {
 		return err
@@ -232,7 +247,7 @@ func writeFresh(dir, name string, mode uint32, sync bool, write func(w io.Writer
 	if err != nil {
 		return &os.PathError{Op: "create", Path: tmp, Err: err}
 	}
-	if err := fill(fd, mode, sync, write); err != nil {
+	if err := fill(fd, mode, sync, 0, write); err != nil {
 		unix.Close(fd)
 		unix.Unlink(tmp)
 		return &os.PathError{Op: "write", Path: target, Err: err}
