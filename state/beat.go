@@ -3,7 +3,6 @@ package state
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -73,7 +72,8 @@ type Loaded struct {
 }
 
 // LoadFile reads the state file at path, starting fresh from one that is
-// missing, corrupt or holds what a beat cannot use.
+// missing, corrupt or holds what a beat cannot use. It reads what
+// json.Unmarshal would, with decodeFile (see codec.go).
 func LoadFile(path string) Loaded {
 	b, err := readFile(path)
 	if err != nil && !errors.Is(err, ErrCorrupt) {
@@ -81,7 +81,7 @@ func LoadFile(path string) Loaded {
 	}
 	var f File
 	if err == nil && b != nil {
-		if err = json.Unmarshal(b, &f); err != nil {
+		if err = decodeFile(b, &f); err != nil {
 			err = fmt.Errorf("state: %s: %w: %v", path, ErrCorrupt, err)
 		}
 	}
@@ -93,13 +93,13 @@ func LoadFile(path string) Loaded {
 }
 
 // SaveFile writes f to path atomically, unless it is what was read
-// (before).
+// (before). The bytes are those of json.MarshalIndent(f, "", "  ") and a
+// newline, written by encodeFile (see codec.go).
 func SaveFile(path string, f File, before []byte) error {
-	b, err := json.MarshalIndent(f, "", "  ")
+	b, err := encodeFile(&f)
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	b = append(b, '\n')
 	if bytes.Equal(b, before) {
 		return nil
 	}
