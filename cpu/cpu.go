@@ -52,7 +52,7 @@ type logical struct {
 // Read implements thermal.Source.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	dir := filepath.Join(fs.sys, "devices", "system", "cpu")
-	names, err := sysread.ReadDirNames(dir, make([]byte, 16384))
+	names, err := sysread.ReadDirNames(dir, sysread.Buffer(16384))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

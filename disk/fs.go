@@ -99,7 +99,7 @@ func (d Drive) Transport() string {
 // directory means no drives.
 func (fs FS) Drives() ([]Drive, error) {
 	classDir := filepath.Join(fs.sys, "class", "scsi_disk")
-	buf := make([]byte, 4096)
+	buf := sysread.Buffer(4096)
 	entries, err := sysread.ReadDirNames(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

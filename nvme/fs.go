@@ -84,7 +84,7 @@ func (c Controller) Key() string { return c.Model + "/" + c.Serial + "/" + c.Fir
 // controllers.
 func (fs FS) Controllers() ([]Controller, error) {
 	classDir := filepath.Join(fs.sys, "class", "nvme")
-	buf := make([]byte, 4096)
+	buf := sysread.Buffer(4096)
 	entries, err := sysread.ReadDirNames(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

@@ -80,7 +80,7 @@ type gpu struct {
 // runtime power state.
 func (fs FS) GPUs() []gpu {
 	dir := filepath.Join(fs.sys, "bus", "pci", "devices")
-	entries, err := sysread.ReadDirNames(dir, make([]byte, 16384))
+	entries, err := sysread.ReadDirNames(dir, sysread.Buffer(16384))
 	if err != nil {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (fs FS) GPUs() []gpu {
 	var out []gpu
 	for _, e := range entries {
 		d := filepath.Join(dir, e)
-		if target, err := sysread.Readlink(d, make([]byte, 4096)); err == nil {
+		if target, err := sysread.Readlink(d, sysread.Buffer(4096)); err == nil {
 			d = sysdev.Resolve(dir, target)
 		}
 		b, err := fs.read(d+"/vendor", buf)

@@ -51,7 +51,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 // listed; a system without thermal zones has none and no error.
 func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 	classDir := filepath.Join(fs.sys, "class", "thermal")
-	buf := make([]byte, 8192)
+	buf := sysread.Buffer(8192)
 	entries, err := sysread.ReadDirNames(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
