@@ -4,9 +4,11 @@
 // renamed over <dir>/thermal.prom. Readers never see half a file. No series
 // carries a timestamp.
 //
-// The text is rendered directly, not through a client_golang registry: label
-// values are interned once, rows sorted by packed integer keys, and streamed
-// through one 64 KiB buffer. The output is byte for byte what a registry and
+// The text is rendered directly, not through a client_golang registry: a dry
+// run counts the rows so that each buffer is allocated once at its size,
+// label values are ranked and escaped once each, each family's rows are
+// sorted as packed integer keys, and the text is streamed through one
+// 64 KiB buffer. The output is byte for byte what a registry and
 // expfmt produce (families by name, series by label values, label names
 // sorted, the first of two equal label sets kept); a test renders every
 // fixture tree and fuzzed label values both ways, and promtool checks the

@@ -2,17 +2,12 @@ package report
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
-	"unsafe"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
@@ -120,110 +115,52 @@ func init() {
 	}
 }
 
-// row is one series: its label values (sorted by label name) are string
-// ids in the writer's arena at [off, off+n).
-type row struct {
-	fam    *family
-	off, n int32
-	value  float64
-}
-
-// Packing of row keys: 8 bits of family rank, 4 of label count, then up to
-// five value ranks of keyBits each over two words.
-const keyBits = 20
-
-// writer accumulates the beat's series, then renders them sorted. Label
-// values are interned: each distinct string is sanitised, ranked and
-// escaped once, and rows compare as integers.
-type writer struct {
-	rows  []row
-	arena []uint32
-	strs  []string          // id -> value
-	ids   map[string]uint32 // value -> id
-	// last remembers, per label position, the string last interned there:
-	// a chip's name comes back for each of its series.
-	last [6]struct {
-		p  *byte
-		n  int
-		id uint32
-	}
-	rank  []uint32           // id -> rank of the value in byte order
-	extra map[string]*family // families of the sources' own series
-}
-
-func (w *writer) intern(pos int, s string) uint32 {
-	p := unsafe.StringData(s)
-	if pos < len(w.last) && w.last[pos].p == p && w.last[pos].n == len(s) && p != nil {
-		return w.last[pos].id
-	}
-	id, ok := w.ids[s]
-	if !ok {
-		id = uint32(len(w.strs))
-		v := s
-		if !utf8.ValidString(v) {
-			v = strings.ToValidUTF8(v, "\uFFFD")
-			if id2, ok := w.ids[v]; ok {
-				w.ids[s] = id2
-				return id2
-			}
-			w.ids[v] = id
-		}
-		w.ids[s] = id
-		w.strs = append(w.strs, v)
-	}
-	if pos < len(w.last) {
-		w.last[pos].p, w.last[pos].n, w.last[pos].id = p, len(s), id
-	}
-	return id
-}
-
-func (w *writer) add(f *family, v float64, values ...string) {
-	off := len(w.arena)
-	w.arena = slices.Grow(w.arena, len(values))[:off+len(values)]
-	for i, val := range values {
-		w.arena[off+f.perm[i]] = w.intern(i, val)
-	}
-	w.rows = append(w.rows, row{fam: f, off: int32(off), n: int32(len(values)), value: v})
-}
-
-// series adds a source's own series for chip c.
-func (w *writer) series(c *thermal.Chip, s thermal.Series) {
-	names := make([]string, 0, 2+len(s.Labels))
-	values := make([]string, 0, 2+len(s.Labels))
-	names = append(names, "source", "chip")
-	values = append(values, c.Source, c.Name)
-	w.extraSeries(s, names, values)
-}
-
-// extraSeries adds s, whose leading label names and values are given, to
-// its family, made on first use.
-func (w *writer) extraSeries(s thermal.Series, names, values []string) {
-	for _, l := range s.Labels {
-		names = append(names, l.Name)
-		values = append(values, l.Value)
-	}
-	if fixed[s.Name] {
-		return // the fixed families' names are taken
-	}
-	f := w.extra[s.Name]
-	if f == nil {
-		if w.extra == nil {
-			w.extra = map[string]*family{}
-		}
-		f = newFamily(s.Name, s.Help, s.Counter, names...)
-		f.id = len(fixedFamilies) + len(w.extra)
-		w.extra[s.Name] = f
-	} else if !slices.Equal(names, labelOrder(f)) {
-		return // a family's label names cannot change between series
-	}
-	w.add(f, s.Value, values...)
+// series adds a source's own series for a chip, whose source and name
+// have the ids given.
+func (w *writer) series(source, chip uint32, s thermal.Series) {
+	var names [8]string
+	var ids [8]uint32
+	w.extraSeries(s, append(names[:0], "source", "chip"), append(ids[:0], source, chip))
 }
 
 // bare adds a series that belongs to no chip: only its own labels.
 func (w *writer) bare(s thermal.Series) {
-	names := make([]string, 0, len(s.Labels))
-	values := make([]string, 0, len(s.Labels))
-	w.extraSeries(s, names, values)
+	var names [8]string
+	var ids [8]uint32
+	w.extraSeries(s, names[:0], ids[:0])
+}
+
+// extraSeries adds s, whose leading label names and value ids are given,
+// to its family, made on first use.
+func (w *writer) extraSeries(s thermal.Series, names []string, ids []uint32) {
+	if fixed[s.Name] {
+		return // the fixed families' names are taken
+	}
+	for _, l := range s.Labels {
+		names = append(names, l.Name)
+		ids = append(ids, w.intern(len(ids), l.Value))
+	}
+	if f := w.family(s, names); f != nil {
+		w.add(f, s.Value, ids...)
+	}
+}
+
+// family returns the family of s, whose label names are given, made on
+// first use; nil when s changes its family's label names.
+func (w *writer) family(s thermal.Series, names []string) *family {
+	for _, f := range w.fams[len(fixedFamilies):] {
+		if f.name == s.Name {
+			if !hasOrder(f, names) {
+				return nil // a family's label names cannot change between series
+			}
+			return f
+		}
+	}
+	f := newFamily(s.Name, s.Help, s.Counter, names...)
+	f.id = len(w.fams)
+	w.fams = append(w.fams, f)
+	w.spans = append(w.spans, span{})
+	return f
 }
 
 // labelOrder returns the label names in the order the family's values are
@@ -236,7 +173,19 @@ func labelOrder(f *family) []string {
 	return out
 }
 
-func (w *writer) values(r row) []uint32 { return w.arena[r.off : r.off+r.n] }
+// hasOrder reports whether names are f's label names in the order its
+// values are passed in.
+func hasOrder(f *family, names []string) bool {
+	if len(names) != len(f.perm) {
+		return false
+	}
+	for i, p := range f.perm {
+		if f.labels[p] != names[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // Write writes the beat's exposition text to w: families sorted by name,
 // series by label values, each label set once (the first series is kept
@@ -250,33 +199,31 @@ func Write(out io.Writer, b Beat) error {
 // render renders the beat into buf: every chip's series, then the beat's
 // own, sorted and written out.
 func render(buf *bufio.Writer, b Beat) {
-	w := &writer{}
-	w.init(b.Chips)
+	var w writer
+	w.init(b)
+	w.addBeat(b)
+	w.write(buf)
+}
+
+// addBeat adds every chip's series, then the beat's own.
+func (w *writer) addBeat(b Beat) {
 	for i := range b.Chips {
 		w.chip(&b.Chips[i], b.Firing)
 	}
-	for source, d := range b.Durations {
-		w.add(famDuration, d.Seconds(), source)
+	if w.counting {
+		// Map order differs between runs: count each source as new.
+		w.spans[famDuration.id].end += len(b.Durations)
+		w.nrows += len(b.Durations)
+		w.nlabels += len(b.Durations)
+		w.nstrs += len(b.Durations)
+	} else {
+		for source, d := range b.Durations {
+			w.add(famDuration, d.Seconds(), w.intern(0, source))
+		}
 	}
 	w.add(famHeartbeat, float64(b.Time.UnixMilli())/1e3)
 	w.add(famConfigValid, b2f(!b.ConfigInvalid))
 	w.add(famStateSaved, b2f(!b.StateUnsaved))
-	w.write(buf)
-}
-
-// init sizes the writer's rows, arena and interning map for chips.
-func (w *writer) init(chips []thermal.Chip) {
-	n := 0
-	for i := range chips {
-		n += 2 + len(chips[i].Series)
-		for j := range chips[i].Sensors {
-			s := &chips[i].Sensors[j]
-			n += 2 + 2*len(s.Thresholds) + len(s.Trips)
-		}
-	}
-	w.rows = make([]row, 0, n+8)
-	w.arena = make([]uint32, 0, 4*cap(w.rows))
-	w.ids = make(map[string]uint32, n)
 }
 
 // chip adds a chip's series: its errors and suspension, the source's own
@@ -288,84 +235,100 @@ func (w *writer) chip(chip *thermal.Chip, firing func(thermal.SensorID, thermal.
 		}
 		return
 	}
-	w.add(famErrors, float64(chip.Errors), chip.Source, chip.Name)
-	w.add(famSuspended, b2f(chip.Asleep), chip.Source, chip.Name)
+	source, name := w.intern(0, chip.Source), w.newID(chip.Name)
+	w.add(famErrors, float64(chip.Errors), source, name)
+	w.add(famSuspended, b2f(chip.Asleep), source, name)
 	for _, s := range chip.Series {
-		w.series(chip, s)
+		w.series(source, name, s)
 	}
 	for j := range chip.Sensors {
 		s := &chip.Sensors[j]
+		l := sensorLabels{source, name, w.newID(s.Name)}
 		if s.Kind == thermal.KindTemperature {
-			w.temperature(chip, s, firing)
+			w.temperature(chip, s, &l, firing)
 			continue
 		}
 		switch s.Kind {
 		case thermal.KindFan:
-			w.fan(chip, s)
+			w.fan(s, &l)
 		case thermal.KindDuty:
 			if s.Err == nil {
-				w.add(famDuty, s.Float(), chip.Source, chip.Name, s.Name)
+				w.sensorRow(famDuty, s.Float(), &l)
 			}
 		case thermal.KindPower:
 			if s.Err == nil {
-				w.add(famPower, s.Float(), chip.Source, chip.Name, s.Name)
+				w.sensorRow(famPower, s.Float(), &l)
 			}
 			if s.Max != nil {
-				w.add(famPowerLimit, s.Kind.Float(*s.Max), chip.Source, chip.Name, s.Name)
+				w.sensorRow(famPowerLimit, s.Kind.Float(*s.Max), &l)
 			}
 		}
 		// A fan's failure or a chip's throttling: the alert, no
 		// temperature threshold.
 		for _, t := range s.Thresholds {
 			on := firing != nil && firing(chip.ID(s), t.Level)
-			w.add(famAlert, b2f(on), chip.Source, chip.Name, s.Name, string(t.Level))
+			w.sensorRow(famAlert, b2f(on), &l, string(t.Level))
 		}
 	}
 }
 
+// sensorLabels are the ids of the label values every series of a sensor
+// starts with.
+type sensorLabels struct{ source, chip, sensor uint32 }
+
+// sensorRow adds a row of family f for the sensor of l: its labels, then
+// the values of more.
+func (w *writer) sensorRow(f *family, v float64, l *sensorLabels, more ...string) {
+	ids := [5]uint32{l.source, l.chip, l.sensor}
+	for j, s := range more {
+		ids[3+j] = w.intern(3+j, s)
+	}
+	w.add(f, v, ids[:3+len(more)]...)
+}
+
 // temperature adds a temperature sensor's series: its thresholds and
 // alerts and, when it was read, its reading, limits and trip points.
-func (w *writer) temperature(chip *thermal.Chip, s *thermal.Sensor, firing func(thermal.SensorID, thermal.Level) bool) {
+func (w *writer) temperature(chip *thermal.Chip, s *thermal.Sensor, l *sensorLabels, firing func(thermal.SensorID, thermal.Level) bool) {
 	for _, t := range s.Thresholds {
 		on := firing != nil && firing(chip.ID(s), t.Level)
-		w.add(famThreshold, t.Celsius, chip.Source, chip.Name, s.Name, string(t.Level))
-		w.add(famAlert, b2f(on), chip.Source, chip.Name, s.Name, string(t.Level))
+		w.sensorRow(famThreshold, t.Celsius, l, string(t.Level))
+		w.sensorRow(famAlert, b2f(on), l, string(t.Level))
 	}
 	if s.Err != nil {
 		return
 	}
-	w.add(famCelsius, s.Celsius(), chip.Source, chip.Name, s.Name)
+	w.sensorRow(famCelsius, s.Celsius(), l)
 	if s.Max != nil {
-		w.add(famLimit, thermal.Celsius(*s.Max), chip.Source, chip.Name, s.Name, "max")
+		w.sensorRow(famLimit, thermal.Celsius(*s.Max), l, "max")
 	}
 	if s.Crit != nil {
-		w.add(famLimit, thermal.Celsius(*s.Crit), chip.Source, chip.Name, s.Name, "crit")
+		w.sensorRow(famLimit, thermal.Celsius(*s.Crit), l, "crit")
 	}
 	if s.Emergency != nil {
-		w.add(famLimit, thermal.Celsius(*s.Emergency), chip.Source, chip.Name, s.Name, "emergency")
+		w.sensorRow(famLimit, thermal.Celsius(*s.Emergency), l, "emergency")
 	}
 	if s.CritHyst != nil {
-		w.add(famLimit, thermal.Celsius(*s.CritHyst), chip.Source, chip.Name, s.Name, "crit_hyst")
+		w.sensorRow(famLimit, thermal.Celsius(*s.CritHyst), l, "crit_hyst")
 	}
-	for _, l := range s.Limits {
-		w.add(famLimit, thermal.Celsius(l.Milli), chip.Source, chip.Name, s.Name, l.Name)
+	for _, lim := range s.Limits {
+		w.sensorRow(famLimit, thermal.Celsius(lim.Milli), l, lim.Name)
 	}
 	for _, t := range s.Trips {
-		w.add(famTrip, thermal.Celsius(t.Milli), chip.Source, chip.Name, s.Name, strconv.Itoa(t.Index), t.Type)
+		w.sensorRow(famTrip, thermal.Celsius(t.Milli), l, strconv.Itoa(t.Index), t.Type)
 	}
 }
 
 // fan adds a fan's series.
-func (w *writer) fan(chip *thermal.Chip, s *thermal.Sensor) {
-	w.add(famFanFailed, b2f(s.Failed != ""), chip.Source, chip.Name, s.Name)
+func (w *writer) fan(s *thermal.Sensor, l *sensorLabels) {
+	w.sensorRow(famFanFailed, b2f(s.Failed != ""), l)
 	if s.FanMin != nil {
-		w.add(famFanMin, float64(*s.FanMin), chip.Source, chip.Name, s.Name)
+		w.sensorRow(famFanMin, float64(*s.FanMin), l)
 	}
 	if s.FanTarget != nil {
-		w.add(famFanTarget, float64(*s.FanTarget), chip.Source, chip.Name, s.Name)
+		w.sensorRow(famFanTarget, float64(*s.FanTarget), l)
 	}
 	if s.Err == nil {
-		w.add(famFanRPM, float64(s.Value), chip.Source, chip.Name, s.Name)
+		w.sensorRow(famFanRPM, float64(s.Value), l)
 	}
 }
 
@@ -374,207 +337,6 @@ func b2f(v bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-// write renders the rows: families by name, then rows by label values.
-func (w *writer) write(buf *bufio.Writer) {
-	famRank := w.famRanks()
-	w.rankStrings()
-	keys := w.packKeys(famRank)
-	w.sortKeys(keys, famRank)
-	w.emit(buf, keys)
-}
-
-// famRanks sorts the fixed and the writer's own families by name and
-// returns each family's rank, indexed by family id. The ranks are the
-// writer's own: the fixed families are shared by concurrent writers and
-// never written after init.
-func (w *writer) famRanks() []int {
-	fams := make([]*family, 0, len(fixedFamilies)+len(w.extra))
-	fams = append(fams, fixedFamilies...)
-	for _, f := range w.extra {
-		fams = append(fams, f)
-	}
-	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	famRank := make([]int, len(fams))
-	for i, f := range fams {
-		famRank[f.id] = i
-	}
-	return famRank
-}
-
-// rankStrings sets w.rank: each interned value's rank in byte order.
-func (w *writer) rankStrings() {
-	order := make([]uint32, len(w.strs))
-	for i := range order {
-		order[i] = uint32(i)
-	}
-	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(w.strs[a], w.strs[b]) })
-	w.rank = make([]uint32, len(w.strs))
-	for r, id := range order {
-		w.rank[id] = uint32(r)
-	}
-}
-
-// sortKey is a row's compact sort key: family rank, label count and value
-// ranks packed into two words, then the row's insertion order (of two
-// equal label sets the first stands).
-type sortKey struct {
-	k0, k1 uint64
-	i      int32
-}
-
-// packKeys returns a sort key for each row, in insertion order. The ranks
-// are packed only when they fit: else every key is zero but its index and
-// sortKeys falls back to comparing the rows.
-func (w *writer) packKeys(famRank []int) []sortKey {
-	keys := make([]sortKey, len(w.rows))
-	packed := len(famRank) < 1<<8 && len(w.strs) < 1<<keyBits
-	for i := range w.rows {
-		r := &w.rows[i]
-		keys[i].i = int32(i)
-		if !packed {
-			continue
-		}
-		var ranks [5]uint64
-		for j, id := range w.values(*r) {
-			if j < len(ranks) {
-				ranks[j] = uint64(w.rank[id])
-			}
-		}
-		keys[i].k0 = uint64(famRank[r.fam.id])<<56 | uint64(min(r.n, 15))<<52 | ranks[0]<<keyBits | ranks[1]
-		keys[i].k1 = ranks[2]<<(2*keyBits) | ranks[3]<<keyBits | ranks[4]
-	}
-	return keys
-}
-
-// sortKeys sorts keys into output order. Sorting compact keys, not rows,
-// keeps the sort's memory traffic small. The comparison makes no calls, so
-// it stays a leaf function: it runs for every comparison.
-func (w *writer) sortKeys(keys []sortKey, famRank []int) {
-	slices.SortFunc(keys, func(x, y sortKey) int {
-		if x.k0 != y.k0 {
-			return cmp.Compare(x.k0, y.k0)
-		}
-		if x.k1 != y.k1 {
-			return cmp.Compare(x.k1, y.k1)
-		}
-		// Equal keys: the packing did not apply, or more than five labels.
-		a, b := &w.rows[x.i], &w.rows[y.i]
-		if a.fam != b.fam {
-			return famRank[a.fam.id] - famRank[b.fam.id]
-		}
-		if a.n != b.n {
-			return int(a.n - b.n)
-		}
-		va, vb := w.values(*a), w.values(*b)
-		for i := range va {
-			if ra, rb := w.rank[va[i]], w.rank[vb[i]]; ra != rb {
-				return int(ra) - int(rb)
-			}
-		}
-		return int(x.i - y.i)
-	})
-}
-
-// emit writes the rows in keys' order, each family's HELP and TYPE before
-// its first row, skipping a row whose label set repeats the one before.
-// The sample line is written here, not in a helper: this loop runs once per
-// row.
-func (w *writer) emit(buf *bufio.Writer, keys []sortKey) {
-	num := make([]byte, 0, 32)
-	var last *family
-	var prev []uint32
-	for _, k := range keys {
-		r := &w.rows[k.i]
-		vals := w.values(*r)
-		if r.fam == last && slices.Equal(vals, prev) {
-			continue // a duplicate label set: the first stands
-		}
-		if r.fam != last {
-			last = r.fam
-			writeHeader(buf, r.fam)
-		}
-		prev = vals
-		buf.WriteString(r.fam.name)
-		if len(vals) > 0 {
-			buf.WriteByte('{')
-			for i, v := range vals {
-				if i > 0 {
-					buf.WriteByte(',')
-				}
-				buf.WriteString(r.fam.labels[i])
-				buf.WriteString(`="`)
-				escape(buf, w.strs[v], true)
-				buf.WriteByte('"')
-			}
-			buf.WriteByte('}')
-		}
-		buf.WriteByte(' ')
-		num = appendFloat(num[:0], r.value)
-		buf.Write(num)
-		buf.WriteByte('\n')
-	}
-}
-
-// writeHeader writes a family's # HELP and # TYPE lines.
-func writeHeader(buf *bufio.Writer, f *family) {
-	buf.WriteString("# HELP ")
-	buf.WriteString(f.name)
-	buf.WriteByte(' ')
-	escape(buf, f.help, false)
-	buf.WriteString("\n# TYPE ")
-	buf.WriteString(f.name)
-	if f.counter {
-		buf.WriteString(" counter\n")
-	} else {
-		buf.WriteString(" gauge\n")
-	}
-}
-
-// escape writes s as the text format escapes HELP text (backslash and
-// newline) and, with quote, label values (also the double quote).
-func escape(buf *bufio.Writer, s string, quote bool) {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var rep string
-		switch s[i] {
-		case '\\':
-			rep = `\\`
-		case '\n':
-			rep = `\n`
-		case '"':
-			if !quote {
-				continue
-			}
-			rep = `\"`
-		default:
-			continue
-		}
-		buf.WriteString(s[start:i])
-		buf.WriteString(rep)
-		start = i + 1
-	}
-	buf.WriteString(s[start:])
-}
-
-// appendFloat formats a sample value as the text format writes it.
-func appendFloat(b []byte, f float64) []byte {
-	switch {
-	case f == 1:
-		return append(b, '1')
-	case f == 0:
-		return append(b, '0')
-	case f == -1:
-		return append(b, "-1"...)
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	case math.IsInf(f, +1):
-		return append(b, "+Inf"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Inf"...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // WriteFile writes the beat to dir/thermal.prom atomically and returns the
