@@ -1,8 +1,8 @@
 package thermal
 
 import (
-	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,13 +21,24 @@ func UniqueSensorNames(sensors []Sensor) {
 		}
 		return
 	}
-	seen := make(map[[2]string]bool, len(sensors))
+	uniqueMany(sensors)
+}
+
+// uniqueMany is UniqueSensorNames for a chip of many sensors (a CPU
+// package's hundred cores): the names given so far are a set, without a
+// map.
+func uniqueMany(sensors []Sensor) {
+	var buf [512]int32
+	given := newIndexSet(buf[:], len(sensors))
 	for i := range sensors {
 		s := &sensors[i]
-		if seen[[2]string{s.Kind.nameSpace(), s.Name}] {
+		same := func(j int) bool {
+			return sensors[j].Name == s.Name && sensors[j].Kind.nameSpace() == s.Kind.nameSpace()
+		}
+		if _, found := given.find(fnv(fnvOffset, s.Name), same); found {
 			s.Name = s.Name + " (" + s.Attr + ")"
 		}
-		seen[[2]string{s.Kind.nameSpace(), s.Name}] = true
+		given.add(i, fnv(fnvOffset, s.Name), same)
 	}
 }
 
@@ -36,26 +47,109 @@ func UniqueSensorNames(sensors []Sensor) {
 // controllers are all nvme-virtual-0): in the order of their device paths,
 // the second becomes name#2, the third name#3.
 func UniqueChipNames(chips []Chip) {
-	groups := map[[2]string][]int{}
-	for i, c := range chips {
-		k := [2]string{c.Source, c.Name}
-		groups[k] = append(groups[k], i)
+	var buf [128]int32
+	first, alike := firstAlike(buf[:0], chips)
+	if !alike {
+		return
 	}
-	for _, idx := range groups {
-		if len(idx) < 2 {
+	var group []int
+	for f := range chips {
+		if first[f] != int32(f) {
 			continue
 		}
-		sort.Slice(idx, func(a, b int) bool {
-			ca, cb := chips[idx[a]], chips[idx[b]]
-			if ca.Device != cb.Device {
-				return NaturalLess(ca.Device, cb.Device)
+		group = group[:0]
+		for i := f; i < len(chips); i++ {
+			if first[i] == int32(f) {
+				group = append(group, i)
 			}
-			return NaturalLess(ca.Path, cb.Path)
-		})
-		for k, i := range idx[1:] {
-			chips[i].Name = fmt.Sprintf("%s#%d", chips[i].Name, k+2)
+		}
+		if len(group) > 1 {
+			nameApart(chips, group)
 		}
 	}
+}
+
+// firstAlike appends to dst, for each chip, the index of the first chip of
+// its source and name, and reports whether two chips are alike.
+func firstAlike(dst []int32, chips []Chip) (first []int32, alike bool) {
+	var buf [256]int32
+	seen := newIndexSet(buf[:], len(chips))
+	for i := range chips {
+		c := &chips[i]
+		same := func(j int) bool { return chips[j].Source == c.Source && chips[j].Name == c.Name }
+		slot, found := seen.find(fnv(fnv(fnvOffset, c.Source)^'/', c.Name), same)
+		if !found {
+			seen.slots[slot] = int32(i) + 1
+			dst = append(dst, int32(i))
+			continue
+		}
+		dst = append(dst, seen.slots[slot]-1)
+		alike = true
+	}
+	return dst, alike
+}
+
+// nameApart renames the chips of group (alike, in their order), all but
+// the first in the order of their device paths.
+func nameApart(chips []Chip, group []int) {
+	sort.Slice(group, func(a, b int) bool {
+		ca, cb := &chips[group[a]], &chips[group[b]]
+		if ca.Device != cb.Device {
+			return NaturalLess(ca.Device, cb.Device)
+		}
+		return NaturalLess(ca.Path, cb.Path)
+	})
+	for k, i := range group[1:] {
+		chips[i].Name += "#" + strconv.Itoa(k+2)
+	}
+}
+
+// indexSet is a set of elements of a slice, open addressed by their hash:
+// each of slots (a power of two, at least twice the elements) holds 1 +
+// the index of an element, or 0.
+type indexSet struct{ slots []int32 }
+
+// newIndexSet returns an empty set for n elements, in buf when it is large
+// enough.
+func newIndexSet(buf []int32, n int) indexSet {
+	size := 8
+	for size < 2*n {
+		size *= 2
+	}
+	if size > len(buf) {
+		return indexSet{make([]int32, size)}
+	}
+	clear(buf[:size])
+	return indexSet{buf[:size]}
+}
+
+// find returns the slot of the element of hash h for which same(index) is
+// true, or else the empty slot where it goes.
+func (set indexSet) find(h uint32, same func(int) bool) (slot int, found bool) {
+	mask := len(set.slots) - 1
+	for slot = int(h) & mask; set.slots[slot] != 0; slot = (slot + 1) & mask {
+		if same(int(set.slots[slot]) - 1) {
+			return slot, true
+		}
+	}
+	return slot, false
+}
+
+// add adds element i, of hash h, unless an element the same is there.
+func (set indexSet) add(i int, h uint32, same func(int) bool) {
+	if slot, found := set.find(h, same); !found {
+		set.slots[slot] = int32(i) + 1
+	}
+}
+
+const fnvOffset = 2166136261
+
+// fnv continues FNV-1a hash h with s.
+func fnv(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }
 
 // NaturalLess orders hwmon2 before hwmon10.

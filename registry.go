@@ -153,8 +153,9 @@ type Noter interface {
 
 // MergeYielded is the default Adopter: y's facts and series, then c's.
 func MergeYielded(c *Chip, y Chip) {
-	c.Attrs = append(append(Attrs(nil), y.Attrs...), c.Attrs...)
-	c.Series = append(append([]Series(nil), y.Series...), c.Series...)
+	// New slices (nil when both are empty), each allocated once.
+	c.Attrs = slices.Concat(y.Attrs, c.Attrs)
+	c.Series = slices.Concat(y.Series, c.Series)
 }
 
 // Defaults for a rule's timing, and for thresholds taken from the hardware.

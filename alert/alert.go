@@ -132,13 +132,20 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 		byKey[b.Key] = b
 	}
 	var out []Transition
-	for _, r := range readings {
+	// The keys of byKey that a reading judged: made when there is one,
+	// not for every reading of a beat where nothing breaches.
+	var judged map[Key]bool
+	for i := range readings {
+		r := &readings[i]
 		b := byKey[r.Key]
+		if b != nil {
+			judged = mark(judged, r.Key, len(byKey))
+		}
 		switch {
 		case b != nil && b.Firing():
 			if r.Celsius < r.Threshold-r.Hysteresis {
 				if !b.Unsent {
-					out = append(out, Transition{Kind: Cleared, Reading: r, Since: b.FiringSince})
+					out = append(out, Transition{Kind: Cleared, Reading: *r, Since: b.FiringSince})
 				}
 				delete(byKey, r.Key)
 				continue
@@ -146,43 +153,30 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
 			if b.Unsent && announce {
 				b.Unsent, b.LastSent = false, now
-				out = append(out, Transition{Kind: Fired, Reading: r, Since: b.FiringSince})
+				out = append(out, Transition{Kind: Fired, Reading: *r, Since: b.FiringSince})
 				continue
 			}
 			if r.Repeat > 0 && now.Sub(b.LastSent) >= r.Repeat {
 				b.LastSent = now
-				out = append(out, Transition{Kind: Repeat, Reading: r, Since: b.FiringSince})
+				out = append(out, Transition{Kind: Repeat, Reading: *r, Since: b.FiringSince})
 			}
 		case r.Celsius > r.Threshold:
 			gap := max(r.For, minGap)
 			if b == nil || now.Sub(b.LastSeen) > gap {
 				b = &Breach{Key: r.Key, PendingSince: now}
 				byKey[r.Key] = b
+				judged = mark(judged, r.Key, len(byKey))
 			}
 			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
 			if now.Sub(b.PendingSince) >= r.For {
 				b.FiringSince, b.LastSent, b.Unsent = now, now, !announce
-				out = append(out, Transition{Kind: Fired, Reading: r, Since: now})
+				out = append(out, Transition{Kind: Fired, Reading: *r, Since: now})
 			}
 		default:
 			delete(byKey, r.Key) // a pending breach that did not hold
 		}
 	}
-	seen := make(map[Key]bool, len(readings))
-	for _, r := range readings {
-		seen[r.Key] = true
-	}
-	for k, b := range byKey {
-		c, wasRead := read[k.SensorID]
-		if seen[k] || !wasRead {
-			continue
-		}
-		if b.Firing() && !b.Unsent {
-			out = append(out, Transition{Kind: Cleared, Since: b.FiringSince,
-				Reading: Reading{Key: k, Celsius: c, Threshold: b.Threshold}})
-		}
-		delete(byKey, k)
-	}
+	out = clearUnjudged(out, byKey, judged, read)
 	st.Breaches = st.Breaches[:0]
 	for _, b := range byKey {
 		if now.Sub(b.LastSeen) < forgetAfter {
@@ -193,6 +187,33 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 	st.Version = 1
 	for i := range out {
 		out[i].At = now
+	}
+	return out
+}
+
+// mark adds k to the set m, made for about n keys when nil.
+func mark(m map[Key]bool, k Key, n int) map[Key]bool {
+	if m == nil {
+		m = make(map[Key]bool, n)
+	}
+	m[k] = true
+	return m
+}
+
+// clearUnjudged drops from byKey each breach that no reading judged but
+// whose sensor was read: its threshold at that level is gone. One that
+// fired, and was announced, clears.
+func clearUnjudged(out []Transition, byKey map[Key]*Breach, judged map[Key]bool, read map[thermal.SensorID]float64) []Transition {
+	for k, b := range byKey {
+		c, wasRead := read[k.SensorID]
+		if judged[k] || !wasRead {
+			continue
+		}
+		if b.Firing() && !b.Unsent {
+			out = append(out, Transition{Kind: Cleared, Since: b.FiringSince,
+				Reading: Reading{Key: k, Celsius: c, Threshold: b.Threshold}})
+		}
+		delete(byKey, k)
 	}
 	return out
 }

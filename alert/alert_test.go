@@ -103,6 +103,31 @@ func TestThresholdRemovedClears(t *testing.T) {
 	}
 }
 
+// Of a sensor read this beat, a breach its readings judge stays as they
+// say, one at a level it no longer has a threshold for clears, and one
+// started again after a gap in the beats stays pending.
+func TestOnlyUnjudgedBreachesOfReadSensorsClear(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	warn, crit, other := reading(95), reading(95), reading(95)
+	crit.Level, crit.Threshold = thermal.Critical, 90
+	other.Sensor = "Package id 1"
+	for _, r := range []*Reading{&warn, &crit} {
+		r.For, r.Repeat = 0, 0
+	}
+	st := &State{}
+	Evaluate(st, t0, []Reading{warn, crit, other}, nil, true)
+	read := map[thermal.SensorID]float64{key.SensorID: 95, other.SensorID: 95}
+	// Ten minutes without a beat: other's pending breach starts again.
+	tr := Evaluate(st, t0.Add(10*time.Minute), []Reading{warn, other}, read, true)
+	if len(tr) != 1 || tr[0].Kind != Cleared || tr[0].Level != thermal.Critical {
+		t.Fatalf("transitions %+v; want the critical one cleared", tr)
+	}
+	if len(st.Breaches) != 2 || !st.Breaches[0].Firing() || st.Breaches[0].Key != warn.Key ||
+		st.Breaches[1].Key != other.Key || !st.Breaches[1].PendingSince.Equal(t0.Add(10*time.Minute)) {
+		t.Errorf("breaches %+v; want the warning firing, the other pending again", st.Breaches)
+	}
+}
+
 // A state file holding null, nameless, unknown-level or non-finite breaches
 // used to panic every beat ({"breaches":[null]}): Validate drops them.
 func TestValidateDropsWhatEvaluateCannotUse(t *testing.T) {

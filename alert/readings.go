@@ -21,35 +21,46 @@ func Readings(chips []thermal.Chip) []Reading {
 	for i := range chips {
 		c := &chips[i]
 		for j := range c.Sensors {
-			sn := &c.Sensors[j]
-			kind := sn.Kind.RuleKind()
-			var failing bool
-			switch kind {
-			case thermal.KindTemperature:
-				if sn.Err != nil {
-					continue
-				}
-				for _, t := range sn.Thresholds {
-					rs = append(rs, Reading{Key: Key{SensorID: c.ID(sn), Level: t.Level},
-						Celsius: sn.Celsius(), Threshold: t.Celsius, For: t.For, Hysteresis: t.Hysteresis, Repeat: t.Repeat})
-				}
-				continue
-			case thermal.KindFan:
-				if sn.Err != nil && sn.Failed == "" {
-					continue
-				}
-				failing = sn.Failed != ""
-			default:
-				if sn.Err != nil {
-					continue
-				}
-				failing = sn.Throttling
-			}
-			for _, t := range sn.Thresholds {
-				rs = append(rs, Reading{Key: Key{SensorID: c.ID(sn), Level: t.Level}, Kind: kind, Related: c.Related,
-					Celsius: b2f(failing), Threshold: 0.5, For: t.For, Repeat: t.Repeat, Detail: detail(sn)})
+			if sn := &c.Sensors[j]; len(sn.Thresholds) > 0 {
+				rs = appendReadings(rs, c, sn)
 			}
 		}
+	}
+	return rs
+}
+
+// appendReadings appends sensor sn of chip c against each of its
+// thresholds (see Readings).
+func appendReadings(rs []Reading, c *thermal.Chip, sn *thermal.Sensor) []Reading {
+	id := c.ID(sn)
+	kind := sn.Kind.RuleKind()
+	var failing bool
+	switch kind {
+	case thermal.KindTemperature:
+		if sn.Err != nil {
+			return rs
+		}
+		celsius := sn.Celsius()
+		for _, t := range sn.Thresholds {
+			rs = append(rs, Reading{Key: Key{SensorID: id, Level: t.Level},
+				Celsius: celsius, Threshold: t.Celsius, For: t.For, Hysteresis: t.Hysteresis, Repeat: t.Repeat})
+		}
+		return rs
+	case thermal.KindFan:
+		if sn.Err != nil && sn.Failed == "" {
+			return rs
+		}
+		failing = sn.Failed != ""
+	default:
+		if sn.Err != nil {
+			return rs
+		}
+		failing = sn.Throttling
+	}
+	d := detail(sn)
+	for _, t := range sn.Thresholds {
+		rs = append(rs, Reading{Key: Key{SensorID: id, Level: t.Level}, Kind: kind, Related: c.Related,
+			Celsius: b2f(failing), Threshold: 0.5, For: t.For, Repeat: t.Repeat, Detail: d})
 	}
 	return rs
 }

@@ -44,37 +44,47 @@ func (c *Config) Rename(source, chip, sensor string) string {
 // any [[label]], s.Name after; a rule may use either. A fan or a throttle
 // sensor gets the first rule of its kind that matches.
 func (c *Config) AppendThresholds(dst []Threshold, chip *thermal.Chip, s *thermal.Sensor, kernelName string, hwWarn, hwCrit Threshold) []Threshold {
-	if kind := s.Kind.RuleKind(); kind != thermal.KindTemperature {
-		// A fan fails or not, a chip throttles or not: the first rule of
-		// that kind that matches says at which level and after how long.
-		for i := range c.Rules {
-			r := &c.Rules[i]
-			if r.Kind == kind && r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
-				return append(dst, Threshold{Kind: kind, Level: r.Level, Origin: c.origin(i, r), For: r.For, Repeat: r.Repeat})
-			}
-		}
-		return dst
-	}
+	kind := s.Kind.RuleKind()
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if r.Kind != thermal.KindTemperature || !r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
-			continue
+		if r.Kind == kind && r.Matches(chip.Source, chip.Name, kernelName, s.Name) {
+			return appendRule(dst, r, kind, c.origin(i, r), hwWarn, hwCrit)
 		}
-		origin := c.origin(i, r)
-		var warn, crit Threshold
-		if r.Warning != nil {
-			warn = Threshold{Level: thermal.Warning, Celsius: *r.Warning, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
-		}
-		if r.Critical != nil {
-			crit = Threshold{Level: thermal.Critical, Celsius: *r.Critical, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
-		}
-		if warn.Level == "" && hwWarn.Level != "" && hwWarn.Celsius < crit.Celsius {
-			warn = hwWarn
-		}
-		if crit.Level == "" && hwCrit.Level != "" && hwCrit.Celsius > warn.Celsius {
-			crit = hwCrit
-		}
-		return appendSet(dst, warn, crit)
+	}
+	return appendHardware(dst, kind, hwWarn, hwCrit)
+}
+
+// appendRule appends the thresholds that rule r, of origin, sets for a
+// sensor whose kind it is: a fan or a throttle sensor's level, a
+// temperature's warning and critical, a level the rule leaves unset from
+// the hardware's limits (as AppendThresholds says).
+func appendRule(dst []Threshold, r *Rule, kind thermal.Kind, origin thermal.Origin, hwWarn, hwCrit Threshold) []Threshold {
+	if kind != thermal.KindTemperature {
+		// A fan fails or not, a chip throttles or not: the rule says at
+		// which level and after how long.
+		return append(dst, Threshold{Kind: kind, Level: r.Level, Origin: origin, For: r.For, Repeat: r.Repeat})
+	}
+	var warn, crit Threshold
+	if r.Warning != nil {
+		warn = Threshold{Level: thermal.Warning, Celsius: *r.Warning, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
+	}
+	if r.Critical != nil {
+		crit = Threshold{Level: thermal.Critical, Celsius: *r.Critical, Origin: origin, For: r.For, Hysteresis: r.Hysteresis, Repeat: r.Repeat}
+	}
+	if warn.Level == "" && hwWarn.Level != "" && hwWarn.Celsius < crit.Celsius {
+		warn = hwWarn
+	}
+	if crit.Level == "" && hwCrit.Level != "" && hwCrit.Celsius > warn.Celsius {
+		crit = hwCrit
+	}
+	return appendSet(dst, warn, crit)
+}
+
+// appendHardware appends the thresholds of a sensor no rule matched: a
+// temperature's hardware limits, the warning only below the critical.
+func appendHardware(dst []Threshold, kind thermal.Kind, hwWarn, hwCrit Threshold) []Threshold {
+	if kind != thermal.KindTemperature {
+		return dst
 	}
 	if hwWarn.Level != "" && hwCrit.Level != "" && hwWarn.Celsius >= hwCrit.Celsius {
 		hwWarn = Threshold{}

@@ -122,8 +122,9 @@ func throttles(chips []thermal.Chip, before map[string]int64, read map[string]bo
 	}
 	for i := range chips {
 		c := &chips[i]
-		k := c.Source + "/" + c.Name
-		if v, ok := before[k]; ok {
+		k := "" // "source/chip", made for a chip of a count only
+		if v, ok := before[c.Source+"/"+c.Name]; ok {
+			k = c.Source + "/" + c.Name
 			now[k] = v // a count not read this beat keeps the last one: no false clear
 		}
 		for j := range c.Sensors {
@@ -135,6 +136,9 @@ func throttles(chips []thermal.Chip, before map[string]int64, read map[string]bo
 			case thermal.KindThrottle:
 				s.Throttling = s.Value > 0
 			case thermal.KindThrottleCount:
+				if k == "" {
+					k = c.Source + "/" + c.Name
+				}
 				now[k] = s.Value
 				prev, ok := before[k]
 				s.Detail = strconv.FormatInt(s.Value, 10) + " thermal throttle events"

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -93,7 +92,8 @@ func (p *Pipeline) Collect() *Snapshot {
 		p.LMSensors = p.Config.LMSensors.Resolve(p.Env.Sysfs)
 	}
 	r := run{p: p, now: now, snap: &Snapshot{Time: now(), Durations: make(map[string]time.Duration, len(p.Sources))},
-		claimed: map[[2]string]bool{}, yielded: map[[2]string]thermal.Chip{}, byName: map[string]thermal.Source{}, finished: map[string]bool{}}
+		claimed: map[[2]string]bool{}, yielded: map[[2]string]*thermal.Chip{}, byName: map[string]thermal.Source{}, finished: map[string]bool{},
+		got: make([][]thermal.Chip, 0, len(p.Sources))}
 	for _, s := range p.Sources {
 		r.byName[s.Name()] = s.Source
 	}
@@ -117,9 +117,9 @@ func (p *Pipeline) Collect() *Snapshot {
 	for i := range chips {
 		if y, ok := r.yielded[[2]string{chips[i].Source, chips[i].Name}]; ok {
 			if a, ok := r.byName[chips[i].Source].(thermal.Adopter); ok {
-				a.Adopt(&chips[i], y)
+				a.Adopt(&chips[i], *y)
 			} else {
-				thermal.MergeYielded(&chips[i], y)
+				thermal.MergeYielded(&chips[i], *y)
 			}
 		}
 	}
@@ -127,7 +127,10 @@ func (p *Pipeline) Collect() *Snapshot {
 	// chips apart already.
 	thermal.UniqueChipNames(chips)
 	sort.SliceStable(chips, func(i, j int) bool {
-		return cmp.Or(cmp.Compare(chips[i].Source, chips[j].Source), cmp.Compare(chips[i].Name, chips[j].Name)) < 0
+		if chips[i].Source != chips[j].Source {
+			return chips[i].Source < chips[j].Source
+		}
+		return chips[i].Name < chips[j].Name
 	})
 	twins(chips, r.byName)
 	snap.Chips = apply(p.Config, p.LMSensors, r.byName, chips)
@@ -143,11 +146,14 @@ type run struct {
 	req    *thermal.Request // what every source is asked
 
 	mu       sync.Mutex
-	claimed  map[[2]string]bool         // (source, chip) read by a source that finished
-	finished map[string]bool            // sources whose Read returned in time
-	yielded  map[[2]string]thermal.Chip // left to another source, with what is known of it
-	chips    []thermal.Chip
-	over     bool // the deadline passed: what arrives later is dropped
+	claimed  map[[2]string]bool          // (source, chip) read by a source that finished
+	finished map[string]bool             // sources whose Read returned in time
+	yielded  map[[2]string]*thermal.Chip // left to another source, with what is known of it
+	// got holds what each source that finished in time returned, in the
+	// order they finished; kept of it are the chips not yielded.
+	got  [][]thermal.Chip
+	kept int
+	over bool // the deadline passed: what arrives later is dropped
 }
 
 // read runs the sources, each after those it waits for, and returns the
@@ -217,7 +223,15 @@ func (r *run) read() []thermal.Chip {
 			r.snap.Errs = append(r.snap.Errs, fmt.Errorf("%s: %w: still listing its devices at the deadline (%v)", s.Name(), thermal.ErrTimeout, r.p.Timeout))
 		}
 	}
-	return slices.Clone(r.chips)
+	chips := make([]thermal.Chip, 0, r.kept)
+	for _, got := range r.got {
+		for i := range got {
+			if got[i].Yield == "" {
+				chips = append(chips, got[i])
+			}
+		}
+	}
+	return chips
 }
 
 // source reads one source and hands over its chips.
@@ -239,12 +253,13 @@ func (r *run) source(ctx context.Context, s Source) {
 		r.relabel(c)
 		k := [2]string{c.Source, c.Name}
 		if c.Yield != "" {
-			r.yielded[k] = *c
+			r.yielded[k] = c
 			continue
 		}
 		r.claimed[k] = true
-		r.chips = append(r.chips, *c)
+		r.kept++
 	}
+	r.got = append(r.got, got) // copied out once all are in (read)
 }
 
 // admit is asked by the sources about every chip before it is read.
@@ -309,51 +324,72 @@ func apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.
 	}
 	// One backing array for every sensor's thresholds (at most two each).
 	arena := make([]thermal.Threshold, 0, 2*n)
+	sel := cfg.Selector()
 	out := chips[:0]
 	var kernel []string
 	for ci := range chips {
 		c := &chips[ci] // not a copy: a chip handed to a source's method would escape
-		if cfg.Ignored(c.Source, c.Name, "") {
+		if sel.Select(c.Source, c.Name) {
 			continue
 		}
-		lm.Apply(c, thermal.DefaultRange)
-		kept := c.Sensors[:0]
-		kernel = kernel[:0]
-		for _, s := range c.Sensors {
-			if cfg.Ignored(c.Source, c.Name, s.Name) {
-				if s.Err != nil {
-					c.Errors-- // an ignored sensor's failure is not ours to count
-				}
-				continue
-			}
-			kernel = append(kernel, s.Name)
-			s.Name = cfg.Rename(c.Source, c.Name, s.Name)
-			kept = append(kept, s)
-		}
-		// Two sensors renamed alike stay two series.
-		thermal.UniqueSensorNames(kept)
+		lm.Apply(c, thermal.DefaultRange) // names sensors, not chips: the selection stands
+		kernel = label(&sel, c, kernel)
 		limiter, _ := sources[c.Source].(thermal.Limiter)
-		for i := range kept {
-			var warn, crit thermal.Threshold
-			// One physical sensor pages once: of two twins, the owner's
-			// chip has the hardware limits.
-			switch {
-			case c.Twin != "" && !c.TwinOwner:
-			case limiter != nil:
-				warn, crit = limiter.HardwareThresholds(c, &kept[i])
-			default:
-				warn, crit = thermal.HardwareThresholds(c, &kept[i])
-			}
-			start := len(arena)
-			arena = cfg.AppendThresholds(arena, c, &kept[i], kernel[i], warn, crit)
-			if len(arena) > start {
-				kept[i].Thresholds = arena[start:len(arena):len(arena)]
-			}
-		}
-		c.Sensors = kept
+		arena = setThresholds(&sel, limiter, c, kernel, arena)
 		out = append(out, *c)
 	}
 	return out
+}
+
+// label drops the selected chip c's ignored sensors and renames the others
+// as [[label]]s say, two renamed alike staying two. It returns each kept
+// sensor's name before, in kernel (its backing array reused).
+func label(sel *config.Selector, c *thermal.Chip, kernel []string) []string {
+	kernel = slices.Grow(kernel[:0], len(c.Sensors))
+	kept := 0
+	for i := range c.Sensors {
+		s := &c.Sensors[i]
+		if sel.Ignored(s.Name) {
+			if s.Err != nil {
+				c.Errors-- // an ignored sensor's failure is not ours to count
+			}
+			continue
+		}
+		kernel = append(kernel, s.Name)
+		if kept != i {
+			c.Sensors[kept] = *s
+		}
+		c.Sensors[kept].Name = sel.Rename(s.Name)
+		kept++
+	}
+	c.Sensors = c.Sensors[:kept]
+	thermal.UniqueSensorNames(c.Sensors)
+	return kernel
+}
+
+// setThresholds sets the thresholds of the selected chip c's sensors
+// (kernel: their names before any [[label]]), appending them to arena,
+// and returns arena.
+func setThresholds(sel *config.Selector, limiter thermal.Limiter, c *thermal.Chip, kernel []string, arena []thermal.Threshold) []thermal.Threshold {
+	for i := range c.Sensors {
+		s := &c.Sensors[i]
+		var warn, crit thermal.Threshold
+		// One physical sensor pages once: of two twins, the owner's chip
+		// has the hardware limits.
+		switch {
+		case c.Twin != "" && !c.TwinOwner:
+		case limiter != nil:
+			warn, crit = limiter.HardwareThresholds(c, s)
+		default:
+			warn, crit = thermal.HardwareThresholds(c, s)
+		}
+		start := len(arena)
+		arena = sel.AppendThresholds(arena, s, kernel[i], warn, crit)
+		if len(arena) > start {
+			s.Thresholds = arena[start:len(arena):len(arena)]
+		}
+	}
+	return arena
 }
 
 // Values maps every temperature with a value in this snapshot to it, in °C.
