@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/thermal-heartbeat/thermal/internal/helper"
+	// A beat runs on one P, set before the other packages' init.
+	_ "github.com/thermal-heartbeat/thermal/internal/oneproc"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -34,15 +36,6 @@ func main() {
 	// spend the CPU on the beat. GOGC in the environment still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
-	}
-	// A beat is a few hundred short reads, mostly waiting on the kernel,
-	// and isolation needs goroutines, not processors: a read stuck in the
-	// kernel gives up its P and the others go on. One P spares the beat
-	// the second mcache's spans, the spinning threads and the wake-ups
-	// between them (1.1 ms of a 35-sensor beat, 1.9 ms at 355 on 2 CPUs;
-	// more where there are more). GOMAXPROCS in the environment still wins.
-	if len(os.Args) > 1 && os.Args[1] == "beat" && os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
 	}
 	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, now: time.Now}))
 }
