@@ -127,66 +127,132 @@ const forgetAfter = 24 * time.Hour
 // unsent and announced as fired, with its first firing time, by the first
 // beat that can; if it clears before that, nothing is announced of it.
 func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.SensorID]float64, announce bool) []Transition {
-	byKey := make(map[Key]*Breach, len(st.Breaches))
-	for _, b := range st.Breaches {
-		byKey[b.Key] = b
+	e := evaluation{now: now, announce: announce}
+	e.load(st)
+	for i := range readings {
+		if r := &readings[i]; !e.quiet(r.Celsius, r.Threshold) {
+			e.judge(r)
+		}
 	}
-	var out []Transition
+	return e.finish(st, func(id thermal.SensorID) (float64, bool) {
+		c, ok := read[id]
+		return c, ok
+	})
+}
+
+// evaluation is one beat's Evaluate in progress.
+type evaluation struct {
+	now      time.Time
+	announce bool
+	// byKey holds the breaches as the readings so far left them; nil
+	// while there are none, so that a quiet beat makes no map (the maps
+	// are made on the heap: the struct's content escapes).
+	byKey map[Key]*Breach
 	// The keys of byKey that a reading judged: made when there is one,
 	// not for every reading of a beat where nothing breaches.
-	var judged map[Key]bool
-	for i := range readings {
-		r := &readings[i]
-		b := byKey[r.Key]
-		if b != nil {
-			judged = mark(judged, r.Key, len(byKey))
-		}
-		switch {
-		case b != nil && b.Firing():
-			if r.Celsius < r.Threshold-r.Hysteresis {
-				if !b.Unsent {
-					out = append(out, Transition{Kind: Cleared, Reading: *r, Since: b.FiringSince})
-				}
-				delete(byKey, r.Key)
-				continue
-			}
-			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
-			if b.Unsent && announce {
-				b.Unsent, b.LastSent = false, now
-				out = append(out, Transition{Kind: Fired, Reading: *r, Since: b.FiringSince})
-				continue
-			}
-			if r.Repeat > 0 && now.Sub(b.LastSent) >= r.Repeat {
-				b.LastSent = now
-				out = append(out, Transition{Kind: Repeat, Reading: *r, Since: b.FiringSince})
-			}
-		case r.Celsius > r.Threshold:
-			gap := max(r.For, minGap)
-			if b == nil || now.Sub(b.LastSeen) > gap {
-				b = &Breach{Key: r.Key, PendingSince: now}
-				byKey[r.Key] = b
-				judged = mark(judged, r.Key, len(byKey))
-			}
-			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
-			if now.Sub(b.PendingSince) >= r.For {
-				b.FiringSince, b.LastSent, b.Unsent = now, now, !announce
-				out = append(out, Transition{Kind: Fired, Reading: *r, Since: now})
-			}
-		default:
-			delete(byKey, r.Key) // a pending breach that did not hold
-		}
+	judged map[Key]bool
+	out    []Transition // what is to be announced
+}
+
+// load indexes the state's breaches by key.
+func (e *evaluation) load(st *State) {
+	if len(st.Breaches) == 0 {
+		return
 	}
-	out = clearUnjudged(out, byKey, judged, read)
+	e.byKey = make(map[Key]*Breach, len(st.Breaches))
+	for _, b := range st.Breaches {
+		e.byKey[b.Key] = b
+	}
+}
+
+// quiet reports whether a reading of celsius against threshold has nothing
+// to do: no breach is pending or firing, and it does not breach.
+func (e *evaluation) quiet(celsius, threshold float64) bool {
+	return len(e.byKey) == 0 && !(celsius > threshold)
+}
+
+// judge advances the breach of r's key by reading r. It reports whether
+// that is to be announced: it appended a transition (one at most).
+func (e *evaluation) judge(r *Reading) bool {
+	n := len(e.out)
+	b := e.byKey[r.Key]
+	if b != nil {
+		e.judged = mark(e.judged, r.Key, len(e.byKey))
+	}
+	switch {
+	case b != nil && b.Firing():
+		e.firing(b, r)
+	case r.Celsius > r.Threshold:
+		e.breaching(b, r)
+	case b != nil:
+		delete(e.byKey, r.Key) // a pending breach that did not hold
+	}
+	return len(e.out) > n
+}
+
+// firing advances b, which has fired, by reading r: it clears below the
+// threshold less the hysteresis, else holds, is announced once something
+// can, and is repeated.
+func (e *evaluation) firing(b *Breach, r *Reading) {
+	if r.Celsius < r.Threshold-r.Hysteresis {
+		if !b.Unsent {
+			e.announced(Cleared, r, b.FiringSince)
+		}
+		delete(e.byKey, r.Key)
+		return
+	}
+	b.LastSeen, b.Celsius, b.Threshold = e.now, r.Celsius, r.Threshold
+	if b.Unsent && e.announce {
+		b.Unsent, b.LastSent = false, e.now
+		e.announced(Fired, r, b.FiringSince)
+		return
+	}
+	if r.Repeat > 0 && e.now.Sub(b.LastSent) >= r.Repeat {
+		b.LastSent = e.now
+		e.announced(Repeat, r, b.FiringSince)
+	}
+}
+
+// breaching advances b (nil for none), pending, by reading r, which
+// breaches: it starts pending (again, after a gap in the beats), and fires
+// once it has held for r.For.
+func (e *evaluation) breaching(b *Breach, r *Reading) {
+	if b == nil || e.now.Sub(b.LastSeen) > max(r.For, minGap) {
+		b = &Breach{Key: r.Key, PendingSince: e.now}
+		if e.byKey == nil {
+			e.byKey = map[Key]*Breach{}
+		}
+		e.byKey[r.Key] = b
+		e.judged = mark(e.judged, r.Key, len(e.byKey))
+	}
+	b.LastSeen, b.Celsius, b.Threshold = e.now, r.Celsius, r.Threshold
+	if e.now.Sub(b.PendingSince) >= r.For {
+		b.FiringSince, b.LastSent, b.Unsent = e.now, e.now, !e.announce
+		e.announced(Fired, r, e.now)
+	}
+}
+
+// announced appends a transition of kind by reading r of a breach firing
+// since.
+func (e *evaluation) announced(kind Kind, r *Reading, since time.Time) {
+	e.out = append(e.out, Transition{Kind: kind, Reading: *r, Since: since})
+}
+
+// finish clears the breaches whose threshold is gone (read says whether
+// a sensor was read this beat, and its value), forgets those not seen for
+// long, and writes the breaches back to st. It returns the transitions.
+func (e *evaluation) finish(st *State, read func(thermal.SensorID) (float64, bool)) []Transition {
+	out := clearUnjudged(e.out, e.byKey, e.judged, read)
 	st.Breaches = st.Breaches[:0]
-	for _, b := range byKey {
-		if now.Sub(b.LastSeen) < forgetAfter {
+	for _, b := range e.byKey {
+		if e.now.Sub(b.LastSeen) < forgetAfter {
 			st.Breaches = append(st.Breaches, b)
 		}
 	}
 	sortBreaches(st.Breaches)
 	st.Version = 1
 	for i := range out {
-		out[i].At = now
+		out[i].At = e.now
 	}
 	return out
 }
@@ -203,10 +269,13 @@ func mark(m map[Key]bool, k Key, n int) map[Key]bool {
 // clearUnjudged drops from byKey each breach that no reading judged but
 // whose sensor was read: its threshold at that level is gone. One that
 // fired, and was announced, clears.
-func clearUnjudged(out []Transition, byKey map[Key]*Breach, judged map[Key]bool, read map[thermal.SensorID]float64) []Transition {
+func clearUnjudged(out []Transition, byKey map[Key]*Breach, judged map[Key]bool, read func(thermal.SensorID) (float64, bool)) []Transition {
 	for k, b := range byKey {
-		c, wasRead := read[k.SensorID]
-		if judged[k] || !wasRead {
+		if judged[k] {
+			continue
+		}
+		c, wasRead := read(k.SensorID)
+		if !wasRead {
 			continue
 		}
 		if b.Firing() && !b.Unsent {
@@ -218,12 +287,12 @@ func clearUnjudged(out []Transition, byKey map[Key]*Breach, judged map[Key]bool,
 	return out
 }
 
-// FiringKeys returns the keys that are firing now.
+// FiringKeys returns the keys that are firing now; nil when none is.
 func (st *State) FiringKeys() map[Key]bool {
-	m := map[Key]bool{}
+	var m map[Key]bool
 	for _, b := range st.Breaches {
 		if b.Firing() {
-			m[b.Key] = true
+			m = mark(m, b.Key, len(st.Breaches))
 		}
 	}
 	return m

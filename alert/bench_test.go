@@ -1,6 +1,7 @@
 package alert_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func BenchmarkReadings(b *testing.B) {
 // thresholds).
 func BenchmarkEvaluate(b *testing.B) {
 	snap := snapshot(b)
-	rs, read := alert.Readings(snap.Chips), snap.Read()
+	rs, read := alert.Readings(snap.Chips), readMap(snap.Chips)
 	now := time.Now()
 	b.Run("quiet", func(b *testing.B) {
 		b.ReportAllocs()
@@ -72,4 +73,84 @@ func BenchmarkEvaluate(b *testing.B) {
 			alert.Evaluate(st, now, hot, read, true)
 		}
 	})
+}
+
+// BenchmarkEvaluateChips measures a beat's EvaluateChips over a realistic
+// host: quiet, and firing (a tenth of the thresholds breached and have
+// fired, a few breaches' sensors lost their thresholds), as
+// BenchmarkEvaluate.
+func BenchmarkEvaluateChips(b *testing.B) {
+	snap := snapshot(b)
+	now := time.Now()
+	b.Run("quiet", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			alert.EvaluateChips(&alert.State{}, now, snap.Chips, true)
+		}
+	})
+	hot, firing := hotChips(snap.Chips, now)
+	b.Run("firing", func(b *testing.B) {
+		b.ReportAllocs()
+		st := &alert.State{}
+		for b.Loop() {
+			b.StopTimer()
+			st.Breaches = st.Breaches[:0]
+			for i := range firing {
+				bb := firing[i]
+				st.Breaches = append(st.Breaches, &bb)
+			}
+			b.StartTimer()
+			alert.EvaluateChips(st, now, hot, true)
+		}
+	})
+}
+
+// hotChips copies chips with a tenth of their temperature thresholds
+// lowered below the reading, and returns the copy and their breaches,
+// firing for an hour; the last five sensors with thresholds lose them
+// (their breaches clear).
+func hotChips(chips []thermal.Chip, now time.Time) ([]thermal.Chip, []alert.Breach) {
+	hot := slices.Clone(chips)
+	var firing []alert.Breach
+	var last []*thermal.Sensor
+	n := 0
+	for i := range hot {
+		c := &hot[i]
+		c.Sensors = slices.Clone(c.Sensors)
+		for j := range c.Sensors {
+			s := &c.Sensors[j]
+			s.Thresholds = slices.Clone(s.Thresholds)
+			for k := range s.Thresholds {
+				if t := &s.Thresholds[k]; s.Kind == thermal.KindTemperature && s.Err == nil {
+					if n++; n%10 == 0 {
+						t.Celsius = s.Celsius() - 1
+						firing = append(firing, alert.Breach{Key: alert.Key{SensorID: c.ID(s), Level: t.Level}, PendingSince: now.Add(-time.Hour),
+							FiringSince: now.Add(-time.Hour), LastSent: now.Add(-time.Minute), LastSeen: now.Add(-30 * time.Second)})
+					}
+				}
+			}
+			if len(s.Thresholds) > 0 {
+				last = append(last, s)
+			}
+		}
+	}
+	for _, s := range last[len(last)-5:] {
+		s.Thresholds = nil
+	}
+	return hot, firing
+}
+
+// readMap maps every sensor of chips read, but duties and powers, to its
+// value: what EvaluateChips counts as read.
+func readMap(chips []thermal.Chip) map[thermal.SensorID]float64 {
+	m := map[thermal.SensorID]float64{}
+	for i := range chips {
+		c := &chips[i]
+		for j := range c.Sensors {
+			if sn := &c.Sensors[j]; sn.Err == nil && sn.Kind != thermal.KindDuty && sn.Kind != thermal.KindPower {
+				m[c.ID(sn)] = sn.Float()
+			}
+		}
+	}
+	return m
 }

@@ -233,7 +233,7 @@ func (b *beat) judge(snap *pipeline.Snapshot) []alert.Transition {
 	b.st.History = *snap.Derive(&b.st.History)
 	var transitions []alert.Transition
 	ok := safely(b.log, "breach evaluation", func() {
-		transitions = alert.Evaluate(&b.st.State, snap.Time, alert.Readings(snap.Chips), snap.Read(), b.o.SentryDSN != "" && !b.o.DryRun)
+		transitions = alert.EvaluateChips(&b.st.State, snap.Time, snap.Chips, b.o.SentryDSN != "" && !b.o.DryRun)
 	})
 	if !ok {
 		b.st.State = alert.State{} // whatever made it panic is gone from the next state

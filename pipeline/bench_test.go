@@ -59,16 +59,6 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// BenchmarkSnapshotRead measures the map of every reading that
-// alert.Evaluate takes.
-func BenchmarkSnapshotRead(b *testing.B) {
-	snap, _ := realistic(b, 355)
-	b.ReportAllocs()
-	for b.Loop() {
-		snap.Read()
-	}
-}
-
 // BenchmarkDerive measures a steady beat's Derive: the history of the
 // beat before in hand.
 func BenchmarkDerive(b *testing.B) {

@@ -33,7 +33,9 @@ func (s *Snapshot) Derive(prev *History) *History {
 	}
 	read := map[string]bool{} // sources that reported chips this beat
 	for i := range s.Chips {
-		read[s.Chips[i].Source] = true
+		if src := s.Chips[i].Source; i == 0 || src != s.Chips[i-1].Source {
+			read[src] = true // once for each run of a source's chips
+		}
 	}
 	return &History{
 		Spinning:  fans(s.Chips, prev.Spinning, read),
@@ -122,10 +124,14 @@ func throttles(chips []thermal.Chip, before map[string]int64, read map[string]bo
 	}
 	for i := range chips {
 		c := &chips[i]
-		k := "" // "source/chip", made for a chip of a count only
-		if v, ok := before[c.Source+"/"+c.Name]; ok {
-			k = c.Source + "/" + c.Name
-			now[k] = v // a count not read this beat keeps the last one: no false clear
+		// k is "source/chip", made for a chip of a count only; with no
+		// count before, there is none to look up.
+		k := ""
+		if len(before) > 0 {
+			if v, ok := before[c.Source+"/"+c.Name]; ok {
+				k = c.Source + "/" + c.Name
+				now[k] = v // a count not read this beat keeps the last one: no false clear
+			}
 		}
 		for j := range c.Sensors {
 			s := &c.Sensors[j]

@@ -1,10 +1,11 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,6 +98,11 @@ func (p *Pipeline) Collect() *Snapshot {
 	for _, s := range p.Sources {
 		r.byName[s.Name()] = s.Source
 	}
+	for name, s := range r.byName {
+		if cl, ok := s.(thermal.Claimer); ok {
+			r.claimers = append(r.claimers, claimer{name, cl})
+		}
+	}
 	r.req = &thermal.Request{Admit: r.admit, Ignore: p.Config.Ignored, Cache: p.Cache}
 	chips := r.read()
 	snap := r.snap
@@ -126,15 +132,43 @@ func (p *Pipeline) Collect() *Snapshot {
 	// NVMe-over-fabrics controllers all share a name; hwmon tells its own
 	// chips apart already.
 	thermal.UniqueChipNames(chips)
-	sort.SliceStable(chips, func(i, j int) bool {
-		if chips[i].Source != chips[j].Source {
-			return chips[i].Source < chips[j].Source
-		}
-		return chips[i].Name < chips[j].Name
-	})
+	sortChips(chips)
 	twins(chips, r.byName)
 	snap.Chips = apply(p.Config, p.LMSensors, r.byName, chips)
 	return snap
+}
+
+// sortChips orders chips by source, then name, equals as they came. It
+// sorts their indices, then moves each chip once: a chip is large, and
+// sort.SliceStable's swaps of them (through reflection) cost more than
+// the rest of the pipeline's work on them.
+func sortChips(chips []thermal.Chip) {
+	order := make([]int, len(chips))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &chips[i], &chips[j]
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Name, b.Name))
+	})
+	permute(chips, order)
+}
+
+// permute moves chips[order[i]] to i, for every i, each chip once, cycle
+// after cycle; it uses order up.
+func permute(chips []thermal.Chip, order []int) {
+	for i := range order {
+		if order[i] == i {
+			continue
+		}
+		first, j := chips[i], i
+		for order[j] != i {
+			k := order[j]
+			chips[j], order[j] = chips[k], j
+			j = k
+		}
+		chips[j], order[j] = first, j
+	}
 }
 
 // run is one collection in progress.
@@ -143,7 +177,10 @@ type run struct {
 	now    func() time.Time
 	snap   *Snapshot
 	byName map[string]thermal.Source
-	req    *thermal.Request // what every source is asked
+	// claimers are the sources of byName that claim others' chips, found
+	// once: relabel asks them about every chip, twice.
+	claimers []claimer
+	req      *thermal.Request // what every source is asked
 
 	mu       sync.Mutex
 	claimed  map[[2]string]bool          // (source, chip) read by a source that finished
@@ -272,11 +309,17 @@ func (r *run) admit(c *thermal.Chip) bool {
 	return !taken && !r.p.Config.Ignored(c.Source, c.Name, "")
 }
 
+// claimer is a source that claims others' chips, by name.
+type claimer struct {
+	name string
+	thermal.Claimer
+}
+
 // relabel gives c the source that claims its device (see thermal.Claimer).
 func (r *run) relabel(c *thermal.Chip) {
-	for name, s := range r.byName {
-		if cl, ok := s.(thermal.Claimer); ok && name != c.Source && cl.Claims(c) {
-			c.Source = name
+	for _, cl := range r.claimers {
+		if cl.name != c.Source && cl.Claims(c) {
+			c.Source = cl.name
 			return
 		}
 	}
@@ -288,8 +331,9 @@ func (r *run) relabel(c *thermal.Chip) {
 // owner's chip only (see thermal.TwinOwner).
 func twins(chips []thermal.Chip, byName map[string]thermal.Source) {
 	owners := map[string]int{}
+	owner := sourceAs[thermal.TwinOwner]{sources: byName}
 	for i := range chips {
-		if o, ok := byName[chips[i].Source].(thermal.TwinOwner); ok {
+		if o, ok := owner.of(chips[i].Source); ok {
 			if k := o.TwinKey(&chips[i]); k != "" {
 				owners[k] = i
 			}
@@ -319,14 +363,15 @@ func twins(chips []thermal.Chip, byName map[string]thermal.Source) {
 // limits are default thresholds (thermal.Limiter).
 func apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.Source, chips []thermal.Chip) []thermal.Chip {
 	n := 0
-	for _, c := range chips {
-		n += len(c.Sensors)
+	for i := range chips {
+		n += len(chips[i].Sensors)
 	}
 	// One backing array for every sensor's thresholds (at most two each).
 	arena := make([]thermal.Threshold, 0, 2*n)
 	sel := cfg.Selector()
 	out := chips[:0]
 	var kernel []string
+	limiters := sourceAs[thermal.Limiter]{sources: sources}
 	for ci := range chips {
 		c := &chips[ci] // not a copy: a chip handed to a source's method would escape
 		if sel.Select(c.Source, c.Name) {
@@ -334,11 +379,30 @@ func apply(cfg *config.Config, lm *lmsensors.Config, sources map[string]thermal.
 		}
 		lm.Apply(c, thermal.DefaultRange) // names sensors, not chips: the selection stands
 		kernel = label(&sel, c, kernel)
-		limiter, _ := sources[c.Source].(thermal.Limiter)
+		limiter, _ := limiters.of(c.Source)
 		arena = setThresholds(&sel, limiter, c, kernel, arena)
 		out = append(out, *c)
 	}
 	return out
+}
+
+// sourceAs finds what of T the source of a chip implements, once for each
+// run of chips of one source (they come sorted by source).
+type sourceAs[T any] struct {
+	sources map[string]thermal.Source // by name
+	name    string                    // the source last asked about
+	asked   bool
+	as      T
+	ok      bool
+}
+
+// of returns source name as a T, and whether it is one.
+func (s *sourceAs[T]) of(name string) (T, bool) {
+	if !s.asked || name != s.name {
+		s.as, s.ok = s.sources[name].(T)
+		s.name, s.asked = name, true
+	}
+	return s.as, s.ok
 }
 
 // label drops the selected chip c's ignored sensors and renames the others
@@ -406,37 +470,20 @@ func (s *Snapshot) Values() map[thermal.SensorID]float64 {
 	return m
 }
 
-// Read maps every sensor read this beat, of any kind, to its value in its
-// unit: what alert.Evaluate needs to clear a firing breach whose threshold
-// is gone (a removed rule), fans and throttling included.
-func (s *Snapshot) Read() map[thermal.SensorID]float64 {
-	m := make(map[thermal.SensorID]float64, 4*len(s.Chips))
-	for i := range s.Chips {
-		c := &s.Chips[i]
-		for j := range c.Sensors {
-			// Duty and power have no thresholds, and may share a name
-			// with a temperature (a GPU's): left out.
-			if sn := &c.Sensors[j]; sn.Err == nil && sn.Kind != thermal.KindDuty && sn.Kind != thermal.KindPower {
-				m[c.ID(sn)] = sn.Float()
-			}
-		}
-	}
-	return m
-}
-
 // Sensors counts the sensors present (read or not) and those with a value.
 // A chip that failed before any of its sensors was known (its listing or
 // name read hung, it could not be inspected) counts as one sensor present
 // and not read: sensors exist there, and a beat that read none of them is
 // not a host without sensors.
 func (s *Snapshot) Sensors() (present, read int) {
-	for _, c := range s.Chips {
+	for i := range s.Chips {
+		c := &s.Chips[i] // not copies: a chip and a sensor are large
 		present += len(c.Sensors)
 		if c.Err != nil && len(c.Sensors) == 0 && !c.Aux {
 			present++
 		}
-		for _, x := range c.Sensors {
-			if x.Err == nil {
+		for j := range c.Sensors {
+			if c.Sensors[j].Err == nil {
 				read++
 			}
 		}
