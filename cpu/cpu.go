@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
@@ -51,7 +52,7 @@ type logical struct {
 
 // Read implements thermal.Source.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
-	dir := filepath.Join(fs.sys, "devices", "system", "cpu")
+	dir := sysdev.Join(fs.sys, "devices/system/cpu")
 	names, err := sysread.ReadDirNames(dir, sysread.Buffer(16384))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -68,7 +69,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		if !ok || err != nil {
 			continue
 		}
-		d := filepath.Join(dir, n)
+		d := sysdev.Join(dir, n)
 		if _, err := fs.read(d+"/thermal_throttle/package_throttle_count", buf); err != nil {
 			continue // offline, or a kernel without the counters
 		}

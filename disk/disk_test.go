@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -687,5 +688,28 @@ func BenchmarkNoDrives(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		fs.Read(context.Background(), nil)
+	}
+}
+
+// addrLess orders as comparing the fields of strings.Split did.
+func TestAddrLess(t *testing.T) {
+	split := func(a, b string) bool {
+		as, bs := strings.Split(a, ":"), strings.Split(b, ":")
+		for i := 0; i < len(as) && i < len(bs); i++ {
+			x, _ := strconv.Atoi(as[i])
+			y, _ := strconv.Atoi(bs[i])
+			if x != y {
+				return x < y
+			}
+		}
+		return a < b
+	}
+	addrs := []string{"0:0:0:0", "0:0:1:0", "1:0:0:0", "10:0:0:0", "2:0:0:0", "0:0:0", "0:0:0:0:1", "", ":", "x:1", "0:x", "99999999999999999999:0"}
+	for _, a := range addrs {
+		for _, b := range addrs {
+			if got, want := addrLess(a, b), split(a, b); got != want {
+				t.Errorf("addrLess(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
 	}
 }

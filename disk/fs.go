@@ -29,8 +29,11 @@ type FS struct {
 	sys, dev string
 	rng      thermal.Range
 	read     sysread.ReadFunc
-	open     func(path string) (transportCloser, error)
-	req      *thermal.Request
+	// kernelReads: read is sysread.ReadFile, as NewFS sets it, so the
+	// beat's device tree is shared with the other sources (sysdev.Shared).
+	kernelReads bool
+	open        func(path string) (transportCloser, error)
+	req         *thermal.Request
 }
 
 // NewFS returns an FS over the sysfs tree at sysfs and the device nodes in
@@ -44,7 +47,7 @@ func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
 	if dev != "" {
 		dev = filepath.Clean(dev)
 	}
-	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile,
+	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile, kernelReads: true,
 		open: func(path string) (transportCloser, error) {
 			d, err := Open(path)
 			if err != nil {
@@ -98,7 +101,7 @@ func (d Drive) Transport() string {
 // Drives lists the disks under <sysfs>/class/scsi_disk. A missing class
 // directory means no drives.
 func (fs FS) Drives() ([]Drive, error) {
-	classDir := filepath.Join(fs.sys, "class", "scsi_disk")
+	classDir := sysdev.Join(fs.sys, "class/scsi_disk")
 	buf := sysread.Buffer(4096)
 	entries, err := sysread.ReadDirNames(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
@@ -107,47 +110,56 @@ func (fs FS) Drives() ([]Drive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
-	tree := sysdev.New(fs.sys, fs.read)
-	var out []Drive
+	tree := fs.tree()
+	out := make([]Drive, 0, len(entries))
 	for _, e := range entries {
-		// The class entry links to the scsi_disk class device, whose
-		// device link, relative to it, is the SCSI device.
-		dir := filepath.Join(classDir, e)
-		if target, err := sysread.Readlink(dir, buf); err == nil {
-			dir = sysdev.Resolve(classDir, target)
+		if d, ok := fs.drive(classDir, e, tree, buf); ok {
+			out = append(out, d)
 		}
-		link, err := sysread.Readlink(filepath.Join(dir, "device"), buf)
-		if err != nil {
-			continue
-		}
-		d := Drive{Address: e, Device: sysdev.Resolve(dir, link)}
-		if blocks, err := sysread.ReadDirNames(filepath.Join(d.Device, "block"), buf); err == nil && len(blocks) > 0 {
-			sort.Strings(blocks)
-			d.Block = blocks[0]
-		}
-		for _, a := range []struct {
-			file string
-			dst  *string
-		}{{"vendor", &d.Vendor}, {"model", &d.Model}, {"rev", &d.Rev}, {"wwid", &d.WWID}} {
-			if b, err := fs.read(filepath.Join(d.Device, a.file), buf); err == nil {
-				*a.dst = sysread.Text(b)
-			}
-		}
-		// libata names every ATA drive's vendor "ATA". A bridge that
-		// translates to ATA under its own name exports the ATA Information
-		// VPD page (89h), but so do SCSI targets that emulate it
-		// (scsi_debug): such a drive is tried as SCSI first.
-		_, statErr := os.Lstat(filepath.Join(d.Device, "vpd_pg89"))
-		d.ATA, d.SAT = d.Vendor == "ATA", statErr == nil
-		if hw, err := sysread.ReadDirNames(filepath.Join(d.Device, "hwmon"), buf); err == nil && len(hw) > 0 {
-			d.Hwmon = true
-		}
-		d.Chip, d.Bus = tree.ChipName("drivetemp", d.Device)
-		d.Asleep = tree.Asleep(d.Device)
-		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return addrLess(out[i].Address, out[j].Address) })
 	return out, nil
+}
+
+// drive describes the drive of class entry e; ok is false when the entry
+// has no device.
+func (fs FS) drive(classDir, e string, tree *sysdev.Tree, buf []byte) (d Drive, ok bool) {
+	// The class entry links to the scsi_disk class device, whose device
+	// link, relative to it, is the SCSI device.
+	dir := sysdev.Join(classDir, e)
+	if target, err := sysread.Readlink(dir, buf); err == nil {
+		dir = sysdev.Resolve(classDir, target)
+	}
+	link, err := sysread.Readlink(dir+"/device", buf)
+	if err != nil {
+		return d, false
+	}
+	d = Drive{Address: e, Device: sysdev.Resolve(dir, link)}
+	// Device is clean (Resolve's): its attributes are below it.
+	attr := d.Device + "/"
+	if blocks, err := sysread.ReadDirNames(attr+"block", buf); err == nil && len(blocks) > 0 {
+		sort.Strings(blocks)
+		d.Block = blocks[0]
+	}
+	var text [4]string
+	for i, name := range [...]string{"vendor", "model", "rev", "wwid"} {
+		if b, err := fs.read(attr+name, buf); err == nil {
+			text[i] = sysread.Text(b)
+		}
+	}
+	d.Vendor, d.Model, d.Rev, d.WWID = text[0], text[1], text[2], text[3]
+	// libata names every ATA drive's vendor "ATA". A bridge that
+	// translates to ATA under its own name exports the ATA Information
+	// VPD page (89h), but so do SCSI targets that emulate it
+	// (scsi_debug): such a drive is tried as SCSI first.
+	_, statErr := os.Lstat(attr + "vpd_pg89")
+	d.ATA, d.SAT = d.Vendor == "ATA", statErr == nil
+	if hw, err := sysread.ReadDirNames(attr+"hwmon", buf); err == nil && len(hw) > 0 {
+		d.Hwmon = true
+	}
+	d.Chip, d.Bus = tree.ChipName("drivetemp", d.Device)
+	d.Asleep = tree.Asleep(d.Device)
+	return d, true
 }
 
 // sysfsIdentity is the drive's model and serial as sysfs knows them,
@@ -161,17 +173,21 @@ func (d Drive) sysfsIdentity() (model, serial string) {
 	return strings.TrimSpace(strings.TrimPrefix(d.Vendor+" "+d.Model, "ATA ")), ""
 }
 
-// addrLess orders SCSI addresses numerically.
+// addrLess orders SCSI addresses numerically, field by field.
 func addrLess(a, b string) bool {
-	as, bs := strings.Split(a, ":"), strings.Split(b, ":")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		x, _ := strconv.Atoi(as[i])
-		y, _ := strconv.Atoi(bs[i])
-		if x != y {
+	for ra, rb := a, b; ; {
+		fa, resta, moreA := strings.Cut(ra, ":")
+		fb, restb, moreB := strings.Cut(rb, ":")
+		x, _ := strconv.Atoi(fa)
+		y, _ := strconv.Atoi(fb)
+		switch {
+		case x != y:
 			return x < y
+		case !moreA || !moreB:
+			return a < b
 		}
+		ra, rb = resta, restb
 	}
-	return a < b
 }
 
 // Methods of reading a drive's temperature, as probe shows them.
@@ -260,12 +276,15 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 	outcomes := make([]outcome, len(drives))
 	jobs := make([]gather.Job, 0, len(drives))
 	index := make([]int, 0, len(drives))
-	for i, d := range drives {
-		if probe := (thermal.Chip{Source: SourceName, Name: d.Chip, Driver: "drivetemp", Bus: d.Bus}); !fs.req.Admits(&probe) || fs.req.Ignores(SourceName, d.Chip, "") {
+	// One probe for all: Admit takes its address, which puts it on the heap.
+	var probe thermal.Chip
+	for i := range drives {
+		d := &drives[i]
+		if probe = (thermal.Chip{Source: SourceName, Name: d.Chip, Driver: "drivetemp", Bus: d.Bus}); !fs.req.Admits(&probe) || fs.req.Ignores(SourceName, d.Chip, "") {
 			continue
 		}
 		chip := thermal.Chip{Source: SourceName, Name: d.Chip, Driver: "drivetemp", Bus: d.Bus,
-			Path: filepath.Join(fs.dev, d.Block), Device: d.Device}
+			Path: sysdev.Join(fs.dev, d.Block), Device: d.Device}
 		index = append(index, i)
 		if d.Asleep {
 			chip.Asleep = true
@@ -273,12 +292,13 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 			continue
 		}
 		id, haveID := known[d.Key()]
+		name := chip.Name // the read's, not the whole chip, which would go on the heap
 		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
-			o, s := fs.readDrive(d, id, haveID)
+			o, s := fs.readDrive(*d, id, haveID)
 			mu.Lock()
 			outcomes[i] = o
 			mu.Unlock()
-			if s.Name != "" && !fs.req.Ignores(SourceName, chip.Name, s.Name) {
+			if s.Name != "" && !fs.req.Ignores(SourceName, name, s.Name) {
 				add(s)
 			}
 		}})
@@ -309,7 +329,7 @@ func (fs FS) readDrive(d Drive, id Identity, haveID bool) (o outcome, s thermal.
 		o.fallback = "no device node (a sysfs tree without --dev, or a drive without a block device)"
 		return o, s
 	}
-	dev, err := fs.open(filepath.Join(fs.dev, d.Block))
+	dev, err := fs.open(sysdev.Join(fs.dev, d.Block))
 	if err != nil {
 		o.fallback = why(err)
 		return o, s
@@ -543,7 +563,7 @@ func isUnsupported(err error) bool {
 // unitSerial is the Unit Serial Number VPD page (80h) the kernel keeps
 // in sysfs: a header of four bytes, then the serial.
 func (fs FS) unitSerial(d Drive) string {
-	b, err := fs.read(filepath.Join(d.Device, "vpd_pg80"), make([]byte, 256))
+	b, err := fs.read(sysdev.Join(d.Device, "vpd_pg80"), make([]byte, 256))
 	if err != nil || len(b) < 4 {
 		return ""
 	}
@@ -583,4 +603,13 @@ func why(err error) string {
 		return "no device node (" + err.Error() + ")"
 	}
 	return err.Error()
+}
+
+// tree returns the device tree of the collection: shared with the other
+// sources when attributes are read through the kernel's reader.
+func (fs FS) tree() *sysdev.Tree {
+	if fs.kernelReads {
+		return sysdev.Shared(fs.req, fs.sys)
+	}
+	return sysdev.New(fs.sys, fs.read)
 }

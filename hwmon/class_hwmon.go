@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -78,14 +77,43 @@ var attrSuffix = map[string]uint8{
 // channel is one tempN with the attributes the driver exposes for it, and,
 // when known from the inventory, its label and limits.
 type channel struct {
-	kind  byte // 'T' tempN, 'F' fanN, 'P' powerN, 'W' pwmN
-	n     int
-	attrs uint8
+	label  string
+	limits [4]int64 // by limitMax …, those in has
+	n      int
+	kind   byte // 'T' tempN, 'F' fanN, 'P' powerN, 'W' pwmN
+	attrs  uint8
 	// known: label and limits come from the inventory; a beat reads only
 	// the fault flag and the input.
-	known                          bool
-	label                          string
-	max, crit, emergency, critHyst *int64
+	known bool
+	has   uint8 // bit i: limits[i] is known
+}
+
+// A channel's limits: a temperature's tempN_max, _crit, _emergency and
+// _crit_hyst; a fan's minimum and target in the first two; a power
+// channel's cap in the first.
+const (
+	limitMax = iota
+	limitCrit
+	limitEmergency
+	limitCritHyst
+)
+
+// limit returns limit i of the channel, nil when it has none. The sensors
+// of a beat point into the inventory's channels, which stay put.
+func (ch *channel) limit(i int) *int64 {
+	if ch.has&(1<<i) == 0 {
+		return nil
+	}
+	return &ch.limits[i]
+}
+
+// setLimit sets limit i of the channel to *v, or none for nil.
+func (ch *channel) setLimit(i int, v *int64) {
+	if v == nil {
+		ch.has &^= 1 << i
+		return
+	}
+	ch.limits[i], ch.has = *v, ch.has|1<<i
 }
 
 // Chips lists every hwmon chip with its temperature sensors. Chips are read
@@ -109,109 +137,225 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 // inventory for the next beat; its Changed field says whether anything in
 // it was read afresh. prev may be nil.
 func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, *Inventory, error) {
-	classDir := filepath.Join(fs.sys, "class", "hwmon")
+	chips, next, err := fs.chipsCached(ctx, prev.known(), true)
+	if next == nil {
+		return chips, nil, err
+	}
+	return chips, next.inventory(), err
+}
+
+// chipsCached is ChipsCached on an inventory in a beat's form. The next
+// inventory is built when it changed, or always with all set; else it is
+// nil, as on an error.
+func (fs FS) chipsCached(ctx context.Context, prev *known, all bool) ([]thermal.Chip, *known, error) {
+	classDir := sysdev.Join(fs.sys, "class/hwmon")
 	dirBuf := make([]byte, 8192)
-	next := &Inventory{Chips: map[string]InventoryChip{}}
 	entries, err := sysread.ReadDirNames(classDir, dirBuf)
 	if errors.Is(err, os.ErrNotExist) {
-		next.Changed = prev != nil && len(prev.Chips) > 0
-		return nil, next, nil
+		return nil, &known{changed: prev != nil && len(prev.chips) > 0}, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("hwmon: %w", err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return thermal.NaturalLess(entries[i], entries[j]) })
-
-	in := inspector{fs: fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
-		dev: sysdev.New(fs.sys, fs.read)}
-	jobs := make([]gather.Job, 0, len(entries))
-	// Plans are taken by pointer by the gather steps: the slice never
-	// grows past its capacity, so they stay put.
-	plans := make([]plan, 0, len(entries))
-	pool := &inspectors{fs: fs, free: []*inspector{&in}}
+	sortEntries(entries)
+	b := newBeat(&fs, classDir, dirBuf, len(entries))
 	for _, e := range entries {
-		link, linkErr := sysread.Readlink(filepath.Join(classDir, e), in.linkBuf)
-		plans = append(plans, plan{entry: e, link: link})
-		pl := &plans[len(plans)-1]
-		cached, ok := prev.lookup(e, link, linkErr)
-		if !ok {
-			// A chip seen afresh is inspected (listed, named) under its
-			// own deadline, like its reads: a chip whose listing or name
-			// read hangs costs that chip only.
-			jobs = append(jobs, gather.Job{Chip: thermal.Chip{Source: SourceName, Name: e, Path: filepath.Join(classDir, e)},
-				Prepare: fs.prepare(pool, classDir, e, link, linkErr, pl)})
-			continue
-		}
-		chip, channels := cached.chip(), cached.channels()
-		pl.channels, pl.cached = channels, &cached
-		if !fs.req.Admits(&chip) || fs.req.Ignores(chip.Source, chip.Name, "") {
-			// Remembered unread, so that the next beat need not inspect it
-			// again (the kernel's nvme chip of a controller read by ioctl).
-			next.remember(e, link, chip, channels)
-			plans = plans[:len(plans)-1]
-			continue
-		}
-		chip.Asleep = in.dev.Asleep(chip.Device)
-		job := gather.Job{Chip: chip}
-		if !chip.Asleep {
-			job.Expect = len(channels)
-			job.Read = fs.readChannels(chip, channels)
-		}
-		jobs = append(jobs, job)
+		b.add(e, prev)
 	}
-	results := gather.RunJobs(ctx, jobs)
-	chips := make([]thermal.Chip, 0, len(results))
-	for i, r := range results {
-		p, c := &plans[i], r.Chip
-		fresh := p.cached == nil
-		switch {
-		case fresh && !r.Prepared:
-			// Not named in time: reported, nothing to remember.
-		case fresh && r.Done && c.Err != nil:
-			// A chip that cannot be inspected is not remembered, and is
-			// not worth rewriting the inventory for on every beat.
-		case !fresh && p.cached.complete():
-			next.Chips[p.entry] = *p.cached // nothing left to learn
-		default:
-			if next.remember(p.entry, p.link, c, p.channels) || fresh {
-				next.Changed = true
-			}
-		}
-		if c.Driver == underVoltageDriver {
-			for _, s := range c.Sensors {
-				if s.Kind == thermal.KindThrottle && s.Err == nil {
-					c.Series = append(c.Series, thermal.Throttling(s.Name, s.Value > 0))
-				}
-			}
-		}
-		if !r.Dropped {
-			chips = append(chips, c)
-		}
-	}
-	if prev != nil && len(prev.Chips) != len(next.Chips) {
-		next.Changed = true
+	results := gather.RunJobs(ctx, b.jobs)
+	chips, changed := b.settle(results)
+	if prev != nil && len(prev.chips) != b.kept {
+		changed = true
 	}
 	for i := range chips {
 		thermal.UniqueSensorNames(chips[i].Sensors)
 	}
 	thermal.UniqueChipNames(chips)
-	sort.SliceStable(chips, func(i, j int) bool { return chips[i].Name < chips[j].Name })
-	return chips, next, nil
+	sortByName(chips)
+	if !changed && !all {
+		return chips, nil, nil
+	}
+	return chips, b.next(changed), nil
+}
+
+// sortByName orders chips by name, stably, moving each chip once: a chip is
+// large, and sort.SliceStable swapped them many times over. Their order is
+// sorted, then applied cycle by cycle.
+func sortByName(chips []thermal.Chip) {
+	order := make([]int, len(chips)) // chips[i] is to be the chip now at order[i]
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(chips[a].Name, chips[b].Name) })
+	for i := range chips {
+		if order[i] == i {
+			continue
+		}
+		first, j := chips[i], i
+		for order[j] != i {
+			next := order[j]
+			chips[j], order[j] = chips[next], j
+			j = next
+		}
+		chips[j], order[j] = first, j
+	}
+}
+
+// sortEntries sorts class entries as thermal.NaturalLess orders them. The
+// kernel's names (hwmon0, hwmon1 …, hwmon10) sort so by length, then bytes,
+// without NaturalLess's cost; any other name sorts the entries by it.
+func sortEntries(entries []string) {
+	for _, e := range entries {
+		n, ok := strings.CutPrefix(e, "hwmon")
+		if !ok || n == "" || n[0] == '0' && n != "0" || strings.Trim(n, "0123456789") != "" {
+			sort.Slice(entries, func(i, j int) bool { return thermal.NaturalLess(entries[i], entries[j]) })
+			return
+		}
+	}
+	slices.SortFunc(entries, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(a) - len(b)
+		}
+		return strings.Compare(a, b)
+	})
+}
+
+// beat is one read of the hwmon class: a gather job per chip to read, in
+// class-entry order, and what each leaves in the next inventory.
+type beat struct {
+	fs       *FS
+	classDir string
+	prefix   string // classDir + "/"
+	linkBuf  []byte
+	dev      *sysdev.Tree
+	pool     *inspectors
+	jobs     []gather.Job
+	// Plans, one per job, are taken by pointer by the gather steps: the
+	// slice never grows past its capacity, so they stay put; so do jobs.
+	plans []plan
+	// dropped are the inventory's chips the request left out, remembered
+	// unread, so that the next beat need not inspect them again (the
+	// kernel's nvme chip of a controller read by ioctl).
+	dropped []*knownChip
+	kept    int // chips in the next inventory
 }
 
 // plan is what a beat knows of one class entry before and while it is
-// read, for the next beat's inventory.
+// read, for the next inventory.
 type plan struct {
 	entry, link string
 	channels    []channel
-	cached      *InventoryChip // the inventory's entry, when it was used
+	cached      *knownChip // the inventory's entry, when it was used
+	next        *knownChip // what the next inventory keeps of the chip
+}
+
+func newBeat(fs *FS, classDir string, dirBuf []byte, n int) *beat {
+	dev := fs.tree()
+	return &beat{fs: fs, classDir: classDir, prefix: classDir + "/", linkBuf: make([]byte, 4096), dev: dev,
+		pool: &inspectors{fs: fs, dev: dev, dirBuf: dirBuf}, jobs: make([]gather.Job, 0, n), plans: make([]plan, 0, n)}
+}
+
+// tree returns the device tree of the beat: the collection's, shared with
+// the other sources, when attributes are read through the kernel's reader.
+func (fs *FS) tree() *sysdev.Tree {
+	if fs.dirReads {
+		return sysdev.Shared(fs.req, fs.sys)
+	}
+	return sysdev.New(fs.sys, fs.read)
+}
+
+// add plans class entry e: a chip the inventory knows under the same link
+// is read as it knows it; any other is inspected afresh (listed, named)
+// under its own deadline, like its reads: a chip whose listing or name read
+// hangs costs that chip only.
+func (b *beat) add(e string, prev *known) {
+	link, linkErr := sysread.Readlink(b.prefix+e, b.linkBuf)
+	cached := prev.lookup(e, link, linkErr)
+	if cached == nil {
+		b.plans = append(b.plans, plan{entry: e, link: link})
+		b.jobs = append(b.jobs, gather.Job{Chip: thermal.Chip{Source: SourceName, Name: e, Path: b.prefix + e},
+			Prepare: b.fs.prepare(b.pool, b.classDir, e, link, linkErr, &b.plans[len(b.plans)-1])})
+		return
+	}
+	// The chip is made in its job, where the request may relabel it.
+	b.jobs = append(b.jobs, gather.Job{Chip: cached.chip()})
+	j := &b.jobs[len(b.jobs)-1]
+	chip := &j.Chip
+	if !b.fs.req.Admits(chip) || b.fs.req.Ignores(chip.Source, chip.Name, "") {
+		b.dropped = append(b.dropped, cached.withChip(chip))
+		b.jobs = b.jobs[:len(b.jobs)-1]
+		return
+	}
+	b.plans = append(b.plans, plan{entry: e, link: link, channels: cached.channels, cached: cached})
+	if chip.Asleep = b.dev.Asleep(chip.Device); !chip.Asleep {
+		j.Expect, j.Read = len(cached.channels), b.fs.readChannels(chip, cached.channels)
+	}
+}
+
+// settle returns the chips the request keeps from the jobs' results, and
+// notes in each plan what the next inventory keeps of its chip: changed
+// reports that it learned something.
+func (b *beat) settle(results []gather.Result) (chips []thermal.Chip, changed bool) {
+	chips = make([]thermal.Chip, 0, len(results))
+	b.kept = len(b.dropped)
+	for i := range results {
+		r, p := &results[i], &b.plans[i]
+		fresh := p.cached == nil
+		switch {
+		case fresh && !r.Prepared:
+			// Not named in time: reported, nothing to remember.
+		case fresh && r.Done && r.Chip.Err != nil:
+			// A chip that cannot be inspected is not remembered, and is
+			// not worth rewriting the inventory for on every beat.
+		case !fresh && p.cached.complete():
+			p.next = p.cached // nothing left to learn
+		default:
+			var learned bool
+			p.next, learned = remember(p.entry, p.link, &r.Chip, p.channels)
+			changed = changed || learned || fresh
+		}
+		if p.next != nil {
+			b.kept++
+		}
+		if r.Chip.Driver == underVoltageDriver {
+			underVoltage(&r.Chip)
+		}
+		if !r.Dropped {
+			chips = append(chips, r.Chip)
+		}
+	}
+	return chips, changed
+}
+
+// underVoltage adds a Pi's throttling series for its under-voltage flag.
+func underVoltage(c *thermal.Chip) {
+	for i := range c.Sensors {
+		if s := &c.Sensors[i]; s.Kind == thermal.KindThrottle && s.Err == nil {
+			c.Series = append(c.Series, thermal.Throttling(s.Name, s.Value > 0))
+		}
+	}
+}
+
+// next is the inventory the beat leaves, sorted by class entry.
+func (b *beat) next(changed bool) *known {
+	k := &known{chips: make([]knownChip, 0, b.kept), changed: changed}
+	for _, c := range b.dropped {
+		k.chips = append(k.chips, *c)
+	}
+	for i := range b.plans {
+		if c := b.plans[i].next; c != nil {
+			k.chips = append(k.chips, *c)
+		}
+	}
+	slices.SortFunc(k.chips, func(a, b knownChip) int { return strings.Compare(a.entry, b.entry) })
+	return k
 }
 
 // prepare returns the gather step that inspects a chip seen afresh, under
 // its own deadline: names it, asks the request whether to read it (a chip
 // left out is remembered unread), sees whether it sleeps, and returns its
 // reader. It records the chip's channels in pl for the inventory.
-func (fs FS) prepare(pool *inspectors, classDir, e, link string, linkErr error, pl *plan) func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
+func (fs *FS) prepare(pool *inspectors, classDir, e, link string, linkErr error, pl *plan) func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
 	return func() (thermal.Chip, int, func(func(thermal.Sensor)), bool) {
 		in := pool.get()
 		defer pool.put(in)
@@ -227,18 +371,20 @@ func (fs FS) prepare(pool *inspectors, classDir, e, link string, linkErr error, 
 		if chip.Asleep {
 			return chip, 0, nil, true
 		}
-		return chip, len(channels), fs.readChannels(chip, channels), true
+		return chip, len(channels), fs.readChannels(&chip, channels), true
 	}
 }
 
-// inspectors hands each gather worker an inspector of its own (buffers
-// and device memo are not shared between two workers, which run at once
-// when one is stuck); one worker reuses one, as a beat without stuck
-// chips has.
+// inspectors hands each gather worker an inspector of its own (buffers are
+// not shared between two workers, which run at once when one is stuck); one
+// worker reuses one, as a beat without stuck chips has. A beat that finds
+// every chip in the inventory makes none.
 type inspectors struct {
-	fs   FS
-	mu   sync.Mutex
-	free []*inspector
+	fs     *FS
+	dev    *sysdev.Tree
+	mu     sync.Mutex
+	free   []*inspector
+	dirBuf []byte // for the first inspector: the class listing's, done with
 }
 
 func (p *inspectors) get() *inspector {
@@ -249,8 +395,11 @@ func (p *inspectors) get() *inspector {
 		p.free = p.free[:n-1]
 		return in
 	}
-	return &inspector{fs: p.fs, dirBuf: make([]byte, 8192), linkBuf: make([]byte, 4096), valBuf: make([]byte, 256),
-		dev: sysdev.New(p.fs.sys, p.fs.read)}
+	dirBuf := p.dirBuf
+	if p.dirBuf = nil; dirBuf == nil {
+		dirBuf = make([]byte, 8192)
+	}
+	return &inspector{fs: p.fs, dirBuf: dirBuf, linkBuf: make([]byte, 4096), valBuf: make([]byte, 256), dev: p.dev}
 }
 
 func (p *inspectors) put(in *inspector) {
@@ -259,10 +408,10 @@ func (p *inspectors) put(in *inspector) {
 	p.free = append(p.free, in)
 }
 
-// inspector holds the buffers and the device memo used while inspecting
-// chips.
+// inspector holds the buffers used while inspecting chips, and the beat's
+// device tree.
 type inspector struct {
-	fs                      FS
+	fs                      *FS
 	dirBuf, linkBuf, valBuf []byte
 	dev                     *sysdev.Tree
 }
@@ -270,7 +419,7 @@ type inspector struct {
 // inspect names the chip behind class entry e and lists its channels. It
 // reads the links and the name attribute, nothing that a driver computes.
 func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.Chip, []channel) {
-	chip := thermal.Chip{Source: SourceName, Name: e, Path: filepath.Join(classDir, e)}
+	chip := thermal.Chip{Source: SourceName, Name: e, Path: sysdev.Join(classDir, e)}
 	fail := func(err error) (thermal.Chip, []channel) {
 		chip.Err = err
 		chip.Errors = 1
@@ -287,7 +436,7 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 		return fail(err)
 	}
 	device := ""
-	if target, err := sysread.Readlink(filepath.Join(dir, "device"), in.linkBuf); err == nil {
+	if target, err := sysread.Readlink(sysdev.Join(dir, "device"), in.linkBuf); err == nil {
 		device = sysdev.Resolve(dir, target)
 	}
 	// Drivers registered with the old hwmon_device_register() keep their
@@ -301,7 +450,7 @@ func (in *inspector) inspect(classDir, e, link string, linkErr error) (thermal.C
 	}
 	chip.Path = dir
 	chip.Device = device
-	b, err := in.fs.read(filepath.Join(dir, "name"), in.valBuf)
+	b, err := in.fs.read(sysdev.Join(dir, "name"), in.valBuf)
 	if err != nil {
 		return fail(err)
 	}
@@ -388,9 +537,11 @@ func channels(names []string) []channel {
 // readChannels returns the gather.Job read function for a chip: for each
 // channel its label, fault flag, input and limits, one read each, relative
 // to the chip's directory.
-func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(thermal.Sensor)) {
+func (fs *FS) readChannels(chip *thermal.Chip, chans []channel) func(add func(thermal.Sensor)) {
 	return func(add func(thermal.Sensor)) {
-		buf := make([]byte, 256)
+		vb := valBufs.Get().(*[256]byte)
+		defer valBufs.Put(vb)
+		buf := vb[:]
 		a := attrFiles{dir: chip.Path, read: fs.read}
 		if fs.dirReads {
 			d, err := sysread.OpenDir(chip.Path)
@@ -402,27 +553,28 @@ func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(ther
 		// A fan's name by number, for the duty of the same number (fans
 		// come first); chips have at most a dozen fans.
 		var fans [16]string
-		for _, ch := range chans {
-			var s thermal.Sensor
+		var s thermal.Sensor // each read sets it whole
+		for i := range chans {
+			ch := &chans[i]
 			var ok bool
 			switch ch.kind {
 			case 'F':
-				s, ok = fs.readFan(chip, ch, a, buf)
+				ok = fs.readFan(&s, chip, ch, a, buf)
 				if ch.n < len(fans) {
 					fans[ch.n] = s.Name
 				}
 			case 'P':
-				s, ok = fs.readPower(chip, ch, a, buf)
+				ok = fs.readPower(&s, chip, ch, a, buf)
 			case 'W':
 				var fan string
 				if ch.n < len(fans) {
 					fan = fans[ch.n]
 				}
-				s, ok = fs.readPWM(chip, ch, a, buf, fan)
+				ok = fs.readPWM(&s, chip, ch, a, buf, fan)
 			case 'A': // only a Pi's (inspect)
-				s, ok = fs.readUnderVoltage(&chip, ch, a, buf)
+				ok = fs.readUnderVoltage(&s, chip, ch, a, buf)
 			default:
-				s, ok = fs.readChannel(chip, ch, a, buf)
+				ok = fs.readChannel(&s, chip, ch, a, buf)
 			}
 			if ok {
 				add(s)
@@ -430,6 +582,11 @@ func (fs FS) readChannels(chip thermal.Chip, chans []channel) func(add func(ther
 		}
 	}
 }
+
+// valBufs holds the value buffers of readChannels: the chips of a beat are
+// read one after another by one worker, which then needs one buffer, not
+// one per chip.
+var valBufs = sync.Pool{New: func() any { return new([256]byte) }}
 
 // attrFiles reads a chip's attributes by name: through the open directory
 // when there is one, else by path through the FS's read seam.
@@ -458,31 +615,36 @@ func (a attrFiles) int(name string, buf []byte) (int64, error) {
 	return v, nil
 }
 
-// Attribute names of the first channels, built once: a beat reads them for
-// every sensor.
-var attrNames = func() (t [64]struct{ attr, input, fault string }) {
-	for n := range t {
-		attr := "temp" + strconv.Itoa(n)
-		t[n].attr, t[n].input, t[n].fault = attr, attr+"_input", attr+"_fault"
-	}
-	return t
-}()
+//go:generate go run gen_attrnames.go
 
-// names returns channel n's attribute prefix and the names of its input
-// and fault files.
-func names(n int) (attr, input, fault string) {
-	if n >= 0 && n < len(attrNames) {
-		t := &attrNames[n]
-		return t.attr, t.input, t.fault
+// attrName returns the name prefix+n+suffix of a channel's attribute file,
+// which table (attrnames.go) holds for the first channels: a beat names
+// thousands of files, and building each name allocated it.
+func attrName(table, prefix string, n int, suffix string) string {
+	if n < 0 || n >= 1000 || (n+1)*nameSlot > len(table) {
+		return prefix + strconv.Itoa(n) + suffix
 	}
-	attr = "temp" + strconv.Itoa(n)
-	return attr, attr + "_input", attr + "_fault"
+	digits := 3
+	switch {
+	case n < 10:
+		digits = 1
+	case n < 100:
+		digits = 2
+	}
+	return table[n*nameSlot : n*nameSlot+len(prefix)+digits+len(suffix)]
+}
+
+// names returns temperature channel n's attribute prefix and the names of
+// its input and fault files.
+func names(n int) (attr, input, fault string) {
+	input = attrName(tempInputNames, "temp", n, "_input")
+	return input[:len(input)-len("_input")], input, attrName(tempFaultNames, "temp", n, "_fault")
 }
 
 // label names s by its channel's label: from the inventory once known,
 // else read. Without its label the sensor would be reported under another
 // name, so a failed read is the sensor's error for this beat.
-func label(s *thermal.Sensor, ch channel, a attrFiles, attr string, buf []byte) error {
+func label(s *thermal.Sensor, ch *channel, a attrFiles, attr string, buf []byte) error {
 	l := ch.label
 	if !ch.known && ch.attrs&attrLabel != 0 {
 		b, err := a.file(attr+"_label", buf)
@@ -518,19 +680,21 @@ func shorten(s string, n int) string {
 	return s[:n]
 }
 
-// readChannel reads one channel; ok is false for a sensor the configuration
-// ignores, whose value is then never read.
-func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
+// readChannel reads one channel into s; ok is false for a sensor the
+// configuration ignores, whose value is then never read. Like the other
+// readers, it sets all of s: the caller reuses one for every channel, and
+// adds it (a copy) when ok.
+func (fs *FS) readChannel(s *thermal.Sensor, chip *thermal.Chip, ch *channel, a attrFiles, buf []byte) (ok bool) {
 	attr, input, fault := names(ch.n)
-	s := thermal.Sensor{Name: attr, Attr: attr}
+	*s = thermal.Sensor{Name: attr, Attr: attr}
 	if ch.known {
-		s.Max, s.Crit, s.Emergency, s.CritHyst = ch.max, ch.crit, ch.emergency, ch.critHyst
+		s.Max, s.Crit, s.Emergency, s.CritHyst = ch.limit(limitMax), ch.limit(limitCrit), ch.limit(limitEmergency), ch.limit(limitCritHyst)
 	}
-	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
-		return s, true
+	if s.Err = label(s, ch, a, attr, buf); s.Err != nil {
+		return true
 	}
 	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
-		return s, false
+		return false
 	}
 	if ch.attrs&attrFault != 0 {
 		b, err := a.file(fault, buf)
@@ -540,33 +704,24 @@ func (fs FS) readChannel(chip thermal.Chip, ch channel, a attrFiles, buf []byte)
 			s.AuxErrors++ // the reading still stands; the flag's failure is counted
 		case v != 0:
 			s.Err = fmt.Errorf("%s/%s: %w", chip.Path, fault, thermal.ErrFault)
-			return s, true
+			return true
 		}
 	}
 	v, err := a.int(input, buf)
 	if err != nil {
 		s.Err = err
-		return s, true
+		return true
 	}
 	if !ch.known {
-		fs.readLimits(&s, ch, a, attr, buf)
+		fs.readLimits(s, ch, a, attr, buf)
 	}
 	if err := fs.rng.Check(v); err != nil {
 		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, input, err)
-		return s, true
+		return true
 	}
 	s.Value = v
-	return s, true
+	return true
 }
-
-// Fan attribute names of the first channels, built once.
-var fanNames = func() (t [16]struct{ attr, input, fault, alarm string }) {
-	for n := range t {
-		attr := "fan" + strconv.Itoa(n)
-		t[n].attr, t[n].input, t[n].fault, t[n].alarm = attr, attr+"_input", attr+"_fault", attr+"_alarm"
-	}
-	return t
-}()
 
 // maxRPM bounds a plausible fan speed; more is a driver's placeholder.
 const maxRPM = 100000
@@ -574,58 +729,58 @@ const maxRPM = 100000
 // readPower reads a power channel: its label (once, then from the
 // inventory), its input, else its average, and its cap on every beat (µW
 // in sysfs, mW in the sensor). A negative reading is rejected.
-func (fs FS) readPower(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
-	attr := "power" + strconv.Itoa(ch.n)
-	s := thermal.Sensor{Kind: thermal.KindPower, Name: attr, Attr: attr}
+func (fs *FS) readPower(s *thermal.Sensor, chip *thermal.Chip, ch *channel, a attrFiles, buf []byte) (ok bool) {
+	input := attrName(powerInputNames, "power", ch.n, "_input")
+	attr := input[:len(input)-len("_input")]
+	*s = thermal.Sensor{Kind: thermal.KindPower, Name: attr, Attr: attr}
 	if ch.known {
-		s.Max = ch.max
+		s.Max = ch.limit(limitMax)
 	}
-	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
-		return s, true
+	if s.Err = label(s, ch, a, attr, buf); s.Err != nil {
+		return true
 	}
 	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
-		return s, false
+		return false
 	}
-	input := attr + "_input"
 	if ch.attrs&attrInput == 0 {
-		input = attr + "_average"
+		input = attrName(powerAverageNames, "power", ch.n, "_average")
 	}
 	v, err := a.int(input, buf)
 	switch {
 	case err != nil:
 		s.Err = err
-		return s, true
+		return true
 	case v < 0:
 		s.Err = fmt.Errorf("%s/%s: %w: %d µW", chip.Path, input, thermal.ErrOutOfRange, v)
-		return s, true
+		return true
 	}
 	s.Value = v / 1000
 	if ch.attrs&powerCap != 0 {
 		// The cap is a setting (rocm-smi, LACT change it), not a fixed
 		// limit: read on every beat, like NVML's enforced limit.
 		s.Max = nil
-		if c, err := a.int(attr+"_cap", buf); err != nil {
+		if c, err := a.int(attrName(powerCapNames, "power", ch.n, "_cap"), buf); err != nil {
 			s.AuxErrors++
 		} else if c > 0 {
 			mw := c / 1000
 			s.Max = &mw
 		}
 	}
-	return s, true
+	return true
 }
 
 // readPWM reads a fan's duty, pwmN (0 … 255): one read per beat. It is
 // named after the fan of its number where the chip has one (the hwmon ABI
 // numbers a fan and the PWM output that drives it alike on the chips that
 // have both), so that dashboards join them; else pwmN.
-func (fs FS) readPWM(chip thermal.Chip, ch channel, a attrFiles, buf []byte, fan string) (_ thermal.Sensor, ok bool) {
-	attr := "pwm" + strconv.Itoa(ch.n)
-	s := thermal.Sensor{Kind: thermal.KindDuty, Name: attr, Attr: attr}
+func (fs *FS) readPWM(s *thermal.Sensor, chip *thermal.Chip, ch *channel, a attrFiles, buf []byte, fan string) (ok bool) {
+	attr := attrName(pwmNames, "pwm", ch.n, "")
+	*s = thermal.Sensor{Kind: thermal.KindDuty, Name: attr, Attr: attr}
 	if fan != "" {
 		s.Name = fan
 	}
 	if fs.req.Ignores(chip.Source, chip.Name, s.Name) || fs.req.Ignores(chip.Source, chip.Name, attr) {
-		return s, false
+		return false
 	}
 	v, err := a.int(attr, buf)
 	switch {
@@ -636,7 +791,7 @@ func (fs FS) readPWM(chip thermal.Chip, ch channel, a attrFiles, buf []byte, fan
 	default:
 		s.Value = v * 1_000_000 / 255
 	}
-	return s, true
+	return true
 }
 
 // underVoltageDriver is the Raspberry Pi's firmware voltage monitor
@@ -648,44 +803,39 @@ const underVoltageDriver = "rpi_volt"
 // ("under_voltage"), which a [[rule]] kind = "throttle" pages on, and as
 // node_thermal_throttling{reason="under_voltage"}. The series is added to
 // the chip the reader holds, once per beat.
-func (fs FS) readUnderVoltage(chip *thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
+func (fs *FS) readUnderVoltage(s *thermal.Sensor, chip *thermal.Chip, ch *channel, a attrFiles, buf []byte) (ok bool) {
 	attr := "in" + strconv.Itoa(ch.n-1) + "_lcrit_alarm"
-	s := thermal.Sensor{Kind: thermal.KindThrottle, Name: "under_voltage", Attr: attr}
+	*s = thermal.Sensor{Kind: thermal.KindThrottle, Name: "under_voltage", Attr: attr}
 	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
-		return s, false
+		return false
 	}
 	v, err := a.int(attr, buf)
 	if err != nil {
 		s.Err = err
-		return s, true
+		return true
 	}
 	s.Value = min(max(v, 0), 1)
 	s.Detail = "the supply voltage is below its critical minimum (" + attr + ")"
-	return s, true
+	return true
 }
 
 // readFan reads one fan: its label, minimum and target as temperatures'
 // label and limits are (once, then from the inventory), its fault and alarm
 // bits and its speed on every beat. A faulted fan has no speed (never a
 // fake 0) and counts as failed.
-func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ thermal.Sensor, ok bool) {
-	var attr, input, fault, alarm string
-	if ch.n < len(fanNames) {
-		t := &fanNames[ch.n]
-		attr, input, fault, alarm = t.attr, t.input, t.fault, t.alarm
-	} else {
-		attr = "fan" + strconv.Itoa(ch.n)
-		input, fault, alarm = attr+"_input", attr+"_fault", attr+"_alarm"
-	}
-	s := thermal.Sensor{Kind: thermal.KindFan, Name: attr, Attr: attr}
+func (fs *FS) readFan(s *thermal.Sensor, chip *thermal.Chip, ch *channel, a attrFiles, buf []byte) (ok bool) {
+	input := attrName(fanInputNames, "fan", ch.n, "_input")
+	attr := input[:len(input)-len("_input")]
+	fault, alarm := attrName(fanFaultNames, "fan", ch.n, "_fault"), attrName(fanAlarmNames, "fan", ch.n, "_alarm")
+	*s = thermal.Sensor{Kind: thermal.KindFan, Name: attr, Attr: attr}
 	if ch.known {
-		s.FanMin, s.FanTarget = ch.max, ch.crit
+		s.FanMin, s.FanTarget = ch.limit(limitMax), ch.limit(limitCrit)
 	}
-	if s.Err = label(&s, ch, a, attr, buf); s.Err != nil {
-		return s, true
+	if s.Err = label(s, ch, a, attr, buf); s.Err != nil {
+		return true
 	}
 	if fs.req.Ignores(chip.Source, chip.Name, s.Name) {
-		return s, false
+		return false
 	}
 	flag := func(bit uint8, name string) bool {
 		if ch.attrs&bit == 0 {
@@ -701,14 +851,14 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 	if ch.attrs&fanEnable != 0 {
 		// A fan channel the driver has disabled measures nothing: it is
 		// not reported, so it cannot fail.
-		if v, err := a.int(attr+"_enable", buf); err == nil && v == 0 {
-			return s, false
+		if v, err := a.int(attrName(fanEnableNames, "fan", ch.n, "_enable"), buf); err == nil && v == 0 {
+			return false
 		}
 	}
 	if flag(attrFault, fault) {
 		s.Err = fmt.Errorf("%s/%s: %w", chip.Path, fault, thermal.ErrFault)
 		s.Failed = "fault"
-		return s, true
+		return true
 	}
 	// A fan alarm is the chip comparing the speed with fanN_min
 	// (Documentation/hwmon/sysfs-interface); where the chip has a minimum
@@ -720,7 +870,7 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 	v, err := a.int(input, buf)
 	if err != nil {
 		s.Err = err
-		return s, true
+		return true
 	}
 	if !ch.known {
 		rpm := func(bit uint8, suffix string, zero bool) *int64 {
@@ -742,15 +892,15 @@ func (fs FS) readFan(chip thermal.Chip, ch channel, a attrFiles, buf []byte) (_ 
 	}
 	if v < 0 || v >= maxRPM {
 		s.Err = fmt.Errorf("%s/%s: %w: %d RPM", chip.Path, input, thermal.ErrOutOfRange, v)
-		return s, true
+		return true
 	}
 	s.Value = v
-	return s, true
+	return true
 }
 
 // readLimits reads the channel's limits into s. A failed read counts in
 // AuxErrors and leaves the limit unset.
-func (fs FS) readLimits(s *thermal.Sensor, ch channel, a attrFiles, attr string, buf []byte) {
+func (fs *FS) readLimits(s *thermal.Sensor, ch *channel, a attrFiles, attr string, buf []byte) {
 	for _, l := range []struct {
 		bit    uint8
 		suffix string

@@ -16,8 +16,10 @@ type FS struct {
 	// read is the kernel boundary: one open+read+close of an attribute.
 	// Tests replace it to make a read fail or hang.
 	read sysread.ReadFunc
-	// dirReads: read a chip's attributes relative to its open directory
-	// (sysread.Dir) rather than through read. Off when a test replaces read.
+	// dirReads: read is the kernel's (sysread.ReadFile): a chip's
+	// attributes are read relative to its open directory (sysread.Dir),
+	// and the beat's device tree is shared with the other sources
+	// (sysdev.Shared). Off when a test replaces read.
 	dirReads bool
 	// req is the pipeline's request: its Admit is asked about every chip
 	// before any of its values is read (it may relabel the chip, and false
@@ -45,18 +47,15 @@ func (fs FS) Name() string { return SourceName }
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
 	cache := req.CacheOf()
-	var prev *Inventory
+	var prev *known
 	if cache != nil {
-		var inv Inventory
-		if data, ok := cache.Load(inventoryKey); ok && inv.UnmarshalBinary(data) == nil {
-			prev = &inv
+		if data, ok := cache.Load(inventoryKey); ok {
+			prev, _ = decode(string(data)) // nil when corrupt: every chip is inspected
 		}
 	}
-	chips, next, err := fs.ChipsCached(ctx, prev)
-	if cache != nil && next != nil && (prev == nil || next.Changed) {
-		if data, err := next.MarshalBinary(); err == nil {
-			cache.Store(inventoryKey, data)
-		}
+	chips, next, err := fs.chipsCached(ctx, prev, prev == nil)
+	if cache != nil && next != nil && (prev == nil || next.changed) {
+		cache.Store(inventoryKey, next.encode())
 	}
 	return chips, err
 }

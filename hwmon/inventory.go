@@ -2,7 +2,8 @@ package hwmon
 
 import (
 	"errors"
-	"sort"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,77 +50,163 @@ type InventoryChannel struct {
 	CritHyst  *int64 `json:"crit_hyst,omitempty"`
 }
 
-// lookup returns the inventory's chip for class entry e when its link is
-// unchanged.
-func (inv *Inventory) lookup(e, link string, linkErr error) (InventoryChip, bool) {
-	if inv == nil || linkErr != nil {
-		return InventoryChip{}, false
+// known is an inventory in the form a beat uses: its chips sorted by class
+// entry, as they are encoded, each with its channels as the readers take
+// them. A steady-state beat decodes it from the cache straight into this
+// form and finds each chip by binary search.
+type known struct {
+	chips []knownChip
+	// changed: something in it was read afresh (Inventory.Changed).
+	changed bool
+}
+
+// knownChip is one chip of a known inventory, under its class entry.
+type knownChip struct {
+	entry, link                             string
+	source, name, driver, bus, path, device string
+	channels                                []channel
+}
+
+// lookup returns the chip of class entry e when its link is unchanged, else
+// nil.
+func (k *known) lookup(e, link string, linkErr error) *knownChip {
+	if k == nil || linkErr != nil {
+		return nil
 	}
-	c, ok := inv.Chips[e]
-	return c, ok && c.Link == link
+	lo, hi := 0, len(k.chips)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if k.chips[m].entry < e {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == len(k.chips) || k.chips[lo].entry != e || k.chips[lo].link != link {
+		return nil
+	}
+	return &k.chips[lo]
 }
 
 // complete reports whether every channel's label and limits are known.
-func (c *InventoryChip) complete() bool {
-	for _, ch := range c.Channels {
-		if !ch.Known {
+func (c *knownChip) complete() bool {
+	for i := range c.channels {
+		if !c.channels[i].known {
 			return false
 		}
 	}
 	return true
 }
 
-func (c InventoryChip) chip() thermal.Chip {
-	return thermal.Chip{Source: c.Source, Name: c.Name, Driver: c.Driver, Bus: c.Bus, Path: c.Path, Device: c.Device}
+// chip is the chip as the inventory knows it, unread.
+func (c *knownChip) chip() thermal.Chip {
+	return thermal.Chip{Source: c.source, Name: c.name, Driver: c.driver, Bus: c.bus, Path: c.path, Device: c.device}
 }
 
-func (c InventoryChip) channels() []channel {
-	out := make([]channel, len(c.Channels))
-	for i, ch := range c.Channels {
-		out[i] = channel{kind: ch.Kind, n: ch.N, attrs: ch.Attrs, known: ch.Known, label: ch.Label,
-			max: ch.Max, crit: ch.Crit, emergency: ch.Emergency, critHyst: ch.CritHyst}
+// withChip returns c as chip ch names it (the request may have relabelled
+// its source), with the same channels.
+func (c *knownChip) withChip(ch *thermal.Chip) *knownChip {
+	if ch.Source == c.source && ch.Name == c.name && ch.Driver == c.driver && ch.Bus == c.bus && ch.Path == c.path && ch.Device == c.device {
+		return c
 	}
-	return out
+	return &knownChip{entry: c.entry, link: c.link, source: ch.Source, name: ch.Name, driver: ch.Driver, bus: ch.Bus,
+		path: ch.Path, device: ch.Device, channels: c.channels}
 }
 
-// remember records chip c, read through channels, and reports whether it
-// learned anything the inventory did not know.
-func (inv *Inventory) remember(entry, link string, c thermal.Chip, channels []channel) (learned bool) {
+// remember returns what the inventory keeps of chip c, read through
+// channels from class entry e, and whether it learned a label or limits
+// that the channels did not know.
+func remember(entry, link string, c *thermal.Chip, channels []channel) (_ *knownChip, learned bool) {
 	// The name before thermal.UniqueChipNames adds a #N suffix.
-	name := c.Name
-	ic := InventoryChip{Link: link, Source: c.Source, Name: name, Driver: c.Driver, Bus: c.Bus, Path: c.Path, Device: c.Device,
-		Channels: make([]InventoryChannel, len(channels))}
-	byAttr := make(map[string]thermal.Sensor, len(c.Sensors))
-	for _, s := range c.Sensors {
-		byAttr[s.Attr] = s
-	}
-	for i, ch := range channels {
-		ic.Channels[i] = InventoryChannel{Kind: ch.kind, N: ch.n, Attrs: ch.attrs, Known: ch.known, Label: ch.label,
-			Max: ch.max, Crit: ch.crit, Emergency: ch.emergency, CritHyst: ch.critHyst}
+	kc := &knownChip{entry: entry, link: link, source: c.Source, name: c.Name, driver: c.Driver, bus: c.Bus,
+		path: c.Path, device: c.Device, channels: make([]channel, len(channels))}
+	var byAttr map[string]*thermal.Sensor
+	for i := range channels {
+		ch := &channels[i]
+		kc.channels[i] = *ch
 		if ch.known {
 			continue
 		}
-		attr := map[byte]string{'T': "temp", 'F': "fan", 'P': "power", 'W': "pwm"}[ch.kind] + strconv.Itoa(ch.n)
-		if ch.kind == 'A' {
-			attr = "in" + strconv.Itoa(ch.n-1) + "_lcrit_alarm"
+		if byAttr == nil {
+			byAttr = make(map[string]*thermal.Sensor, len(c.Sensors))
+			for j := range c.Sensors {
+				byAttr[c.Sensors[j].Attr] = &c.Sensors[j]
+			}
 		}
-		s, ok := byAttr[attr]
+		s, ok := byAttr[ch.attr()]
 		// Label and limits were read when the input was: the sensor has a
 		// value, or one rejected only for its range.
 		if ok && s.AuxErrors == 0 && (s.Err == nil || isRangeErr(s.Err)) {
-			ic.Channels[i] = InventoryChannel{Kind: ch.kind, N: ch.n, Attrs: ch.attrs, Known: true, Label: s.Label,
-				Max: s.Max, Crit: s.Crit, Emergency: s.Emergency, CritHyst: s.CritHyst}
-			if ch.kind == 'F' {
-				ic.Channels[i].Max, ic.Channels[i].Crit = s.FanMin, s.FanTarget
+			learnt := channel{kind: ch.kind, n: ch.n, attrs: ch.attrs, known: true, label: s.Label}
+			for l, v := range [...]*int64{s.Max, s.Crit, s.Emergency, s.CritHyst} {
+				learnt.setLimit(l, v)
 			}
+			if ch.kind == 'F' {
+				learnt.setLimit(limitMax, s.FanMin)
+				learnt.setLimit(limitCrit, s.FanTarget)
+			}
+			kc.channels[i] = learnt
 			learned = true
 		}
 	}
-	inv.Chips[entry] = ic
-	return learned
+	return kc, learned
+}
+
+// attr is the attribute prefix of the channel's sensor (thermal.Sensor.Attr).
+func (ch *channel) attr() string {
+	switch ch.kind {
+	case 'A':
+		return "in" + strconv.Itoa(ch.n-1) + "_lcrit_alarm"
+	case 'F':
+		return "fan" + strconv.Itoa(ch.n)
+	case 'P':
+		return "power" + strconv.Itoa(ch.n)
+	case 'W':
+		return "pwm" + strconv.Itoa(ch.n)
+	case 'T':
+		return "temp" + strconv.Itoa(ch.n)
+	}
+	return strconv.Itoa(ch.n)
 }
 
 func isRangeErr(err error) bool { return errors.Is(err, thermal.ErrOutOfRange) }
+
+// known returns the inventory in a beat's form; nil for nil.
+func (inv *Inventory) known() *known {
+	if inv == nil {
+		return nil
+	}
+	k := &known{chips: make([]knownChip, 0, len(inv.Chips)), changed: inv.Changed}
+	for e, c := range inv.Chips {
+		kc := knownChip{entry: e, link: c.Link, source: c.Source, name: c.Name, driver: c.Driver, bus: c.Bus,
+			path: c.Path, device: c.Device, channels: make([]channel, len(c.Channels))}
+		for i, ch := range c.Channels {
+			kc.channels[i] = channel{kind: ch.Kind, n: ch.N, attrs: ch.Attrs, known: ch.Known, label: ch.Label}
+			for l, v := range [...]*int64{ch.Max, ch.Crit, ch.Emergency, ch.CritHyst} {
+				kc.channels[i].setLimit(l, v)
+			}
+		}
+		k.chips = append(k.chips, kc)
+	}
+	slices.SortFunc(k.chips, func(a, b knownChip) int { return strings.Compare(a.entry, b.entry) })
+	return k
+}
+
+// inventory returns k as an Inventory.
+func (k *known) inventory() *Inventory {
+	inv := &Inventory{Chips: make(map[string]InventoryChip, len(k.chips)), Changed: k.changed}
+	for _, c := range k.chips {
+		ic := InventoryChip{Link: c.link, Source: c.source, Name: c.name, Driver: c.driver, Bus: c.bus, Path: c.path,
+			Device: c.device, Channels: make([]InventoryChannel, len(c.channels))}
+		for i := range c.channels {
+			ch := &c.channels[i]
+			ic.Channels[i] = InventoryChannel{Kind: ch.kind, N: ch.n, Attrs: ch.attrs, Known: ch.known, Label: ch.label,
+				Max: ch.limit(limitMax), Crit: ch.limit(limitCrit), Emergency: ch.limit(limitEmergency), CritHyst: ch.limit(limitCritHyst)}
+		}
+		inv.Chips[c.entry] = ic
+	}
+	return inv
+}
 
 // inventoryMagic starts an encoded inventory; a change of format changes it.
 const inventoryMagic = "thermal-hwmon-inventory 3\n"
@@ -128,121 +215,239 @@ const inventoryMagic = "thermal-hwmon-inventory 3\n"
 // channel, tab-separated: a steady-state beat decodes it for every sensor,
 // and encoding/json's reflection cost more than reading the sensors did.
 func (inv *Inventory) MarshalBinary() ([]byte, error) {
-	entries := make([]string, 0, len(inv.Chips))
-	for e := range inv.Chips {
-		entries = append(entries, e)
-	}
-	sort.Strings(entries)
-	b := make([]byte, 0, 256*len(entries))
+	return inv.known().encode(), nil
+}
+
+// encode is MarshalBinary of an inventory in a beat's form.
+func (k *known) encode() []byte {
+	b := make([]byte, 0, 256*len(k.chips))
 	b = append(b, inventoryMagic...)
-	field := func(s string) {
-		b = append(b, '\t')
-		b = appendEscaped(b, s)
+	for i := range k.chips {
+		b = k.chips[i].appendTo(b)
 	}
-	limit := func(v *int64) {
+	return b
+}
+
+// appendTo appends the chip's line and its channels' lines.
+func (c *knownChip) appendTo(b []byte) []byte {
+	b = append(b, 'C')
+	for _, f := range [...]string{c.entry, c.link, c.source, c.name, c.driver, c.bus, c.path, c.device} {
 		b = append(b, '\t')
-		if v != nil {
-			b = strconv.AppendInt(b, *v, 10)
+		b = appendEscaped(b, f)
+	}
+	b = append(b, '\n')
+	for i := range c.channels {
+		ch := &c.channels[i]
+		b = append(b, ch.kind, '\t')
+		b = strconv.AppendInt(b, int64(ch.n), 10)
+		b = append(b, '\t')
+		b = strconv.AppendUint(b, uint64(ch.attrs), 10)
+		if ch.known {
+			b = append(b, "\t1\t"...)
+		} else {
+			b = append(b, "\t0\t"...)
 		}
-	}
-	for _, e := range entries {
-		c := inv.Chips[e]
-		b = append(b, 'C')
-		for _, f := range []string{e, c.Link, c.Source, c.Name, c.Driver, c.Bus, c.Path, c.Device} {
-			field(f)
+		b = appendEscaped(b, ch.label)
+		for l, v := range ch.limits {
+			b = append(b, '\t')
+			if ch.has&(1<<l) != 0 {
+				b = strconv.AppendInt(b, v, 10)
+			}
 		}
 		b = append(b, '\n')
-		for _, ch := range c.Channels {
-			b = append(b, ch.Kind, '\t')
-			b = strconv.AppendInt(b, int64(ch.N), 10)
-			b = append(b, '\t')
-			b = strconv.AppendUint(b, uint64(ch.Attrs), 10)
-			if ch.Known {
-				b = append(b, "\t1"...)
-			} else {
-				b = append(b, "\t0"...)
-			}
-			field(ch.Label)
-			limit(ch.Max)
-			limit(ch.Crit)
-			limit(ch.Emergency)
-			limit(ch.CritHyst)
-			b = append(b, '\n')
-		}
 	}
-	return b, nil
+	return b
 }
 
 // UnmarshalBinary decodes what MarshalBinary encoded. Anything malformed is
 // an error; the caller then inspects every chip afresh.
 func (inv *Inventory) UnmarshalBinary(data []byte) error {
-	s, ok := strings.CutPrefix(string(data), inventoryMagic)
-	if !ok {
-		return errors.New("hwmon: inventory: unknown format")
+	k, err := decode(string(data))
+	if err != nil {
+		return err
 	}
-	inv.Chips = map[string]InventoryChip{}
-	var cur *InventoryChip
-	var curEntry string
-	flush := func() {
-		if cur != nil {
-			inv.Chips[curEntry] = *cur
-		}
-	}
-	var fields [10]string
-	for line := range strings.SplitSeq(s, "\n") {
-		if line == "" {
-			continue
-		}
-		n := splitTabs(line, fields[:])
-		switch {
-		case fields[0] == "C" && n == 9:
-			flush()
-			curEntry = unescape(fields[1])
-			cur = &InventoryChip{Link: unescape(fields[2]), Source: unescape(fields[3]), Name: unescape(fields[4]),
-				Driver: unescape(fields[5]), Bus: unescape(fields[6]), Path: unescape(fields[7]), Device: unescape(fields[8])}
-		case len(fields[0]) == 1 && strings.Contains("TFPWA", fields[0]) && n == 9 && cur != nil:
-			num, err1 := strconv.Atoi(fields[1])
-			attrs, err2 := strconv.ParseUint(fields[2], 10, 8)
-			if err1 != nil || err2 != nil || num < 1 || (fields[3] != "0" && fields[3] != "1") {
-				return errors.New("hwmon: inventory: bad channel line")
-			}
-			ch := InventoryChannel{Kind: fields[0][0], N: num, Attrs: uint8(attrs), Known: fields[3] == "1", Label: unescape(fields[4])}
-			for i, dst := range []**int64{&ch.Max, &ch.Crit, &ch.Emergency, &ch.CritHyst} {
-				if f := fields[5+i]; f != "" {
-					v, err := strconv.ParseInt(f, 10, 64)
-					if err != nil {
-						return errors.New("hwmon: inventory: bad limit")
-					}
-					*dst = &v
-				}
-			}
-			cur.Channels = append(cur.Channels, ch)
-		default:
-			return errors.New("hwmon: inventory: bad line")
-		}
-	}
-	flush()
+	inv.Chips = k.inventory().Chips
 	return nil
 }
 
-// splitTabs splits line at tabs into fields and returns how many there
-// were (more than len(fields) counts as len(fields)+1).
-func splitTabs(line string, fields []string) int {
-	n := 0
-	for {
-		i := strings.IndexByte(line, '\t')
-		if n == len(fields) {
-			return n + 1
+var (
+	errFormat  = errors.New("hwmon: inventory: unknown format")
+	errLine    = errors.New("hwmon: inventory: bad line")
+	errOrder   = errors.New("hwmon: inventory: chips out of order")
+	errChannel = errors.New("hwmon: inventory: bad channel line")
+)
+
+// decode decodes an encoded inventory into a beat's form. Its strings are
+// substrings of s. Chips must come in the order MarshalBinary writes them.
+func decode(s string) (*known, error) {
+	s, ok := strings.CutPrefix(s, inventoryMagic)
+	if !ok {
+		return nil, errFormat
+	}
+	// Every channel is a line: the channels of all chips share one array.
+	lines := strings.Count(s, "\n") + 1
+	k := &known{}
+	chans := make([]channel, 0, lines)
+	first := 0 // the first channel of the last chip
+	for s != "" {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
 		}
-		if i < 0 {
-			fields[n] = line
-			return n + 1
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "C\t"):
+			c, ok := decodeChip(line[2:])
+			if !ok {
+				return nil, errLine
+			}
+			if n := len(k.chips); n > 0 && k.chips[n-1].entry >= c.entry {
+				return nil, errOrder
+			}
+			k.carve(chans, first)
+			k.chips = append(k.chips, c)
+			first = len(chans)
+		case len(k.chips) > 0:
+			ch, ok := decodeChannel(line)
+			if !ok {
+				return nil, errChannel
+			}
+			chans = append(chans, ch)
+		default:
+			return nil, errLine
 		}
-		fields[n] = line[:i]
-		line = line[i+1:]
-		n++
+	}
+	k.carve(chans, first)
+	return k, nil
+}
+
+// carve gives the last chip decoded its channels, chans[first:].
+func (k *known) carve(chans []channel, first int) {
+	if n := len(k.chips); n > 0 {
+		k.chips[n-1].channels = chans[first:len(chans):len(chans)]
 	}
 }
+
+// decodeChip decodes the fields of a chip line after its "C".
+func decodeChip(line string) (knownChip, bool) {
+	var f [8]string
+	sc := fields{s: line}
+	for i := range f {
+		f[i] = unescape(sc.next())
+	}
+	if !sc.end() {
+		return knownChip{}, false
+	}
+	return knownChip{entry: f[0], link: f[1], source: f[2], name: f[3], driver: f[4], bus: f[5], path: f[6], device: f[7]}, true
+}
+
+// decodeChannel decodes a channel line: kind, number, attributes, known,
+// label and the four limits (each empty when absent). It parses the line
+// in one pass, byte by byte: its fields are short, and a call per field
+// cost more than the decoding.
+func decodeChannel(line string) (ch channel, ok bool) {
+	if len(line) < 2 || !isKind(line[0]) || line[1] != '\t' {
+		return ch, false
+	}
+	ch.kind = line[0]
+	n, i := digits(line, 2)
+	attrs, j := digits(line, i+1)
+	if i == 2 || i > 2+9 || n < 1 || !tabAt(line, i) || j == i+1 || j > i+1+3 || attrs > math.MaxUint8 || !tabAt(line, j) ||
+		j+2 >= len(line) || line[j+1] != '0' && line[j+1] != '1' || line[j+2] != '\t' {
+		return ch, false
+	}
+	ch.n, ch.attrs, ch.known = int(n), uint8(attrs), line[j+1] == '1'
+	i = j + 3
+	j = i
+	escaped := false
+	for ; j < len(line) && line[j] != '\t'; j++ {
+		escaped = escaped || line[j] == '\\'
+	}
+	if ch.label = line[i:j]; escaped {
+		ch.label = unescape(ch.label)
+	}
+	for l := range ch.limits {
+		if !tabAt(line, j) {
+			return ch, false
+		}
+		if j++; j == len(line) || line[j] == '\t' {
+			continue // absent
+		}
+		if ch.limits[l], j, ok = limitAt(line, j); !ok {
+			return ch, false
+		}
+		ch.has |= 1 << l
+	}
+	return ch, j == len(line)
+}
+
+// digits returns the value of the decimal digits of s from i on, and
+// where they end. Callers bound their number, so that it cannot overflow.
+func digits(s string, i int) (v uint64, end int) {
+	for ; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + uint64(d)
+	}
+	return v, i
+}
+
+// tabAt reports whether s has a tab at i.
+func tabAt(s string, i int) bool { return i < len(s) && s[i] == '\t' }
+
+// limitAt parses the limit field of s that starts at i, a decimal int64,
+// and returns where it ends.
+func limitAt(s string, i int) (v int64, end int, ok bool) {
+	neg := s[i] == '-'
+	if neg {
+		i++
+	}
+	u, end := digits(s, i)
+	switch {
+	case end == i || end-i > 19 || end < len(s) && s[end] != '\t':
+		return 0, end, false
+	case !neg && u <= math.MaxInt64:
+		return int64(u), end, true
+	case neg && u <= 1<<63:
+		return int64(-u), end, true
+	}
+	return 0, end, false
+}
+
+// isKind reports whether c is a channel kind: 'T' tempN, 'F' fanN, 'P'
+// powerN, 'W' pwmN, 'A' a Pi's under-voltage alarm.
+func isKind(c byte) bool { return c == 'T' || c == 'F' || c == 'P' || c == 'W' || c == 'A' }
+
+// fields reads the tab-separated fields of a chip line, left to right.
+// Taking a field past the last marks the line bad.
+type fields struct {
+	s   string
+	i   int // where the next field starts; len(s)+1 once the last was taken
+	bad bool
+}
+
+// next returns the next field, found with IndexByte: the fields of a chip
+// line are long (paths).
+func (f *fields) next() string {
+	if f.i > len(f.s) {
+		f.bad = true
+		return ""
+	}
+	rest := f.s[f.i:]
+	j := strings.IndexByte(rest, '\t')
+	if j < 0 {
+		j = len(rest)
+	}
+	f.i += j + 1
+	return rest[:j]
+}
+
+// end reports whether the line was well formed and every field was taken.
+func (f *fields) end() bool { return f.i == len(f.s)+1 && !f.bad }
 
 func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {

@@ -30,7 +30,10 @@ type FS struct {
 	sys, dev string
 	rng      thermal.Range
 	read     sysread.ReadFunc
-	open     func(path string) (transportCloser, error)
+	// kernelReads: read is sysread.ReadFile, as NewFS sets it, so the
+	// beat's device tree is shared with the other sources (sysdev.Shared).
+	kernelReads bool
+	open        func(path string) (transportCloser, error)
 	// req is the pipeline's request: no command is sent to a controller
 	// whose chip it does not admit or ignores (sensor ""), and the sensors
 	// it ignores are dropped. Nil reads everything.
@@ -48,7 +51,7 @@ func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
 	if dev != "" {
 		dev = filepath.Clean(dev)
 	}
-	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile,
+	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile, kernelReads: true,
 		open: func(path string) (transportCloser, error) {
 			d, err := Open(path)
 			if err != nil {
@@ -83,7 +86,7 @@ func (c Controller) Key() string { return c.Model + "/" + c.Serial + "/" + c.Fir
 // that cannot be read are left empty; a missing class directory means no
 // controllers.
 func (fs FS) Controllers() ([]Controller, error) {
-	classDir := filepath.Join(fs.sys, "class", "nvme")
+	classDir := sysdev.Join(fs.sys, "class/nvme")
 	buf := sysread.Buffer(4096)
 	entries, err := sysread.ReadDirNames(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
@@ -92,29 +95,14 @@ func (fs FS) Controllers() ([]Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nvme: %w", err)
 	}
-	var out []Controller
-	tree := sysdev.New(fs.sys, fs.read)
+	out := make([]Controller, 0, len(entries))
+	tree := fs.tree()
 	for _, e := range entries {
 		n, ok := strings.CutPrefix(e, "nvme")
 		if _, err := strconv.Atoi(n); !ok || err != nil {
 			continue
 		}
-		c := Controller{Name: e, Path: filepath.Join(classDir, e)}
-		if target, err := sysread.Readlink(c.Path, buf); err == nil {
-			c.Path = filepath.Join(classDir, target)
-		}
-		for _, a := range []struct {
-			file string
-			dst  *string
-		}{{"model", &c.Model}, {"serial", &c.Serial}, {"firmware_rev", &c.Firmware}, {"state", &c.State},
-			{"transport", &c.Transport}, {"address", &c.Address}} {
-			if b, err := fs.read(filepath.Join(c.Path, a.file), buf); err == nil {
-				*a.dst = sysread.Text(b)
-			}
-		}
-		c.Chip, c.Bus = tree.ChipName("nvme", c.Path)
-		c.Asleep = tree.Asleep(c.Path)
-		out = append(out, c)
+		out = append(out, fs.controller(classDir, e, tree, buf))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, _ := strconv.Atoi(out[i].Name[4:])
@@ -122,6 +110,26 @@ func (fs FS) Controllers() ([]Controller, error) {
 		return a < b
 	})
 	return out, nil
+}
+
+// controller describes the controller of class entry e.
+func (fs FS) controller(classDir, e string, tree *sysdev.Tree, buf []byte) Controller {
+	c := Controller{Name: e, Path: sysdev.Join(classDir, e)}
+	if target, err := sysread.Readlink(c.Path, buf); err == nil {
+		c.Path = sysdev.Join(classDir, target)
+	}
+	// Path is clean (Join's): its attributes are below it.
+	attr := c.Path + "/"
+	var text [6]string
+	for i, name := range [...]string{"model", "serial", "firmware_rev", "state", "transport", "address"} {
+		if b, err := fs.read(attr+name, buf); err == nil {
+			text[i] = sysread.Text(b)
+		}
+	}
+	c.Model, c.Serial, c.Firmware, c.State, c.Transport, c.Address = text[0], text[1], text[2], text[3], text[4], text[5]
+	c.Chip, c.Bus = tree.ChipName("nvme", c.Path)
+	c.Asleep = tree.Asleep(c.Path)
+	return c
 }
 
 // Limits are a drive's own composite temperature thresholds, in Kelvin as
@@ -194,12 +202,14 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 	outcomes := make([]outcome, len(ctrls))
 	jobs := make([]gather.Job, 0, len(ctrls))
 	index := make([]int, 0, len(ctrls)) // job -> controller
+	// One probe for all: Admit takes its address, which puts it on the heap.
+	var probe thermal.Chip
 	for i, c := range ctrls {
-		if probe := (thermal.Chip{Source: SourceName, Name: c.Chip, Driver: "nvme", Bus: c.Bus}); !fs.req.Admits(&probe) || fs.req.Ignores(SourceName, c.Chip, "") {
+		if probe = (thermal.Chip{Source: SourceName, Name: c.Chip, Driver: "nvme", Bus: c.Bus}); !fs.req.Admits(&probe) || fs.req.Ignores(SourceName, c.Chip, "") {
 			continue
 		}
 		chip := thermal.Chip{Source: SourceName, Name: c.Chip, Driver: "nvme", Bus: c.Bus,
-			Path: filepath.Join(fs.dev, c.Name), Device: c.Path, Attrs: c.attrs("ioctl"),
+			Path: sysdev.Join(fs.dev, c.Name), Device: c.Path, Attrs: c.attrs("ioctl"),
 			Series: []thermal.Series{InfoSeries(c.Model, c.Serial, c.Firmware)}}
 		index = append(index, i)
 		if c.Asleep {
@@ -215,6 +225,7 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 			continue
 		}
 		lim, haveLimits := known[c.Key()]
+		path, name := chip.Path, chip.Name // the read's, not the whole chip, which would go on the heap
 		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
 			o := outcome{limits: lim}
 			defer func() {
@@ -226,7 +237,7 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 				o.fallback = "no device directory (a sysfs tree without --dev: no device node is opened)"
 				return
 			}
-			dev, err := fs.open(chip.Path)
+			dev, err := fs.open(path)
 			if err != nil {
 				o.fallback = why(err)
 				return
@@ -248,7 +259,7 @@ func (fs FS) ReadControllers(ctx context.Context, ctrls []Controller, known map[
 			log, _ := ParseSMARTLog(buf) // the buffer is exactly one log page
 			o.smart = &log
 			for _, s := range fs.sensors(log, o.limits) {
-				if !fs.req.Ignores(SourceName, chip.Name, s.Name) {
+				if !fs.req.Ignores(SourceName, name, s.Name) {
 					add(s)
 				}
 			}
@@ -363,4 +374,13 @@ func why(err error) string {
 		return "no device node (" + err.Error() + ")"
 	}
 	return err.Error()
+}
+
+// tree returns the device tree of the collection: shared with the other
+// sources when attributes are read through the kernel's reader.
+func (fs FS) tree() *sysdev.Tree {
+	if fs.kernelReads {
+		return sysdev.Shared(fs.req, fs.sys)
+	}
+	return sysdev.New(fs.sys, fs.read)
 }

@@ -50,7 +50,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 // gather.Run). The error is non-nil only when the class directory cannot be
 // listed; a system without thermal zones has none and no error.
 func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
-	classDir := filepath.Join(fs.sys, "class", "thermal")
+	classDir := sysdev.Join(fs.sys, "class/thermal")
 	buf := sysread.Buffer(8192)
 	entries, err := sysread.ReadDirNames(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
@@ -77,7 +77,7 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 		if fs.req.Ignores(SourceName, z.name, "") {
 			continue
 		}
-		dir := filepath.Join(classDir, z.name)
+		dir := sysdev.Join(classDir, z.name)
 		chip := thermal.Chip{Source: SourceName, Name: z.name, Path: dir}
 		if target, err := sysread.Readlink(dir, buf); err == nil {
 			chip.Device = sysdev.Resolve(classDir, target)
@@ -131,7 +131,7 @@ func (fs FS) coolingDevices(ctx context.Context, classDir string, entries []stri
 		if ctx.Err() != nil {
 			break
 		}
-		dir := filepath.Join(classDir, d.name)
+		dir := sysdev.Join(classDir, d.name)
 		b, err := fs.read(dir+"/type", buf)
 		if err != nil {
 			continue

@@ -68,9 +68,12 @@ type Result struct {
 	Done bool
 }
 
+// slot is what became of one job so far.
 type slot struct {
-	mu       sync.Mutex
-	chip     thermal.Chip
+	mu sync.Mutex
+	// chip is what Prepare returned; nil before, and for a job without
+	// Prepare (its Chip stands).
+	chip     *thermal.Chip
 	expect   int
 	sensors  []thermal.Sensor
 	prepared bool
@@ -84,9 +87,9 @@ type slot struct {
 func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 	res := RunJobs(ctx, jobs)
 	chips := make([]thermal.Chip, 0, len(res))
-	for _, r := range res {
-		if !r.Dropped {
-			chips = append(chips, r.Chip)
+	for i := range res {
+		if !res[i].Dropped {
+			chips = append(chips, res[i].Chip)
 		}
 	}
 	return chips
@@ -98,16 +101,7 @@ func Run(ctx context.Context, jobs []Job) []thermal.Chip {
 // for a chip whose read had not finished, the sensors it still owed; such
 // a chip's Err wraps thermal.ErrTimeout.
 func RunJobs(ctx context.Context, jobs []Job) []Result {
-	slots := make([]slot, len(jobs))
-	for i := range jobs {
-		// Allocated before any worker starts: RunJobs reads them at the
-		// deadline while a stuck worker may still hold its slot.
-		slots[i].chip, slots[i].expect = jobs[i].Chip, jobs[i].Expect
-		if jobs[i].Prepare == nil {
-			slots[i].sensors = make([]thermal.Sensor, 0, jobs[i].Expect)
-			slots[i].prepared = true
-		}
-	}
+	slots := newSlots(jobs)
 	p := pool{jobs: jobs, slots: slots, all: make(chan struct{})}
 	if len(jobs) == 0 {
 		close(p.all)
@@ -117,9 +111,32 @@ func RunJobs(ctx context.Context, jobs []Job) []Result {
 	p.supervise(ctx)
 	out := make([]Result, len(jobs))
 	for i := range jobs {
-		out[i] = slots[i].result()
+		out[i] = slots[i].result(&jobs[i])
 	}
 	return out
+}
+
+// newSlots returns the jobs' slots. Their sensors are allocated before any
+// worker starts: RunJobs reads them at the deadline while a stuck worker
+// may still hold its slot. The jobs without Prepare, whose sensor counts
+// are known, share one array, each its own part of it.
+func newSlots(jobs []Job) []slot {
+	slots := make([]slot, len(jobs))
+	known := 0
+	for i := range jobs {
+		if jobs[i].Prepare == nil {
+			known += jobs[i].Expect
+		}
+	}
+	sensors := make([]thermal.Sensor, known)
+	for i := range jobs {
+		slots[i].expect = jobs[i].Expect
+		if n := jobs[i].Expect; jobs[i].Prepare == nil {
+			slots[i].sensors, sensors = sensors[:0:n], sensors[n:]
+			slots[i].prepared = true
+		}
+	}
+	return slots
 }
 
 // pool is the workers of one Run. The waiter is woken once, when the last
@@ -223,7 +240,7 @@ func (s *slot) run(j *Job, progress *atomic.Int64) {
 	if j.Prepare != nil {
 		chip, expect, r, keep := j.Prepare()
 		s.mu.Lock()
-		s.chip, s.expect, s.prepared, s.dropped = chip, expect, true, !keep
+		s.chip, s.expect, s.prepared, s.dropped = &chip, expect, true, !keep
 		s.sensors = make([]thermal.Sensor, 0, expect)
 		s.mu.Unlock()
 		read = r
@@ -244,10 +261,13 @@ func (s *slot) run(j *Job, progress *atomic.Int64) {
 	s.mu.Unlock()
 }
 
-// result is the slot as it stands, counted.
-func (s *slot) result() Result {
+// result is the slot of job j as it stands, counted.
+func (s *slot) result(j *Job) Result {
 	s.mu.Lock()
-	r := Result{Chip: s.chip, Prepared: s.prepared, Dropped: s.dropped, Done: s.done}
+	r := Result{Chip: j.Chip, Prepared: s.prepared, Dropped: s.dropped, Done: s.done}
+	if s.chip != nil {
+		r.Chip = *s.chip
+	}
 	r.Chip.Sensors = s.sensors
 	if !s.done {
 		// A stuck worker may still add to the slot: keep a copy.
@@ -256,11 +276,11 @@ func (s *slot) result() Result {
 	expect := s.expect
 	s.mu.Unlock()
 	c := &r.Chip
-	for _, sn := range c.Sensors {
-		if sn.Err != nil {
+	for i := range c.Sensors {
+		if c.Sensors[i].Err != nil {
 			c.Errors++
 		}
-		c.Errors += sn.AuxErrors
+		c.Errors += c.Sensors[i].AuxErrors
 	}
 	if !r.Done {
 		owed := max(expect-len(c.Sensors), 1)

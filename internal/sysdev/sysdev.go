@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
@@ -14,32 +15,56 @@ import (
 const maxHops = 16
 
 // Tree answers questions about devices under one sysfs mount. It memoises
-// runtime power states, so one Tree serves one beat; it is not safe for
-// concurrent use.
+// runtime power states, so one Tree serves one beat (see Shared). It is
+// safe for concurrent use: no lock is held while the kernel is asked.
 type Tree struct {
 	sys     string
 	devices string // <sys>/devices/
 	read    sysread.ReadFunc
-	linkBuf []byte
-	valBuf  []byte
-	power   map[string]pmState
+
+	mu    sync.Mutex
+	power map[string]pmState
+	spare *scratch // buffers for the next walk; nil while a walk has them
+}
+
+// scratch is the buffers of one walk.
+type scratch struct {
+	link []byte // for ChipName's links; allocated by its first use
+	val  [256]byte
 }
 
 // New returns a Tree over the sysfs tree at sys, reading attributes with read
 // (sysread.ReadFile, or a test's stand-in).
 func New(sys string, read sysread.ReadFunc) *Tree {
-	return &Tree{sys: sys, devices: filepath.Join(sys, "devices") + "/", read: read,
-		linkBuf: make([]byte, 4096), valBuf: make([]byte, 256), power: map[string]pmState{}}
+	return &Tree{sys: sys, devices: Join(sys, "devices") + "/", read: read, power: map[string]pmState{}, spare: new(scratch)}
 }
 
-// Resolve returns the path a relative symlink target names from dir. sysfs
-// links are relative and point into /sys/devices, whose directories are not
-// links, so this is exact without asking the kernel.
-func Resolve(dir, target string) string {
-	if filepath.IsAbs(target) {
-		return filepath.Clean(target)
+// take returns buffers for a walk: the Tree's, or new ones while another
+// walk has them.
+func (t *Tree) take() *scratch {
+	t.mu.Lock()
+	s := t.spare
+	t.spare = nil
+	t.mu.Unlock()
+	if s == nil {
+		s = new(scratch)
 	}
-	return filepath.Join(dir, target)
+	return s
+}
+
+// give hands a walk's buffers back.
+func (t *Tree) give(s *scratch) {
+	t.mu.Lock()
+	t.spare = s
+	t.mu.Unlock()
+}
+
+// state returns the memoised state of dir.
+func (t *Tree) state(dir string) (pmState, bool) {
+	t.mu.Lock()
+	st, ok := t.power[dir]
+	t.mu.Unlock()
+	return st, ok
 }
 
 // ChipName returns the lm-sensors name a chip whose driver is called prefix
@@ -48,21 +73,33 @@ func Resolve(dir, target string) string {
 // is recognised, as libsensors' find_bus_type() does; a chip without a
 // device, or whose chain ends (or loops) without a known bus, is virtual.
 func (t *Tree) ChipName(prefix, device string) (name, bus string) {
-	b := t.bus(device)
+	s := t.take()
+	defer t.give(s)
+	b := t.bus(device, s)
 	return chipName(prefix, b), b.bus
 }
 
-func (t *Tree) bus(device string) busAddr {
-	cur := device
-	for hop := 0; cur != "" && hop < maxHops; hop++ {
-		sub, err := sysread.Readlink(filepath.Join(cur, "subsystem"), t.linkBuf)
+func (t *Tree) bus(device string, s *scratch) busAddr {
+	if device == "" {
+		return busAddr{bus: BusVirtual}
+	}
+	if s.link == nil {
+		s.link = make([]byte, 4096)
+	}
+	// cur is clean (clean's, then Resolve's): its links are below it.
+	cur := clean(device)
+	for hop := 0; hop < maxHops; hop++ {
+		sub, err := sysread.Readlink(cur+"/subsystem", s.link)
+		if err == nil {
+			t.learnGlue(cur, sub)
+		}
 		if b, ok := classify(filepath.Base(cur), filepath.Base(sub), err == nil); ok {
-			if b.bus == BusI2C && t.isaAdapter(b.nr) {
+			if b.bus == BusI2C && t.isaAdapter(b.nr, s) {
 				b = busAddr{BusISA, 0, b.addr}
 			}
 			return b
 		}
-		next, err := sysread.Readlink(filepath.Join(cur, "device"), t.linkBuf)
+		next, err := sysread.Readlink(cur+"/device", s.link)
 		if err != nil {
 			break
 		}
@@ -77,9 +114,9 @@ func (t *Tree) bus(device string) busAddr {
 
 // isaAdapter reports whether i2c adapter nr is an ISA bridge, which
 // libsensors names as bus isa.
-func (t *Tree) isaAdapter(nr int) bool {
-	p := filepath.Join(t.sys, "class", "i2c-adapter", "i2c-"+strconv.Itoa(nr), "device", "name")
-	b, err := t.read(p, t.valBuf)
+func (t *Tree) isaAdapter(nr int, s *scratch) bool {
+	p := Join(t.sys, "class/i2c-adapter/i2c-"+strconv.Itoa(nr)+"/device/name")
+	b, err := t.read(p, s.val[:])
 	return err == nil && strings.HasPrefix(string(b), "ISA ")
 }
 
@@ -97,13 +134,29 @@ const (
 // its own decides: an active device is awake whatever its parents say, a
 // suspended one is asleep. A device whose status is "unsupported" (class
 // devices such as nvme0, most i2c clients) defers to its parent. Each
-// directory is read at most once per Tree.
+// directory is read at most once per Tree, and none that is known to be no
+// device: <sysfs>/devices/virtual, and the glue directories ChipName found
+// (see learnGlue).
 func (t *Tree) Asleep(device string) bool {
-	for d := filepath.Clean(device); strings.HasPrefix(d, t.devices); d = filepath.Dir(d) {
-		st, ok := t.power[d]
+	var s *scratch
+	defer func() {
+		if s != nil {
+			t.give(s)
+		}
+	}()
+	for d := clean(device); strings.HasPrefix(d, t.devices); d = parent(d) {
+		if d[len(t.devices):] == "virtual" {
+			continue // the kobject above parentless devices: no device
+		}
+		st, ok := t.state(d)
 		if !ok {
-			st = t.powerState(d)
+			if s == nil {
+				s = t.take()
+			}
+			st = t.powerState(d, s)
+			t.mu.Lock()
 			t.power[d] = st
+			t.mu.Unlock()
 		}
 		switch st {
 		case pmAwake:
@@ -115,8 +168,30 @@ func (t *Tree) Asleep(device string) bool {
 	return false
 }
 
-func (t *Tree) powerState(dir string) pmState {
-	b, err := t.read(dir+"/power/runtime_status", t.valBuf)
+// learnGlue remembers that the parent directory of dev, whose subsystem
+// link is sub, is no device when dev is a class device and the directory is
+// named after its class: it is the class's glue directory, which the kernel
+// puts between a class device and a parent of another class or none
+// (.../0000:01:00.0/nvme/nvme0, devices/virtual/thermal/thermal_zone0), and
+// which has no power state. Asleep then walks past it without a read.
+func (t *Tree) learnGlue(dev, sub string) {
+	class := filepath.Base(sub)
+	if rest, ok := strings.CutSuffix(sub, class); !ok || !strings.HasSuffix(rest, "/class/") {
+		return // a bus device, or no subsystem
+	}
+	dir := parent(dev)
+	if filepath.Base(dir) != class || !strings.HasPrefix(dir, t.devices) {
+		return
+	}
+	t.mu.Lock()
+	if _, known := t.power[dir]; !known {
+		t.power[dir] = pmUnknown
+	}
+	t.mu.Unlock()
+}
+
+func (t *Tree) powerState(dir string, s *scratch) pmState {
+	b, err := t.read(dir+"/power/runtime_status", s.val[:])
 	if err != nil {
 		return pmUnknown
 	}
@@ -129,7 +204,7 @@ func (t *Tree) powerState(dir string) pmState {
 		// says nothing about the hardware, and its children may be awake
 		// (the kernel marks such adapters ignore_children). Found on the
 		// real kernel in the QEMU suite.
-		if _, err := t.read(dir+"/power/control", t.valBuf); err != nil {
+		if _, err := t.read(dir+"/power/control", s.val[:]); err != nil {
 			return pmUnknown
 		}
 		return pmAsleep
