@@ -12,7 +12,10 @@ import (
 // end, and one close, without stat-ing or sorting the entries. buf is the
 // getdents buffer; 8 KiB lists a hwmon chip in one call.
 func ReadDirNames(path string, buf []byte) ([]string, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	for err == unix.EINTR {
+		fd, err = openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -36,7 +39,10 @@ func ReadDirNames(path string, buf []byte) ([]string, error) {
 // Readlink returns the target of the symbolic link at path, with one
 // readlink call.
 func Readlink(path string, buf []byte) (string, error) {
-	n, err := unix.Readlink(path, buf)
+	n, err := readlink(path, buf)
+	for err == unix.EINTR {
+		n, err = readlink(path, buf)
+	}
 	if err != nil {
 		return "", &os.PathError{Op: "readlink", Path: path, Err: err}
 	}
@@ -53,9 +59,9 @@ type Dir struct {
 
 // OpenDir opens the directory at path.
 func OpenDir(path string) (*Dir, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	for err == unix.EINTR {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err = openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}

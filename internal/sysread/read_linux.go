@@ -53,22 +53,44 @@ func readClose(fd int, dir, name string, buf []byte) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// openat opens path (relative to dirfd) read-only and non-blocking. Paths
-// of sysfs attributes are short: they are NUL-terminated in a stack buffer
-// rather than a heap copy (one allocation less per read, and a beat makes
-// thousands).
+// openat opens path (relative to dirfd) read-only and non-blocking.
 func openat(dirfd int, path string) (int, error) {
-	const flags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	var p [256]byte
+	return openFlags(dirfd, path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
+}
+
+// maxStackPath is the longest path passed to the kernel from a stack
+// buffer: sysfs paths are short, and are NUL-terminated there rather than
+// in a heap copy (one allocation less per call, and a beat makes
+// thousands).
+const maxStackPath = 512
+
+// openFlags opens path (relative to dirfd) with flags.
+func openFlags(dirfd int, path string, flags int) (int, error) {
+	var p [maxStackPath]byte
 	if len(path) >= len(p) || strings.IndexByte(path, 0) >= 0 {
 		return unix.Openat(dirfd, path, flags, 0)
 	}
 	copy(p[:], path)
-	fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])), flags, 0, 0, 0)
+	fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])), uintptr(flags), 0, 0, 0)
 	if errno != 0 {
 		return -1, errno
 	}
 	return int(fd), nil
+}
+
+// readlink reads the link at path into buf.
+func readlink(path string, buf []byte) (int, error) {
+	var p [maxStackPath]byte
+	if len(path) >= len(p) || strings.IndexByte(path, 0) >= 0 || len(buf) == 0 {
+		return unix.Readlink(path, buf)
+	}
+	copy(p[:], path)
+	at := unix.AT_FDCWD
+	n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(at), uintptr(unsafe.Pointer(&p[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 // BootTime returns when the system booted, from CLOCK_BOOTTIME: readable
