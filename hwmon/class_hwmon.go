@@ -178,27 +178,9 @@ func (fs FS) chipsCached(ctx context.Context, prev *known, all bool) ([]thermal.
 	return chips, b.next(changed), nil
 }
 
-// sortByName orders chips by name, stably, moving each chip once: a chip is
-// large, and sort.SliceStable swapped them many times over. Their order is
-// sorted, then applied cycle by cycle.
+// sortByName orders chips by name, stably (see thermal.SortChips).
 func sortByName(chips []thermal.Chip) {
-	order := make([]int, len(chips)) // chips[i] is to be the chip now at order[i]
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(chips[a].Name, chips[b].Name) })
-	for i := range chips {
-		if order[i] == i {
-			continue
-		}
-		first, j := chips[i], i
-		for order[j] != i {
-			next := order[j]
-			chips[j], order[j] = chips[next], j
-			j = next
-		}
-		chips[j], order[j] = first, j
-	}
+	thermal.SortChips(chips, func(a, b *thermal.Chip) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // sortEntries sorts class entries as thermal.NaturalLess orders them. The

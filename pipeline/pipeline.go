@@ -138,37 +138,11 @@ func (p *Pipeline) Collect() *Snapshot {
 	return snap
 }
 
-// sortChips orders chips by source, then name, equals as they came. It
-// sorts their indices, then moves each chip once: a chip is large, and
-// sort.SliceStable's swaps of them (through reflection) cost more than
-// the rest of the pipeline's work on them.
+// sortChips orders chips by source, then name, equals as they came.
 func sortChips(chips []thermal.Chip) {
-	order := make([]int, len(chips))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int {
-		a, b := &chips[i], &chips[j]
+	thermal.SortChips(chips, func(a, b *thermal.Chip) int {
 		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Name, b.Name))
 	})
-	permute(chips, order)
-}
-
-// permute moves chips[order[i]] to i, for every i, each chip once, cycle
-// after cycle; it uses order up.
-func permute(chips []thermal.Chip, order []int) {
-	for i := range order {
-		if order[i] == i {
-			continue
-		}
-		first, j := chips[i], i
-		for order[j] != i {
-			k := order[j]
-			chips[j], order[j] = chips[k], j
-			j = k
-		}
-		chips[j], order[j] = first, j
-	}
 }
 
 // run is one collection in progress.
