@@ -88,14 +88,21 @@ func (fs FS) GPUs() []gpu {
 	tree := sysdev.New(fs.sys, fs.read)
 	buf := make([]byte, 64)
 	var out []gpu
+	var link []byte
 	for _, e := range entries {
-		d := filepath.Join(dir, e)
-		if target, err := sysread.Readlink(d, sysread.Buffer(4096)); err == nil {
-			d = sysdev.Resolve(dir, target)
-		}
+		// The vendor through the bus's link: a host has hundreds of PCI
+		// functions and none or a few NVIDIA ones, whose link alone is
+		// resolved.
+		d := dir + "/" + e
 		b, err := fs.read(d+"/vendor", buf)
 		if err != nil || sysread.Text(b) != "0x10de" {
 			continue
+		}
+		if link == nil {
+			link = sysread.Buffer(4096)
+		}
+		if target, err := sysread.Readlink(d, link); err == nil {
+			d = sysdev.Resolve(dir, target)
 		}
 		b, err = fs.read(d+"/class", buf)
 		if err != nil || !strings.HasPrefix(sysread.Text(b), "0x03") {
