@@ -4,15 +4,18 @@
 // renamed over <dir>/thermal.prom. Readers never see half a file. No series
 // carries a timestamp.
 //
-// The text is rendered directly, not through a client_golang registry: a dry
-// run counts the rows so that each buffer is allocated once at its size,
-// label values are ranked and escaped once each, each family's rows are
-// sorted as packed integer keys, and the text is streamed through one
-// 64 KiB buffer. The output is byte for byte what a registry and
-// expfmt produce (families by name, series by label values, label names
-// sorted, the first of two equal label sets kept); a test renders every
-// fixture tree and fuzzed label values both ways, and promtool checks the
-// result.
+// The text is rendered directly, not through a client_golang registry: the
+// beat is counted first so that each buffer is allocated once, at its size;
+// label values are ranked and escaped once each; the families of the chips
+// and sensors are not stored as rows but read off them as they are
+// written, walking the chips and the sensors in their label values' order,
+// each sorted once; each sensor's labels after the chip's (its sensor and
+// source values) are rendered once and copied into each of its lines; and
+// the lines are appended straight to the free end of the output buffer.
+// The output is byte for byte what a registry and expfmt produce (families
+// by name, series by label values, label names sorted, the first of two
+// equal label sets kept); tests render every fixture tree, random beats
+// and fuzzed label values both ways, and promtool checks the result.
 //
 // The package's own families are all gauges:
 //

@@ -36,3 +36,21 @@ func TestAppendFloatIsShortestG(t *testing.T) {
 		check(r.NormFloat64() * math.Pow(10, float64(r.IntN(12)-4)))
 	}
 }
+
+// appendCelsius writes what appendFloat writes of the degrees.
+func TestAppendCelsiusIsAppendFloat(t *testing.T) {
+	check := func(m int64) {
+		t.Helper()
+		if got, want := string(appendCelsius(nil, m)), string(appendFloat(nil, float64(m)/1000)); got != want {
+			t.Fatalf("appendCelsius(%d) = %q, want %q", m, got, want)
+		}
+	}
+	for _, m := range []int64{0, 1, -1, 1000, -1000, 999, 1e9 - 1, 1e9, 1e9 + 1, -1e9 + 1, -1e9, -1e9 - 1, 45500, -5500, 1 << 62, math.MinInt64, math.MaxInt64} {
+		check(m)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		check(r.Int64N(4e9) - 2e9)
+		check(r.Int64())
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
@@ -36,13 +36,22 @@ type Beat struct {
 // family is one metric family; its label names are sorted, as the text
 // format's consumers (and client_golang's registry) order them.
 type family struct {
-	id         int // index into a writer's famRank: fixed families first, then the writer's own
+	id         int // a fixed family's index in fixedFamilies; a writer's own, len(fixedFamilies)
 	name, help string
 	counter    bool
 	labels     []string // sorted label names
 	// perm maps the order the caller passes label values in to the sorted
 	// order: value i goes to position perm[i].
 	perm []int
+	// walk says where the family's rows come from: the writer's general
+	// rows, or its chips or sensors (sensors.go). value is a row's value:
+	// a walkChip family's of chip c, a walkSensor family's of sensor s.
+	walk  walk
+	value func(c *thermal.Chip, s *thermal.Sensor) float64
+	// open is how the lines of a walked family start: name{chip="; mid,
+	// in a walkExtra family, what comes between the chip's value and the
+	// extra label's: ",level=".
+	open, mid string
 }
 
 func newFamily(name, help string, counter bool, labels ...string) *family {
@@ -105,6 +114,7 @@ var (
 
 var (
 	fixedFamilies = []*family{famCelsius, famLimit, famTrip, famErrors, famSuspended, famDuration, famThreshold, famAlert, famHeartbeat, famConfigValid, famStateSaved, famFanRPM, famFanMin, famFanTarget, famFanFailed, famDuty, famPower, famPowerLimit}
+	fixedByName   = slices.Clone(fixedFamilies) // sorted by name in init
 	fixed         = map[string]bool{}
 )
 
@@ -113,6 +123,7 @@ func init() {
 		f.id = i
 		fixed[f.name] = true
 	}
+	slices.SortFunc(fixedByName, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 }
 
 // series adds a source's own series for a chip, whose source and name
@@ -148,8 +159,10 @@ func (w *writer) extraSeries(s thermal.Series, names []string, ids []uint32) {
 // family returns the family of s, whose label names are given, made on
 // first use; nil when s changes its family's label names.
 func (w *writer) family(s thermal.Series, names []string) *family {
-	for _, f := range w.fams[len(fixedFamilies):] {
-		if f.name == s.Name {
+	// A family is made with its first row; the rows of the chip before
+	// have it, most often.
+	for i := len(w.rows) - 1; i >= 0; i-- {
+		if f := w.rows[i].fam; f.name == s.Name {
 			if !hasOrder(f, names) {
 				return nil // a family's label names cannot change between series
 			}
@@ -157,9 +170,7 @@ func (w *writer) family(s thermal.Series, names []string) *family {
 		}
 	}
 	f := newFamily(s.Name, s.Help, s.Counter, names...)
-	f.id = len(w.fams)
-	w.fams = append(w.fams, f)
-	w.spans = append(w.spans, span{})
+	f.id = len(fixedFamilies)
 	return f
 }
 
@@ -205,131 +216,70 @@ func render(buf *bufio.Writer, b Beat) {
 	w.write(buf)
 }
 
-// addBeat adds every chip's series, then the beat's own.
+// addBeat adds every chip and its series, then the beat's own series.
 func (w *writer) addBeat(b Beat) {
 	for i := range b.Chips {
-		w.chip(&b.Chips[i], b.Firing)
+		w.chip(i, &b.Chips[i])
 	}
-	if w.counting {
-		// Map order differs between runs: count each source as new.
-		w.spans[famDuration.id].end += len(b.Durations)
-		w.nrows += len(b.Durations)
-		w.nlabels += len(b.Durations)
-		w.nstrs += len(b.Durations)
-	} else {
-		for source, d := range b.Durations {
-			w.add(famDuration, d.Seconds(), w.intern(0, source))
-		}
+	for source, d := range b.Durations {
+		w.add(famDuration, d.Seconds(), w.intern(0, source))
 	}
 	w.add(famHeartbeat, float64(b.Time.UnixMilli())/1e3)
 	w.add(famConfigValid, b2f(!b.ConfigInvalid))
 	w.add(famStateSaved, b2f(!b.StateUnsaved))
 }
 
-// chip adds a chip's series: its errors and suspension, the source's own
-// series, then each sensor's. An Aux chip adds only its series, bare.
-func (w *writer) chip(chip *thermal.Chip, firing func(thermal.SensorID, thermal.Level) bool) {
+// chip adds the beat's chip i, the source's own series of it and its
+// sensors, whose series are rendered from them (see sensors.go). An Aux
+// chip adds only its series, bare.
+func (w *writer) chip(i int, chip *thermal.Chip) {
 	if chip.Aux {
 		for _, s := range chip.Series {
 			w.bare(s)
 		}
 		return
 	}
-	source, name := w.intern(0, chip.Source), w.newID(chip.Name)
-	w.add(famErrors, float64(chip.Errors), source, name)
-	w.add(famSuspended, b2f(chip.Asleep), source, name)
+	source, name := w.intern(0, chip.Source), uint64(w.newID(chip.Name))
+	w.ckeys = append(w.ckeys, key{name<<32 | uint64(source), uint64(i)})
 	for _, s := range chip.Series {
-		w.series(source, name, s)
+		w.series(source, uint32(name), s)
 	}
+	prev, at := w.prev, w.prevAt
+	w.prev, w.prevAt = chip.Sensors, len(w.ukeys)
 	for j := range chip.Sensors {
 		s := &chip.Sensors[j]
-		l := sensorLabels{source, name, w.newID(s.Name)}
-		if s.Kind == thermal.KindTemperature {
-			w.temperature(chip, s, &l, firing)
-			continue
+		var sensor uint32
+		if repeats(prev, chip.Sensors, j) {
+			sensor = uint32(w.ukeys[at+j].hi)
+		} else {
+			sensor = w.newID(s.Name)
 		}
-		switch s.Kind {
-		case thermal.KindFan:
-			w.fan(s, &l)
-		case thermal.KindDuty:
-			if s.Err == nil {
-				w.sensorRow(famDuty, s.Float(), &l)
-			}
-		case thermal.KindPower:
-			if s.Err == nil {
-				w.sensorRow(famPower, s.Float(), &l)
-			}
-			if s.Max != nil {
-				w.sensorRow(famPowerLimit, s.Kind.Float(*s.Max), &l)
-			}
-		}
-		// A fan's failure or a chip's throttling: the alert, no
-		// temperature threshold.
-		for _, t := range s.Thresholds {
-			on := firing != nil && firing(chip.ID(s), t.Level)
-			w.sensorRow(famAlert, b2f(on), &l, string(t.Level))
-		}
+		w.sensor(i, s, name<<32|uint64(sensor), source)
 	}
 }
 
-// sensorLabels are the ids of the label values every series of a sensor
-// starts with.
-type sensorLabels struct{ source, chip, sensor uint32 }
-
-// sensorRow adds a row of family f for the sensor of l: its labels, then
-// the values of more.
-func (w *writer) sensorRow(f *family, v float64, l *sensorLabels, more ...string) {
-	ids := [5]uint32{l.source, l.chip, l.sensor}
-	for j, s := range more {
-		ids[3+j] = w.intern(3+j, s)
-	}
-	w.add(f, v, ids[:3+len(more)]...)
+// repeats reports whether sensor j of a chip has the name of the sensor j of
+// the chip before, prev: the cores of a second socket, each memory
+// module's or drive's sensors. Their names then share an id: fewer to
+// sort.
+func repeats(prev, sensors []thermal.Sensor, j int) bool {
+	return j < len(prev) && prev[j].Name == sensors[j].Name
 }
 
-// temperature adds a temperature sensor's series: its thresholds and
-// alerts and, when it was read, its reading, limits and trip points.
-func (w *writer) temperature(chip *thermal.Chip, s *thermal.Sensor, l *sensorLabels, firing func(thermal.SensorID, thermal.Level) bool) {
-	for _, t := range s.Thresholds {
-		on := firing != nil && firing(chip.ID(s), t.Level)
-		w.sensorRow(famThreshold, t.Celsius, l, string(t.Level))
-		w.sensorRow(famAlert, b2f(on), l, string(t.Level))
+// sensor adds a sensor of the beat's chip i, whose chip and sensor names'
+// ids are in names and whose source has the id given, and the label values
+// of its thresholds' levels and limits' names.
+func (w *writer) sensor(i int, s *thermal.Sensor, names uint64, source uint32) {
+	w.ukeys = append(w.ukeys, key{names, uint64(source)<<32 | uint64(len(w.units))})
+	u := unit{s: s, chip: uint32(i), mask: sensorMask(s), xoff: uint32(len(w.xs)), xm: [2]uint16{0, limitsMask(s)}}
+	for j := range s.Thresholds {
+		u.xm[0] |= w.addExtra(string(s.Thresholds[j].Level))
 	}
-	if s.Err != nil {
-		return
+	for _, l := range s.Limits {
+		u.xm[1] |= w.addExtra(l.Name)
 	}
-	w.sensorRow(famCelsius, s.Celsius(), l)
-	if s.Max != nil {
-		w.sensorRow(famLimit, thermal.Celsius(*s.Max), l, "max")
-	}
-	if s.Crit != nil {
-		w.sensorRow(famLimit, thermal.Celsius(*s.Crit), l, "crit")
-	}
-	if s.Emergency != nil {
-		w.sensorRow(famLimit, thermal.Celsius(*s.Emergency), l, "emergency")
-	}
-	if s.CritHyst != nil {
-		w.sensorRow(famLimit, thermal.Celsius(*s.CritHyst), l, "crit_hyst")
-	}
-	for _, lim := range s.Limits {
-		w.sensorRow(famLimit, thermal.Celsius(lim.Milli), l, lim.Name)
-	}
-	for _, t := range s.Trips {
-		w.sensorRow(famTrip, thermal.Celsius(t.Milli), l, strconv.Itoa(t.Index), t.Type)
-	}
-}
-
-// fan adds a fan's series.
-func (w *writer) fan(s *thermal.Sensor, l *sensorLabels) {
-	w.sensorRow(famFanFailed, b2f(s.Failed != ""), l)
-	if s.FanMin != nil {
-		w.sensorRow(famFanMin, float64(*s.FanMin), l)
-	}
-	if s.FanTarget != nil {
-		w.sensorRow(famFanTarget, float64(*s.FanTarget), l)
-	}
-	if s.Err == nil {
-		w.sensorRow(famFanRPM, float64(s.Value), l)
-	}
+	w.units = append(w.units, u)
+	w.mask |= u.mask
 }
 
 func b2f(v bool) float64 {
