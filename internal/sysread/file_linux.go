@@ -67,7 +67,7 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // sync is set, then renamed over dir/name: readers see the old file or the
 // new one, never half of one. Plain system calls, no *os.File.
 func WriteAtomic(dir, name string, data []byte, mode uint32, sync bool) error {
-	return WriteAtomicFunc(dir, name, mode, sync, func(w io.Writer) error {
+	return writeAtomic(dir, name, mode, sync, 0, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -110,10 +110,16 @@ func (w *fdWriter) Write(p []byte) (int, error) {
 // filesystem without RENAME_EXCHANGE), the write goes through a new
 // temporary file instead, as the first write does.
 func WriteAtomicFunc(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) error {
-	if done, err := writeSpare(dir, name, mode, sync, write); done {
+	return writeAtomic(dir, name, mode, sync, 64<<10, write)
+}
+
+// writeAtomic is WriteAtomicFunc through a buffer of bufSize bytes, or
+// none (0: write hands its content over whole).
+func writeAtomic(dir, name string, mode uint32, sync bool, bufSize int, write func(w io.Writer) error) error {
+	if done, err := writeSpare(dir, name, mode, sync, bufSize, write); done {
 		return err
 	}
-	return writeFresh(dir, name, mode, sync, write)
+	return writeFresh(dir, name, mode, sync, bufSize, write)
 }
 
 // SpareSuffix ends the name of the spare file WriteAtomicFunc keeps beside
@@ -122,7 +128,7 @@ const SpareSuffix = ".next"
 
 // writeSpare writes through the spare file when there is one it can take;
 // done is false when the caller must write afresh (nothing was changed).
-func writeSpare(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) (done bool, err error) {
+func writeSpare(dir, name string, mode uint32, sync bool, bufSize int, write func(w io.Writer) error) (done bool, err error) {
 	target, spare := dir+"/"+name, dir+"/."+name+SpareSuffix
 	fd, err := unix.Open(spare, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -140,7 +146,7 @@ func writeSpare(dir, name string, mode uint32, sync bool, write func(w io.Writer
 	// Written over from the start, then cut to length: no truncation to
 	// zero first, which ext4 answers by flushing the file on close (its
 	// auto_da_alloc, for programs that rewrite a file in place).
-	if err := fill(fd, mode, sync, size, write); err != nil {
+	if err := fill(fd, mode, sync, size, bufSize, write); err != nil {
 		return fail("write", err)
 	}
 	err = exchange(spare, target)
@@ -174,17 +180,24 @@ func ownSpare(fd int, spare string) (int64, bool) {
 	return held.Size, ok
 }
 
-// fill writes the content into fd from its start through a buffer, cuts
-// off what is left of an earlier content of size bytes, sets mode (the
-// umask does not decide who reads it) and syncs when asked.
-func fill(fd int, mode uint32, sync bool, size int64, write func(w io.Writer) error) error {
+// fill writes the content into fd from its start through a buffer of
+// bufSize bytes (none for 0), cuts off what is left of an earlier content
+// of size bytes, sets mode (the umask does not decide who reads it) and
+// syncs when asked.
+func fill(fd int, mode uint32, sync bool, size int64, bufSize int, write func(w io.Writer) error) error {
 	fw := &fdWriter{fd: fd}
-	bw := bufio.NewWriterSize(fw, 64<<10)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
+	if bufSize == 0 {
+		if err := write(fw); err != nil {
+			return err
+		}
+	} else {
+		bw := bufio.NewWriterSize(fw, bufSize)
+		if err := write(bw); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
 	}
 	if fw.n < size {
 		if err := unix.Ftruncate(fd, fw.n); err != nil {
@@ -230,7 +243,7 @@ func syncDir(dir string) error {
 // writeFresh writes through a new temporary file, named after the pid so
 // that concurrent writers never share one, then put in place. The content
 // it replaces becomes the spare of the next write, unless there is one.
-func writeFresh(dir, name string, mode uint32, sync bool, write func(w io.Writer) error) error {
+func writeFresh(dir, name string, mode uint32, sync bool, bufSize int, write func(w io.Writer) error) error {
 	target := dir + "/" + name
 	var fd int
 	var tmp string
@@ -247,7 +260,7 @@ func writeFresh(dir, name string, mode uint32, sync bool, write func(w io.Writer
 	if err != nil {
 		return &os.PathError{Op: "create", Path: tmp, Err: err}
 	}
-	if err := fill(fd, mode, sync, 0, write); err != nil {
+	if err := fill(fd, mode, sync, 0, bufSize, write); err != nil {
 		unix.Close(fd)
 		unix.Unlink(tmp)
 		return &os.PathError{Op: "write", Path: target, Err: err}

@@ -62,7 +62,7 @@ func openat(dirfd int, path string) (int, error) {
 // buffer: sysfs paths are short, and are NUL-terminated there rather than
 // in a heap copy (one allocation less per call, and a beat makes
 // thousands).
-const maxStackPath = 512
+const maxStackPath = 256
 
 // openFlags opens path (relative to dirfd) with flags.
 func openFlags(dirfd int, path string, flags int) (int, error) {
