@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
@@ -48,7 +49,7 @@ func (c *Config) Resolve(sysfs string) *Config {
 	for i, ch := range c.Chips {
 		ch.Patterns = nil
 		for _, p := range c.Chips[i].Patterns {
-			m := i2cRE.FindStringSubmatchIndex(p)
+			m := i2cRE().FindStringSubmatchIndex(p)
 			if m == nil {
 				ch.Patterns = append(ch.Patterns, p)
 				continue
@@ -67,7 +68,9 @@ func (c *Config) Resolve(sysfs string) *Config {
 	return out
 }
 
-var i2cRE = regexp.MustCompile(`-i2c-(\d+)(-|$)`)
+// i2cRE is compiled on first use: a beat without a sensors.conf bus
+// statement never needs it, and every command's start paid for it.
+var i2cRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-i2c-(\d+)(-|$)`) })
 
 // glob matches s against a pattern in which * stands for any run of
 // characters, as libsensors' chip and adapter names use it.
