@@ -121,14 +121,23 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	}
 	// The previous content stays as the spare the next write reuses:
 	// hidden, and not a *.prom file node_exporter would read.
-	for range 2 {
+	var want bytes.Buffer
+	if err := Write(&want, sampleBeat()); err != nil {
+		t.Fatal(err)
+	}
+	previous := "# previous beat\n"
+	for i := range 3 {
 		entries, _ := os.ReadDir(dir)
 		if len(entries) != 2 || entries[0].Name() != "."+FileName+".next" || entries[1].Name() != FileName {
-			t.Errorf("directory holds %v after the write, want only %s and its spare", entries, FileName)
+			t.Errorf("write %d: directory holds %v, want only %s and its spare", i, entries, FileName)
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, "."+FileName+".next")); err != nil || !bytes.HasPrefix(b, []byte("# previous beat")) && !bytes.Contains(b, []byte("node_thermal")) {
-			t.Errorf("spare holds %q, %v; want the previous content", b, err)
+		if b, err := os.ReadFile(filepath.Join(dir, "."+FileName+".next")); err != nil || string(b) != previous {
+			t.Errorf("write %d: spare holds %q, %v; want the previous content %q", i, b, err, previous)
 		}
+		if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, want.Bytes()) {
+			t.Errorf("write %d: %s holds %q, %v; want %q", i, FileName, b, err, want.Bytes())
+		}
+		previous = want.String()
 		if _, err := WriteFile(dir, sampleBeat()); err != nil {
 			t.Fatal(err)
 		}
