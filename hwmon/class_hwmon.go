@@ -150,7 +150,7 @@ func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, 
 func (fs FS) chipsCached(ctx context.Context, prev *known, all bool) ([]thermal.Chip, *known, error) {
 	classDir := sysdev.Join(fs.sys, "class/hwmon")
 	dirBuf := make([]byte, 8192)
-	entries, err := sysread.ReadDirNames(classDir, dirBuf)
+	entries, err := sysread.ReadDirEntries(classDir, dirBuf)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &known{changed: prev != nil && len(prev.chips) > 0}, nil
 	}
@@ -164,7 +164,7 @@ func (fs FS) chipsCached(ctx context.Context, prev *known, all bool) ([]thermal.
 	}
 	results := gather.RunJobs(ctx, b.jobs)
 	chips, changed := b.settle(results)
-	if prev != nil && len(prev.chips) != b.kept {
+	if prev != nil && len(prev.chips) != b.kept || b.renumbered {
 		changed = true
 	}
 	for i := range chips {
@@ -183,22 +183,23 @@ func sortByName(chips []thermal.Chip) {
 	thermal.SortChips(chips, func(a, b *thermal.Chip) int { return strings.Compare(a.Name, b.Name) })
 }
 
-// sortEntries sorts class entries as thermal.NaturalLess orders them. The
-// kernel's names (hwmon0, hwmon1 …, hwmon10) sort so by length, then bytes,
-// without NaturalLess's cost; any other name sorts the entries by it.
-func sortEntries(entries []string) {
+// sortEntries sorts class entries by name as thermal.NaturalLess orders
+// them. The kernel's names (hwmon0, hwmon1 …, hwmon10) sort so by length,
+// then bytes, without NaturalLess's cost; any other name sorts the entries
+// by it.
+func sortEntries(entries []sysread.DirEntry) {
 	for _, e := range entries {
-		n, ok := strings.CutPrefix(e, "hwmon")
+		n, ok := strings.CutPrefix(e.Name, "hwmon")
 		if !ok || n == "" || n[0] == '0' && n != "0" || strings.Trim(n, "0123456789") != "" {
-			sort.Slice(entries, func(i, j int) bool { return thermal.NaturalLess(entries[i], entries[j]) })
+			sort.Slice(entries, func(i, j int) bool { return thermal.NaturalLess(entries[i].Name, entries[j].Name) })
 			return
 		}
 	}
-	slices.SortFunc(entries, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(a) - len(b)
+	slices.SortFunc(entries, func(a, b sysread.DirEntry) int {
+		if len(a.Name) != len(b.Name) {
+			return len(a.Name) - len(b.Name)
 		}
-		return strings.Compare(a, b)
+		return strings.Compare(a.Name, b.Name)
 	})
 }
 
@@ -220,12 +221,16 @@ type beat struct {
 	// kernel's nvme chip of a controller read by ioctl).
 	dropped []*knownChip
 	kept    int // chips in the next inventory
+	// renumbered: a chip of the inventory was found under a class entry
+	// whose inode number it did not know (see add).
+	renumbered bool
 }
 
 // plan is what a beat knows of one class entry before and while it is
 // read, for the next inventory.
 type plan struct {
 	entry, link string
+	ino         uint64
 	channels    []channel
 	cached      *knownChip // the inventory's entry, when it was used
 	next        *knownChip // what the next inventory keeps of the chip
@@ -246,15 +251,33 @@ func (fs *FS) tree() *sysdev.Tree {
 	return sysdev.New(fs.sys, fs.read)
 }
 
-// add plans class entry e: a chip the inventory knows under the same link
+// add plans class entry de: a chip the inventory knows under the same link
 // is read as it knows it; any other is inspected afresh (listed, named)
 // under its own deadline, like its reads: a chip whose listing or name read
-// hangs costs that chip only.
-func (b *beat) add(e string, prev *known) {
-	link, linkErr := sysread.Readlink(b.prefix+e, b.linkBuf)
-	cached := prev.lookup(e, link, linkErr)
+// hangs costs that chip only. An entry with the inode number the inventory
+// noted for it is the same kernfs node, whose link cannot have changed: its
+// link is not read again (a re-bound driver's or a hot-plugged device's
+// class link is a new node, with another number, even under a reused name).
+func (b *beat) add(de sysread.DirEntry, prev *known) {
+	e := de.Name
+	cached := prev.lookup(e)
+	var link string
+	var linkErr error
+	if cached != nil && de.Ino != 0 && cached.ino == de.Ino {
+		link = cached.link
+	} else {
+		link, linkErr = b.fs.readlink(b.prefix+e, b.linkBuf)
+		switch {
+		case cached == nil:
+		case linkErr != nil || cached.link != link:
+			cached = nil
+		case cached.ino != de.Ino: // the same link, a number the inventory did not know
+			cached = cached.withIno(de.Ino)
+			b.renumbered = true
+		}
+	}
 	if cached == nil {
-		b.plans = append(b.plans, plan{entry: e, link: link})
+		b.plans = append(b.plans, plan{entry: e, link: link, ino: de.Ino})
 		b.jobs = append(b.jobs, gather.Job{Chip: thermal.Chip{Source: SourceName, Name: e, Path: b.prefix + e},
 			Prepare: b.fs.prepare(b.pool, b.classDir, e, link, linkErr, &b.plans[len(b.plans)-1])})
 		return
@@ -268,7 +291,7 @@ func (b *beat) add(e string, prev *known) {
 		b.jobs = b.jobs[:len(b.jobs)-1]
 		return
 	}
-	b.plans = append(b.plans, plan{entry: e, link: link, channels: cached.channels, cached: cached})
+	b.plans = append(b.plans, plan{entry: e, link: link, ino: de.Ino, channels: cached.channels, cached: cached})
 	if chip.Asleep = b.dev.Asleep(chip.Device); !chip.Asleep {
 		j.Expect, j.Read = len(cached.channels), b.fs.readChannels(chip, cached.channels)
 	}
@@ -293,7 +316,7 @@ func (b *beat) settle(results []gather.Result) (chips []thermal.Chip, changed bo
 			p.next = p.cached // nothing left to learn
 		default:
 			var learned bool
-			p.next, learned = remember(p.entry, p.link, &r.Chip, p.channels)
+			p.next, learned = remember(p.entry, p.link, p.ino, &r.Chip, p.channels)
 			changed = changed || learned || fresh
 		}
 		if p.next != nil {

@@ -26,6 +26,17 @@ type FS struct {
 	// leaves it out); its Ignore leaves out sensors, by chip and kernel
 	// sensor name, before their input is read. Nil reads everything.
 	req *thermal.Request
+	// readLink, when set, reads a class entry's link instead of
+	// sysread.Readlink: tests count the links a beat reads.
+	readLink func(path string, buf []byte) (string, error)
+}
+
+// readlink reads the link at path.
+func (fs *FS) readlink(path string, buf []byte) (string, error) {
+	if fs.readLink != nil {
+		return fs.readLink(path, buf)
+	}
+	return sysread.Readlink(path, buf)
 }
 
 // WithRead returns a copy of fs that reads every attribute through read, by

@@ -16,7 +16,9 @@ import (
 // steady-state beat costs one open, read and close per sensor. Chips are
 // keyed by class entry (hwmon3) and the target of its link: a reloaded
 // driver or a hot-plugged device gets a new entry or a new target and is
-// inspected afresh.
+// inspected afresh. The entry's inode number, from the class listing,
+// stands for its link while it is unchanged (a link made again is a new
+// kernfs node), so a steady beat reads no links.
 type Inventory struct {
 	Chips map[string]InventoryChip `json:"chips"`
 	// Changed is set by ChipsCached when something was read afresh and the
@@ -27,6 +29,7 @@ type Inventory struct {
 // InventoryChip is one chip of the inventory.
 type InventoryChip struct {
 	Link     string             `json:"link"`
+	Ino      uint64             `json:"ino,omitempty"` // the class entry's inode number, 0 when not known
 	Source   string             `json:"source"`
 	Name     string             `json:"name"`
 	Driver   string             `json:"driver"`
@@ -62,15 +65,17 @@ type known struct {
 
 // knownChip is one chip of a known inventory, under its class entry.
 type knownChip struct {
-	entry, link                             string
+	entry, link string
+	// ino is the class entry's inode number when it was last seen (0:
+	// not known, or a filesystem that gives none).
+	ino                                     uint64
 	source, name, driver, bus, path, device string
 	channels                                []channel
 }
 
-// lookup returns the chip of class entry e when its link is unchanged, else
-// nil.
-func (k *known) lookup(e, link string, linkErr error) *knownChip {
-	if k == nil || linkErr != nil {
+// lookup returns the chip of class entry e, nil when there is none.
+func (k *known) lookup(e string) *knownChip {
+	if k == nil {
 		return nil
 	}
 	lo, hi := 0, len(k.chips)
@@ -82,10 +87,17 @@ func (k *known) lookup(e, link string, linkErr error) *knownChip {
 			hi = m
 		}
 	}
-	if lo == len(k.chips) || k.chips[lo].entry != e || k.chips[lo].link != link {
+	if lo == len(k.chips) || k.chips[lo].entry != e {
 		return nil
 	}
 	return &k.chips[lo]
+}
+
+// withIno returns a copy of c under inode number ino.
+func (c *knownChip) withIno(ino uint64) *knownChip {
+	n := *c
+	n.ino = ino
+	return &n
 }
 
 // complete reports whether every channel's label and limits are known.
@@ -109,16 +121,16 @@ func (c *knownChip) withChip(ch *thermal.Chip) *knownChip {
 	if ch.Source == c.source && ch.Name == c.name && ch.Driver == c.driver && ch.Bus == c.bus && ch.Path == c.path && ch.Device == c.device {
 		return c
 	}
-	return &knownChip{entry: c.entry, link: c.link, source: ch.Source, name: ch.Name, driver: ch.Driver, bus: ch.Bus,
+	return &knownChip{entry: c.entry, link: c.link, ino: c.ino, source: ch.Source, name: ch.Name, driver: ch.Driver, bus: ch.Bus,
 		path: ch.Path, device: ch.Device, channels: c.channels}
 }
 
 // remember returns what the inventory keeps of chip c, read through
 // channels from class entry e, and whether it learned a label or limits
 // that the channels did not know.
-func remember(entry, link string, c *thermal.Chip, channels []channel) (_ *knownChip, learned bool) {
+func remember(entry, link string, ino uint64, c *thermal.Chip, channels []channel) (_ *knownChip, learned bool) {
 	// The name before thermal.UniqueChipNames adds a #N suffix.
-	kc := &knownChip{entry: entry, link: link, source: c.Source, name: c.Name, driver: c.Driver, bus: c.Bus,
+	kc := &knownChip{entry: entry, link: link, ino: ino, source: c.Source, name: c.Name, driver: c.Driver, bus: c.Bus,
 		path: c.Path, device: c.Device, channels: make([]channel, len(channels))}
 	var byAttr map[string]*thermal.Sensor
 	for i := range channels {
@@ -178,7 +190,7 @@ func (inv *Inventory) known() *known {
 	}
 	k := &known{chips: make([]knownChip, 0, len(inv.Chips)), changed: inv.Changed}
 	for e, c := range inv.Chips {
-		kc := knownChip{entry: e, link: c.Link, source: c.Source, name: c.Name, driver: c.Driver, bus: c.Bus,
+		kc := knownChip{entry: e, link: c.Link, ino: c.Ino, source: c.Source, name: c.Name, driver: c.Driver, bus: c.Bus,
 			path: c.Path, device: c.Device, channels: make([]channel, len(c.Channels))}
 		for i, ch := range c.Channels {
 			kc.channels[i] = channel{kind: ch.Kind, n: ch.N, attrs: ch.Attrs, known: ch.Known, label: ch.Label}
@@ -196,7 +208,7 @@ func (inv *Inventory) known() *known {
 func (k *known) inventory() *Inventory {
 	inv := &Inventory{Chips: make(map[string]InventoryChip, len(k.chips)), Changed: k.changed}
 	for _, c := range k.chips {
-		ic := InventoryChip{Link: c.link, Source: c.source, Name: c.name, Driver: c.driver, Bus: c.bus, Path: c.path,
+		ic := InventoryChip{Link: c.link, Ino: c.ino, Source: c.source, Name: c.name, Driver: c.driver, Bus: c.bus, Path: c.path,
 			Device: c.device, Channels: make([]InventoryChannel, len(c.channels))}
 		for i := range c.channels {
 			ch := &c.channels[i]
@@ -209,7 +221,7 @@ func (k *known) inventory() *Inventory {
 }
 
 // inventoryMagic starts an encoded inventory; a change of format changes it.
-const inventoryMagic = "thermal-hwmon-inventory 3\n"
+const inventoryMagic = "thermal-hwmon-inventory 4\n"
 
 // MarshalBinary encodes the inventory compactly, one line per chip and per
 // channel, tab-separated: a steady-state beat decodes it for every sensor,
@@ -230,7 +242,8 @@ func (k *known) encode() []byte {
 
 // appendTo appends the chip's line and its channels' lines.
 func (c *knownChip) appendTo(b []byte) []byte {
-	b = append(b, 'C')
+	b = append(b, 'C', '\t')
+	b = strconv.AppendUint(b, c.ino, 10)
 	for _, f := range [...]string{c.entry, c.link, c.source, c.name, c.driver, c.bus, c.path, c.device} {
 		b = append(b, '\t')
 		b = appendEscaped(b, f)
@@ -334,13 +347,14 @@ func (k *known) carve(chans []channel, first int) {
 func decodeChip(line string) (knownChip, bool) {
 	var f [8]string
 	sc := fields{s: line}
+	ino, err := strconv.ParseUint(sc.next(), 10, 64)
 	for i := range f {
 		f[i] = unescape(sc.next())
 	}
-	if !sc.end() {
+	if err != nil || !sc.end() {
 		return knownChip{}, false
 	}
-	return knownChip{entry: f[0], link: f[1], source: f[2], name: f[3], driver: f[4], bus: f[5], path: f[6], device: f[7]}, true
+	return knownChip{entry: f[0], link: f[1], ino: ino, source: f[2], name: f[3], driver: f[4], bus: f[5], path: f[6], device: f[7]}, true
 }
 
 // decodeChannel decodes a channel line: kind, number, attributes, known,

@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// v3Decode is the decoder of format 3 before decode replaced it
-// (strconv and a map), kept as the oracle decode answers to.
-func v3Decode(data []byte) (*Inventory, error) {
+// splitDecode is a plain decoder of the format (strings.Split, strconv and
+// a map), as decode was before it was made fast: the oracle decode answers
+// to. Format 4 added the class entry's inode number to the chip line.
+func splitDecode(data []byte) (*Inventory, error) {
 	s, ok := strings.CutPrefix(string(data), inventoryMagic)
 	if !ok {
 		return nil, errors.New("unknown format")
@@ -30,11 +31,15 @@ func v3Decode(data []byte) (*Inventory, error) {
 		}
 		f := strings.Split(line, "\t")
 		switch {
-		case f[0] == "C" && len(f) == 9:
+		case f[0] == "C" && len(f) == 10:
 			flush()
-			curEntry = unescape(f[1])
-			cur = &InventoryChip{Link: unescape(f[2]), Source: unescape(f[3]), Name: unescape(f[4]),
-				Driver: unescape(f[5]), Bus: unescape(f[6]), Path: unescape(f[7]), Device: unescape(f[8]), Channels: []InventoryChannel{}}
+			ino, err := strconv.ParseUint(f[1], 10, 64)
+			if err != nil {
+				return nil, errors.New("bad inode number")
+			}
+			curEntry = unescape(f[2])
+			cur = &InventoryChip{Link: unescape(f[3]), Ino: ino, Source: unescape(f[4]), Name: unescape(f[5]),
+				Driver: unescape(f[6]), Bus: unescape(f[7]), Path: unescape(f[8]), Device: unescape(f[9]), Channels: []InventoryChannel{}}
 		case len(f[0]) == 1 && strings.Contains("TFPWA", f[0]) && len(f) == 9 && cur != nil:
 			num, err1 := strconv.Atoi(f[1])
 			attrs, err2 := strconv.ParseUint(f[2], 10, 8)
@@ -60,7 +65,7 @@ func v3Decode(data []byte) (*Inventory, error) {
 	return inv, nil
 }
 
-// checkDecode: what decode accepts, the format 3 decoder accepted alike;
+// checkDecode: what decode accepts, the plain decoder accepts alike;
 // what MarshalBinary writes, decode accepts.
 func checkDecode(t *testing.T, data []byte) {
 	t.Helper()
@@ -68,24 +73,24 @@ func checkDecode(t *testing.T, data []byte) {
 	if err := got.UnmarshalBinary(data); err != nil {
 		return
 	}
-	want, err := v3Decode(data)
+	want, err := splitDecode(data)
 	if err != nil {
-		t.Fatalf("decode accepts %q, the format 3 decoder does not: %v", data, err)
+		t.Fatalf("decode accepts %q, the plain decoder does not: %v", data, err)
 	}
 	if !reflect.DeepEqual(&got, want) {
-		t.Fatalf("decode(%q) =\n%+v\nthe format 3 decoder gives\n%+v", data, got, *want)
+		t.Fatalf("decode(%q) =\n%+v\nthe plain decoder gives\n%+v", data, got, *want)
 	}
 }
 
-func FuzzDecodeAgreesWithFormat3(f *testing.F) {
-	f.Add([]byte(inventoryMagic + "C\thwmon0\tl\thwmon\tx-isa-0000\tx\tisa\t/p\t/d\nT\t1\t1\t1\tlabel\t1000\t\t\t-5\n"))
-	f.Add([]byte(inventoryMagic + "C\thwmon1\tl\thwmon\tnct-isa-0290\tnct\tisa\t/p\t/d\nF\t1\t9\t1\tCPU Fan\t300\t\t\t\nW\t2\t1\t1\t\t\t\t\t\n"))
-	f.Add([]byte(inventoryMagic + "C\thwmon1\tl\\t\thwmon\tn\\\\\tnct\tisa\t/p\t\nP\t1\t1\t0\ta\\nb\t-9223372036854775808\t9223372036854775807\t0\t\n"))
+func FuzzDecodeAgreesWithPlainDecoder(f *testing.F) {
+	f.Add([]byte(inventoryMagic + "C\t0\thwmon0\tl\thwmon\tx-isa-0000\tx\tisa\t/p\t/d\nT\t1\t1\t1\tlabel\t1000\t\t\t-5\n"))
+	f.Add([]byte(inventoryMagic + "C\t18446744073709551615\thwmon1\tl\thwmon\tnct-isa-0290\tnct\tisa\t/p\t/d\nF\t1\t9\t1\tCPU Fan\t300\t\t\t\nW\t2\t1\t1\t\t\t\t\t\n"))
+	f.Add([]byte(inventoryMagic + "C\t42\thwmon1\tl\\t\thwmon\tn\\\\\tnct\tisa\t/p\t\nP\t1\t1\t0\ta\\nb\t-9223372036854775808\t9223372036854775807\t0\t\n"))
 	f.Fuzz(checkDecode)
 }
 
-// Every fixture's inventory decodes as the format 3 decoder decoded it.
-func TestDecodeAgreesWithFormat3OnFixtures(t *testing.T) {
+// Every fixture's inventory decodes as the plain decoder decodes it.
+func TestDecodeAgreesWithPlainDecoderOnFixtures(t *testing.T) {
 	for _, tree := range []string{"intel-server.tree", "amd-workstation.tree", "exotic.tree", "qemu-6.1.tree", "raspberry-pi.tree", "jetson.tree"} {
 		_, inv, err := newFS(t, fixtureRoot(t, tree)).ChipsCached(context.Background(), nil)
 		if err != nil {

@@ -26,6 +26,12 @@ func countingFS(t *testing.T, root string) (FS, func() []string) {
 		mu.Unlock()
 		return sysread.ReadFile(path, buf)
 	}
+	fs.readLink = func(path string, buf []byte) (string, error) {
+		mu.Lock()
+		reads = append(reads, "readlink "+strings.TrimPrefix(path, root))
+		mu.Unlock()
+		return sysread.Readlink(path, buf)
+	}
 	return fs, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -176,9 +182,9 @@ func TestInventoryEncodingRoundTrips(t *testing.T) {
 
 // A corrupt cache entry is an error, never a panic or a half inventory.
 func FuzzInventoryUnmarshal(f *testing.F) {
-	f.Add([]byte(inventoryMagic + "C\thwmon0\tl\thwmon\tx-isa-0000\tx\tisa\t/p\t/d\nT\t1\t1\t1\tlabel\t1000\t\t\t\n"))
+	f.Add([]byte(inventoryMagic + "C\t7\thwmon0\tl\thwmon\tx-isa-0000\tx\tisa\t/p\t/d\nT\t1\t1\t1\tlabel\t1000\t\t\t\n"))
 	f.Add([]byte(inventoryMagic + "T\t1\t1\t1\n"))
-	f.Add([]byte(inventoryMagic + "C\thwmon1\tl\thwmon\tnct-isa-0290\tnct\tisa\t/p\t/d\nF\t1\t9\t1\tCPU Fan\t300\t\t\t\n"))
+	f.Add([]byte(inventoryMagic + "C\t8\thwmon1\tl\thwmon\tnct-isa-0290\tnct\tisa\t/p\t/d\nF\t1\t9\t1\tCPU Fan\t300\t\t\t\n"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var inv Inventory
@@ -222,5 +228,95 @@ func TestInventorySettlesWithEveryChannelKind(t *testing.T) {
 			}
 			inv = next
 		}
+	}
+}
+
+// A class entry keeps its inode number while its link stands: the steady
+// beat reads no link. An entry made again under the same name (hwmonN is
+// reused by the next device to register) is a new node with another
+// number, and its chip is inspected afresh.
+func TestInventoryKnowsEntriesByInode(t *testing.T) {
+	root := fixtureRoot(t, "qemu-6.1.tree")
+	fs, reads := countingFS(t, root)
+	_, inv, err := fs.ChipsCached(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e, c := range inv.Chips {
+		if c.Ino == 0 {
+			t.Errorf("%s: no inode number noted", e)
+		}
+	}
+
+	// An inventory that knows no numbers (written by a build before them,
+	// or on a filesystem that gives none) is trusted by link once, and
+	// saved with the numbers.
+	for e, c := range inv.Chips {
+		c.Ino = 0
+		inv.Chips[e] = c
+	}
+	inv.Changed = false
+	reads()
+	_, inv, err = fs.ChipsCached(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	for _, r := range reads() {
+		if strings.HasPrefix(r, "readlink ") {
+			links++
+		} else if strings.HasSuffix(r, "/name") {
+			t.Errorf("a chip known by its link was inspected again: read %s", r)
+		}
+	}
+	if links != len(inv.Chips) || !inv.Changed {
+		t.Errorf("read %d links for %d chips, changed %v; want one each, changed", links, len(inv.Chips), inv.Changed)
+	}
+	inv.Changed = false
+	_, inv, err = fs.ChipsCached(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reads() {
+		if strings.HasPrefix(r, "readlink ") {
+			t.Errorf("steady beat: %s", r)
+		}
+	}
+	if inv.Changed {
+		t.Error("steady beat: inventory changed")
+	}
+
+	// hwmon2 (the lm75) is made again for another device: a new link,
+	// renamed over the old one so that it cannot reuse its inode.
+	moved := filepath.Join(root, "devices/platform/coretemp.0/hwmon/hwmon2")
+	os.MkdirAll(moved, 0o755)
+	os.WriteFile(filepath.Join(moved, "name"), []byte("coretemp\n"), 0o444)
+	os.WriteFile(filepath.Join(moved, "temp1_input"), []byte("43000\n"), 0o444)
+	os.Symlink("../../..", filepath.Join(moved, "device"))
+	tmp := filepath.Join(root, "class/hwmon/.hwmon2.new")
+	if err := os.Symlink("../../devices/platform/coretemp.0/hwmon/hwmon2", tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(root, "class/hwmon/hwmon2")); err != nil {
+		t.Fatal(err)
+	}
+	chips, inv2, err := fs.ChipsCached(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inv2.Changed {
+		t.Error("inventory not marked changed")
+	}
+	var found bool
+	for _, c := range chips {
+		if c.Name == "lm75-i2c-1-48" {
+			t.Errorf("the re-made hwmon2 still read as the lm75: %+v", c)
+		}
+		if c.Name == "coretemp-isa-0000" && len(c.Sensors) == 1 && c.Sensors[0].Value == 43000 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the re-made hwmon2 not read as its new device: %+v", chips)
 	}
 }

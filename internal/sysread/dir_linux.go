@@ -3,6 +3,8 @@
 package sysread
 
 import (
+	"bytes"
+	"encoding/binary"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +36,67 @@ func ReadDirNames(path string, buf []byte) ([]string, error) {
 		}
 		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}
+}
+
+// DirEntry is a directory entry: its name and the inode number the
+// listing gives (0 where the filesystem gives none).
+type DirEntry struct {
+	Name string
+	Ino  uint64
+}
+
+// ReadDirEntries is ReadDirNames with each entry's inode number, from the
+// same getdents records. On sysfs the number identifies the entry's kernfs
+// node: a class link that is removed and made again (a driver re-bound, a
+// device hot-plugged under a reused hwmonN) comes back with another, so a
+// caller can tell an entry unchanged without reading its link.
+func ReadDirEntries(path string, buf []byte) ([]DirEntry, error) {
+	fd, err := openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	for err == unix.EINTR {
+		fd, err = openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var entries []DirEntry
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "getdents", Path: path, Err: err}
+		}
+		if n <= 0 {
+			return entries, nil
+		}
+		entries = appendDirents(entries, buf[:n])
+	}
+}
+
+// appendDirents appends the entries of getdents64's records in b (struct
+// linux_dirent64: ino, off, reclen, type, a NUL-terminated name), leaving
+// out "." and "..", and stopping at a record that does not fit.
+func appendDirents(entries []DirEntry, b []byte) []DirEntry {
+	const nameOff = 19 // 8 + 8 + 2 + 1
+	for len(b) >= nameOff {
+		reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+		if reclen < nameOff || reclen > len(b) {
+			return entries
+		}
+		ino := binary.NativeEndian.Uint64(b[0:8])
+		name := b[nameOff:reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		b = b[reclen:]
+		if len(name) == 0 || string(name) == "." || string(name) == ".." {
+			continue
+		}
+		entries = append(entries, DirEntry{Name: string(name), Ino: ino})
+	}
+	return entries
 }
 
 // Readlink returns the target of the symbolic link at path, with one

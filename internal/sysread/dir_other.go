@@ -17,6 +17,33 @@ func ReadDirNames(path string, _ []byte) ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
+// DirEntry is a directory entry: its name and its inode number (0 where
+// the system gives none).
+type DirEntry struct {
+	Name string
+	Ino  uint64
+}
+
+// ReadDirEntries lists the directory at path with each entry's inode
+// number.
+func ReadDirEntries(path string, _ []byte) ([]DirEntry, error) {
+	des, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]DirEntry, 0, len(des))
+	for _, de := range des {
+		e := DirEntry{Name: de.Name()}
+		if fi, err := de.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				e.Ino = uint64(st.Ino)
+			}
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
 // Readlink returns the target of the symbolic link at path.
 func Readlink(path string, _ []byte) (string, error) { return os.Readlink(path) }
 
