@@ -2,7 +2,7 @@ package nvme
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 	"syscall"
 
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
@@ -59,11 +59,14 @@ type Error struct {
 	Status uint16        // NVMe status (status code type and code), 0 when Errno is set
 }
 
+// Error reads "nvme: <op> <node>: <errno>" or "…: NVMe status 0x<status>";
+// concatenated, not through fmt: a host whose ioctl is refused formats it
+// for each controller on every beat.
 func (e *Error) Error() string {
 	if e.Errno != 0 {
-		return fmt.Sprintf("nvme: %s %s: %v", e.Op, e.Path, e.Errno)
+		return "nvme: " + e.Op + " " + e.Path + ": " + e.Errno.Error()
 	}
-	return fmt.Sprintf("nvme: %s %s: NVMe status %#x", e.Op, e.Path, e.Status)
+	return "nvme: " + e.Op + " " + e.Path + ": NVMe status 0x" + strconv.FormatUint(uint64(e.Status), 16)
 }
 
 // Unwrap returns the errno, if any.

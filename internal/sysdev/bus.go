@@ -1,7 +1,7 @@
 package sysdev
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -106,30 +106,49 @@ func classify(devName, subsys string, hasSubsys bool) (b busAddr, ok bool) {
 	return busAddr{}, false
 }
 
-// chipName formats a chip name as sensors_snprintf_chip_name() does.
+// chipName formats a chip name as sensors_snprintf_chip_name() does:
+// prefix-bus-[number-]address, the address in hex (ISA and PCI zero-padded
+// to four digits, I2C to two), the bus number in decimal. It appends bytes
+// rather than calling fmt, whose frames made every source's goroutine grow
+// its stack.
 func chipName(prefix string, b busAddr) string {
 	// C prints %x of a negative int as its 32-bit two's complement.
-	x := func(v int) uint32 { return uint32(v) }
-	nr := int16(b.nr)
+	addr := uint64(uint32(b.addr))
+	nr := int64(int16(b.nr))
+	var name []byte
 	switch b.bus {
 	case BusISA:
-		return fmt.Sprintf("%s-isa-%04x", prefix, x(b.addr))
+		name = appendHex(append([]byte(prefix), "-isa-"...), addr, 4)
 	case BusPCI:
-		return fmt.Sprintf("%s-pci-%04x", prefix, x(b.addr))
+		name = appendHex(append([]byte(prefix), "-pci-"...), addr, 4)
 	case BusI2C:
-		return fmt.Sprintf("%s-i2c-%d-%02x", prefix, nr, x(b.addr))
+		name = appendHex(append(strconv.AppendInt(append([]byte(prefix), "-i2c-"...), nr, 10), '-'), addr, 2)
 	case BusSPI:
-		return fmt.Sprintf("%s-spi-%d-%x", prefix, nr, x(b.addr))
+		name = appendHex(append(strconv.AppendInt(append([]byte(prefix), "-spi-"...), nr, 10), '-'), addr, 0)
 	case BusACPI:
-		return fmt.Sprintf("%s-acpi-%x", prefix, x(b.addr))
+		name = appendHex(append([]byte(prefix), "-acpi-"...), addr, 0)
 	case BusHID:
-		return fmt.Sprintf("%s-hid-%d-%x", prefix, nr, x(b.addr))
+		name = appendHex(append(strconv.AppendInt(append([]byte(prefix), "-hid-"...), nr, 10), '-'), addr, 0)
 	case BusMDIO:
-		return fmt.Sprintf("%s-mdio-%x", prefix, x(b.addr))
+		name = appendHex(append([]byte(prefix), "-mdio-"...), addr, 0)
 	case BusSCSI:
-		return fmt.Sprintf("%s-scsi-%d-%x", prefix, nr, x(b.addr))
+		name = appendHex(append(strconv.AppendInt(append([]byte(prefix), "-scsi-"...), nr, 10), '-'), addr, 0)
+	default:
+		name = appendHex(append([]byte(prefix), "-virtual-"...), addr, 0)
 	}
-	return fmt.Sprintf("%s-virtual-%x", prefix, x(b.addr))
+	return string(name)
+}
+
+// appendHex appends v in lower-case hex, zero-padded to width digits.
+func appendHex(b []byte, v uint64, width int) []byte {
+	digits := 1
+	for r := v >> 4; r != 0; r >>= 4 {
+		digits++
+	}
+	for ; digits < width; digits++ {
+		b = append(b, '0')
+	}
+	return strconv.AppendUint(b, v, 16)
 }
 
 // scanDec reads a decimal integer the way sscanf's %d does (leading blanks,

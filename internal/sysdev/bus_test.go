@@ -1,6 +1,7 @@
 package sysdev
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -74,9 +75,51 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, dev, subsys string) {
 		if b, ok := classify(dev, subsys, subsys != ""); ok {
-			_ = chipName("x", b)
+			if got, want := chipName("x", b), sprintfChipName("x", b); got != want {
+				t.Errorf("chipName(%+v) = %q, printf gives %q", b, got, want)
+			}
 		}
 	})
+}
+
+// sprintfChipName is chipName through fmt.Sprintf, with the formats of
+// sensors_snprintf_chip_name(): the oracle chipName answers to.
+func sprintfChipName(prefix string, b busAddr) string {
+	x, nr := uint32(b.addr), int16(b.nr)
+	switch b.bus {
+	case BusISA:
+		return fmt.Sprintf("%s-isa-%04x", prefix, x)
+	case BusPCI:
+		return fmt.Sprintf("%s-pci-%04x", prefix, x)
+	case BusI2C:
+		return fmt.Sprintf("%s-i2c-%d-%02x", prefix, nr, x)
+	case BusSPI:
+		return fmt.Sprintf("%s-spi-%d-%x", prefix, nr, x)
+	case BusACPI:
+		return fmt.Sprintf("%s-acpi-%x", prefix, x)
+	case BusHID:
+		return fmt.Sprintf("%s-hid-%d-%x", prefix, nr, x)
+	case BusMDIO:
+		return fmt.Sprintf("%s-mdio-%x", prefix, x)
+	case BusSCSI:
+		return fmt.Sprintf("%s-scsi-%d-%x", prefix, nr, x)
+	}
+	return fmt.Sprintf("%s-virtual-%x", prefix, x)
+}
+
+// Every bus, with numbers and addresses at the edges of their ranges
+// (negative, wider than the padding, 32 bits), named as printf names it.
+func TestChipNameAgreesWithPrintf(t *testing.T) {
+	for _, bus := range []string{BusISA, BusPCI, BusI2C, BusSPI, BusACPI, BusHID, BusMDIO, BusSCSI, BusVirtual, "other"} {
+		for _, nr := range []int{0, 1, 9, 10, 255, 32767, 32768, 65535, -1, -32768} {
+			for _, addr := range []int{0, 1, 0xf, 0x10, 0xff, 0x100, 0xfff, 0x1000, 0xffff, 0x10000, 0x7fffffff, -1, -0x80000000} {
+				b := busAddr{bus: bus, nr: nr, addr: addr}
+				if got, want := chipName("coretemp", b), sprintfChipName("coretemp", b); got != want {
+					t.Errorf("chipName(%+v) = %q, printf gives %q", b, got, want)
+				}
+			}
+		}
+	}
 }
 
 // A device link pointing at itself or into a cycle used to spin the beat at
