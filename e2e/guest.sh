@@ -67,4 +67,19 @@ while [ "$(cat /sys/class/thermal/thermal_zone0/temp)" != 80000 ] && [ $i -lt 60
 done
 sleep 2   # the lm75 driver caches its reading for 1.5 s
 section after-change /bin/thermal beat --dry-run --state-dir /tmp/state
+
+# A steady beat reads no class link: the listing's inode numbers stand for
+# them. Then the lm75 at 0x48 is replaced by a tmp102: the new device takes
+# the freed hwmonN, and its class link has the same target (the same i2c
+# address), but it is a new kernfs node with another inode number.
+section strace-links sh -c 'strace -f -e trace=readlinkat -o /tmp/strace3 /bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/strace3'
+links() { for l in /sys/class/hwmon/hwmon*; do echo "${l##*/} $(readlink "$l") $(cat "$l/name")"; done; }
+section links-before links
+echo 0x48 > "/sys/bus/i2c/devices/i2c-$STUB/delete_device"
+i2cset -f -y "$STUB" 0x48 0x01 0xa060 w   # tmp102 configuration (power-on value)
+i2cset -f -y "$STUB" 0x48 0x00 0x0014 w   # tmp102 40 C
+echo "tmp102 0x48" > "/sys/bus/i2c/devices/i2c-$STUB/new_device"
+sleep 0.3
+section links-after links
+section replaced sh -c '/bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/textfile/thermal.prom'
 exit 0

@@ -676,6 +676,51 @@ func TestIntegrationQEMU(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a steady beat reads no class link; a chip made again under the same hwmonN and target is seen", func(t *testing.T) {
+		if out := g.get(t, "strace-links"); strings.Contains(out, "/class/hwmon/") {
+			t.Errorf("a steady beat read class links:\n%s", out)
+		}
+		// entry -> "target name", before and after the lm75 was replaced.
+		parse := func(section string) map[string]string {
+			m := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(g.get(t, section)), "\n") {
+				if f := strings.Fields(line); len(f) == 3 {
+					m[f[0]] = f[1] + " " + f[2]
+				}
+			}
+			return m
+		}
+		before, after := parse("links-before"), parse("links-after")
+		entry := ""
+		for e, v := range before {
+			if strings.HasSuffix(v, " lm75") {
+				entry = e
+			}
+		}
+		target, _, _ := strings.Cut(before[entry], " ")
+		if entry == "" || after[entry] != target+" tmp102" {
+			t.Fatalf("the tmp102 did not take the lm75's class entry under the same target (the premise of this check):\nbefore %v\nafter  %v", before, after)
+		}
+		got := series(t, g.get(t, "replaced"))
+		var tmp102, lm75 []string
+		for k, v := range got {
+			if strings.HasPrefix(k, "node_thermal_celsius{") && strings.Contains(k, "-48,") {
+				if strings.Contains(k, "chip=tmp102-i2c-") {
+					tmp102 = append(tmp102, k)
+					if v != 40 {
+						t.Errorf("%s = %v, want 40", k, v)
+					}
+				}
+				if strings.Contains(k, "chip=lm75-i2c-") {
+					lm75 = append(lm75, k)
+				}
+			}
+		}
+		if len(tmp102) != 1 || len(lm75) != 0 {
+			t.Errorf("after the replacement: tmp102 series %v, lm75 series %v; want one tmp102 reading, no lm75", tmp102, lm75)
+		}
+	})
 }
 
 func mustAbs(t *testing.T, p string) string {

@@ -128,12 +128,15 @@ func (fs FS) Chips(ctx context.Context) ([]thermal.Chip, error) {
 }
 
 // ChipsCached is Chips with the inventory of an earlier beat: a chip whose
-// class entry still links to the same device directory is not listed,
-// named or walked again, and its channels' labels and limits are taken from
+// class entry is the same link (the same inode number, or, for an entry the
+// inventory knows no number of, the same target) is not listed, named or
+// walked again, and its channels' labels and limits are taken from
 // the inventory, so that a steady-state beat reads each sensor's fault flag
 // (where there is one) and input only. A new, removed or re-bound chip (a
 // hot-plugged drive, a reloaded driver: its hwmonN changes) is inspected
-// afresh. Runtime power state is read on every beat. It returns the
+// afresh, and so is one whose link was made again with the same target
+// (another chip at the same address took the freed hwmonN). Runtime power
+// state is read on every beat. It returns the
 // inventory for the next beat; its Changed field says whether anything in
 // it was read afresh. prev may be nil.
 func (fs FS) ChipsCached(ctx context.Context, prev *Inventory) ([]thermal.Chip, *Inventory, error) {
@@ -270,6 +273,10 @@ func (b *beat) add(de sysread.DirEntry, prev *known) {
 		switch {
 		case cached == nil:
 		case linkErr != nil || cached.link != link:
+			cached = nil
+		case cached.ino != 0 && de.Ino != 0:
+			// Made again with the same target: a driver re-bound, or
+			// another chip at the same address under the freed hwmonN.
 			cached = nil
 		case cached.ino != de.Ino: // the same link, a number the inventory did not know
 			cached = cached.withIno(de.Ino)

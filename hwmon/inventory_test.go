@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,20 +287,44 @@ func TestInventoryKnowsEntriesByInode(t *testing.T) {
 		t.Error("steady beat: inventory changed")
 	}
 
-	// hwmon2 (the lm75) is made again for another device: a new link,
-	// renamed over the old one so that it cannot reuse its inode.
+	// Another chip at the lm75's address takes its hwmon2: the same link
+	// target, but a new link (renamed over the old one, so that it cannot
+	// reuse its inode), as the kernel makes it (e2e checks the kernel).
+	remake := func(entry, target string) {
+		t.Helper()
+		tmp := filepath.Join(root, "class/hwmon/."+entry+".new")
+		if err := os.Symlink(target, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(root, "class/hwmon", entry)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lm75 := filepath.Join(root, "devices/i2c-1/1-0048/hwmon/hwmon2")
+	if err := os.WriteFile(filepath.Join(lm75, "name"), []byte("tmp102\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	remake("hwmon2", "../../devices/i2c-1/1-0048/hwmon/hwmon2")
+	chips, inv, err := fs.ChipsCached(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range chips {
+		names = append(names, c.Name)
+	}
+	if !slices.Contains(names, "tmp102-i2c-1-48") || slices.Contains(names, "lm75-i2c-1-48") || !inv.Changed {
+		t.Errorf("after another chip took hwmon2 under the same target: chips %v, changed %v; want tmp102-i2c-1-48, no lm75", names, inv.Changed)
+	}
+	inv.Changed = false
+
+	// hwmon2 is made again for a device elsewhere: a new link target.
 	moved := filepath.Join(root, "devices/platform/coretemp.0/hwmon/hwmon2")
 	os.MkdirAll(moved, 0o755)
 	os.WriteFile(filepath.Join(moved, "name"), []byte("coretemp\n"), 0o444)
 	os.WriteFile(filepath.Join(moved, "temp1_input"), []byte("43000\n"), 0o444)
 	os.Symlink("../../..", filepath.Join(moved, "device"))
-	tmp := filepath.Join(root, "class/hwmon/.hwmon2.new")
-	if err := os.Symlink("../../devices/platform/coretemp.0/hwmon/hwmon2", tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(root, "class/hwmon/hwmon2")); err != nil {
-		t.Fatal(err)
-	}
+	remake("hwmon2", "../../devices/platform/coretemp.0/hwmon/hwmon2")
 	chips, inv2, err := fs.ChipsCached(context.Background(), inv)
 	if err != nil {
 		t.Fatal(err)
@@ -309,8 +334,8 @@ func TestInventoryKnowsEntriesByInode(t *testing.T) {
 	}
 	var found bool
 	for _, c := range chips {
-		if c.Name == "lm75-i2c-1-48" {
-			t.Errorf("the re-made hwmon2 still read as the lm75: %+v", c)
+		if c.Name == "tmp102-i2c-1-48" {
+			t.Errorf("the re-made hwmon2 still read as the chip before: %+v", c)
 		}
 		if c.Name == "coretemp-isa-0000" && len(c.Sensors) == 1 && c.Sensors[0].Value == 43000 {
 			found = true
