@@ -483,11 +483,98 @@ func TestIdentityCache(t *testing.T) {
 	}
 	wwid := filepath.Join(sys, "devices/pci0000:00/0000:00:1f.2/ata3/host2/target2:0:1/2:0:1:0/wwid")
 	os.WriteFile(wwid, []byte("t10.ATA     OTHER DRIVE                              SERIAL2\n"), 0o644)
+	replug(t, sys)
 	f.sent = nil
 	readWith(t, sys, &f, cache)
 	if len(f.sent) != 3 {
 		t.Errorf("swapped drive: sent %q", f.sent)
 	}
+}
+
+// replug makes the drive's class link again, as the kernel does for a
+// drive swapped into the bay: a new link to the same place (renamed over
+// the old one, so that it cannot reuse its inode).
+func replug(t *testing.T, sys string) {
+	t.Helper()
+	link := filepath.Join(sys, "class/scsi_disk/2:0:1:0")
+	target, err := os.Readlink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(link+".new", link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A steady beat takes a drive's description from the cache while its class
+// link stands: an attribute changed in place is not read again (nothing
+// but a new device changes them), a new link is described afresh, and so is
+// every drive after a corrupt cache entry.
+func TestDescriptionsCached(t *testing.T) {
+	sys := driveTree(t, false, false, "")
+	cache := memCache{}
+	drive := fakeDrive{power: 0xFF}
+	f := drive
+	readWith(t, sys, &f, cache)
+	if _, err := decodeDrives(cache[drivesKey]); err != nil {
+		t.Fatalf("descriptions stored: %q: %v", cache[drivesKey], err)
+	}
+	stored := string(cache[drivesKey])
+	model := filepath.Join(sys, "devices/pci0000:00/0000:00:1f.2/ata3/host2/target2:0:1/2:0:1:0/model")
+	os.WriteFile(model, []byte("ST8000NM0055\n"), 0o644)
+	f = drive
+	if chip := readWith(t, sys, &f, cache); chip.Attrs.Get("model") != "SEAGATE ST4000NM0023" || string(cache[drivesKey]) != stored {
+		t.Errorf("steady beat: model %v, descriptions %q", chip.Attrs.Get("model"), cache[drivesKey])
+	}
+	replug(t, sys)
+	f = drive
+	if chip := readWith(t, sys, &f, cache); chip.Attrs.Get("model") != "SEAGATE ST8000NM0055" || string(cache[drivesKey]) == stored {
+		t.Errorf("a new link: model %v, descriptions %q", chip.Attrs.Get("model"), cache[drivesKey])
+	}
+	os.WriteFile(model, []byte("ST4000NM0023\n"), 0o644)
+	cache[drivesKey] = []byte(drivesMagic + "garbage\n")
+	f = drive
+	if chip := readWith(t, sys, &f, cache); chip.Attrs.Get("model") != "SEAGATE ST4000NM0023" {
+		t.Errorf("after a corrupt entry: model %v", chip.Attrs.Get("model"))
+	}
+	if _, err := decodeDrives(cache[drivesKey]); err != nil {
+		t.Errorf("a corrupt entry is not replaced: %q", cache[drivesKey])
+	}
+}
+
+// Descriptions survive their encoding whole, whatever their strings hold;
+// what decodeDrives accepts, encodeDrives gives back.
+func FuzzDrivesCodec(f *testing.F) {
+	f.Add(uint64(7), "2:0:1:0", "sdb", "SEAGATE", "ST4000 \"x\"\n", "naa.5", true, false, []byte(drivesMagic+"1 \"a\" \"\" \"\" \"\" \"\" \"\" \"\" \"\" \"\" 0 1\n"))
+	f.Fuzz(func(t *testing.T, ino uint64, addr, block, vendor, model, wwid string, ata, sat bool, data []byte) {
+		in := []Drive{{ino: ino, Address: addr, Block: block, Chip: "drivetemp-scsi-0-0", Bus: "scsi", Device: "/sys/devices/x", Vendor: vendor, Model: model, Rev: "\x00", WWID: wwid, ATA: ata, SAT: sat}}
+		got, err := decodeDrives(encodeDrives(in))
+		if addr == "" {
+			if err == nil {
+				t.Errorf("a drive without an address decoded: %+v", got)
+			}
+		} else if err != nil || len(got) != 1 || got[addr] != in[0] {
+			t.Errorf("round trip of %+v: %+v, %v", in[0], got, err)
+		}
+		if m, err := decodeDrives(data); err == nil {
+			drives := make([]Drive, 0, len(m))
+			for _, d := range m {
+				drives = append(drives, d)
+			}
+			again, err := decodeDrives(encodeDrives(drives))
+			if err != nil || len(again) != len(m) {
+				t.Errorf("%q decodes to %+v, which does not round trip: %+v, %v", data, m, again, err)
+			}
+			for k, d := range m {
+				if again[k] != d {
+					t.Errorf("%q: %+v became %+v", data, d, again[k])
+				}
+			}
+		}
+	})
 }
 
 func TestParseSense(t *testing.T) {
@@ -616,7 +703,7 @@ func TestBridgeFallsBackToATA(t *testing.T) {
 	cache = memCache{}
 	f = drive
 	f.power = 0
-	if chip := readWith(t, sys, &f, cache); !chip.Asleep || len(cache) != 0 || fmt.Sprint(f.sent) != "[CHECK POWER MODE]" {
+	if chip := readWith(t, sys, &f, cache); !chip.Asleep || cache[identityKey] != nil || fmt.Sprint(f.sent) != "[CHECK POWER MODE]" {
 		t.Errorf("standby behind a bridge: sent %q, %+v, cache %q", f.sent, chip, cache)
 	}
 	// Without CAP_SYS_RAWIO: LOG SENSE (refused here), and nothing is
@@ -624,7 +711,7 @@ func TestBridgeFallsBackToATA(t *testing.T) {
 	f = drive
 	f.denyATA = true
 	readWith(t, sys, &f, cache)
-	if len(cache) != 0 {
+	if cache[identityKey] != nil {
 		t.Errorf("learnt without CAP_SYS_RAWIO: %q", cache)
 	}
 	f = drive
@@ -638,7 +725,7 @@ func TestTransientFailureIsNotLearnt(t *testing.T) {
 	sys := driveTree(t, true, false, "")
 	cache := memCache{}
 	f := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, true, false), sct: sctStatus(40), failSCT: true}
-	if chip := readWith(t, sys, &f, cache); chip.Errors != 1 || len(cache) != 0 {
+	if chip := readWith(t, sys, &f, cache); chip.Errors != 1 || cache[identityKey] != nil {
 		t.Errorf("SCT Status timed out: errors %d, cache %q", chip.Errors, cache)
 	}
 	f.failSCT, f.sent = false, nil

@@ -78,9 +78,9 @@ type Drive struct {
 	// Asleep: the drive's device is runtime-suspended and is not sent a
 	// command.
 	Asleep bool
-	// Hwmon: the kernel's drivetemp has a chip for the drive, which reads
-	// it when this source cannot.
-	Hwmon bool
+	// ino is the inode number of the drive's class entry when it was
+	// described (0: none given).
+	ino uint64
 }
 
 // Key identifies a drive for the identity cache: a drive swapped into the
@@ -101,24 +101,42 @@ func (d Drive) Transport() string {
 // Drives lists the disks under <sysfs>/class/scsi_disk. A missing class
 // directory means no drives.
 func (fs FS) Drives() ([]Drive, error) {
+	drives, _, err := fs.listDrives(nil)
+	return drives, err
+}
+
+// listDrives is Drives with the descriptions of an earlier beat, by class
+// entry: a drive whose class entry is the same link (the same inode
+// number) is taken from them, its power state read again, and any other is
+// described afresh. A drive swapped into the same bay is a new SCSI device,
+// whose class link is a new kernfs node with another number. changed
+// reports that the drives differ from described.
+func (fs FS) listDrives(described map[string]Drive) (drives []Drive, changed bool, err error) {
 	classDir := sysdev.Join(fs.sys, "class/scsi_disk")
 	buf := sysread.Buffer(4096)
-	entries, err := sysread.ReadDirNames(classDir, buf)
+	entries, err := sysread.ReadDirEntries(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, len(described) > 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("disk: %w", err)
+		return nil, false, fmt.Errorf("disk: %w", err)
 	}
 	tree := fs.tree()
 	out := make([]Drive, 0, len(entries))
 	for _, e := range entries {
-		if d, ok := fs.drive(classDir, e, tree, buf); ok {
+		if d, ok := described[e.Name]; ok && e.Ino != 0 && d.ino == e.Ino {
+			d.Asleep = tree.Asleep(d.Device)
 			out = append(out, d)
+			continue
+		}
+		if d, ok := fs.drive(classDir, e.Name, tree, buf); ok {
+			d.ino = e.Ino
+			out = append(out, d)
+			changed = true
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return addrLess(out[i].Address, out[j].Address) })
-	return out, nil
+	return out, changed || len(out) != len(described), nil
 }
 
 // drive describes the drive of class entry e; ok is false when the entry
@@ -154,12 +172,18 @@ func (fs FS) drive(classDir, e string, tree *sysdev.Tree, buf []byte) (d Drive, 
 	// (scsi_debug): such a drive is tried as SCSI first.
 	_, statErr := os.Lstat(attr + "vpd_pg89")
 	d.ATA, d.SAT = d.Vendor == "ATA", statErr == nil
-	if hw, err := sysread.ReadDirNames(attr+"hwmon", buf); err == nil && len(hw) > 0 {
-		d.Hwmon = true
-	}
 	d.Chip, d.Bus = tree.ChipName("drivetemp", d.Device)
 	d.Asleep = tree.Asleep(d.Device)
 	return d, true
+}
+
+// hasDrivetemp reports whether the kernel's drivetemp has a chip for the
+// drive, which reads it when this source cannot. It is asked only then,
+// and on every beat: drivetemp may be loaded or unloaded at any time.
+func (fs FS) hasDrivetemp(d Drive) bool {
+	// Its one entry fits a small buffer: a page would cost a page fault.
+	hw, err := sysread.ReadDirNames(d.Device+"/hwmon", sysread.Buffer(512))
+	return err == nil && len(hw) > 0
 }
 
 // sysfsIdentity is the drive's model and serial as sysfs knows them,
@@ -229,12 +253,21 @@ func (fs FS) Name() string { return SourceName }
 // with the identities kept in its Cache.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
-	drives, err := fs.Drives()
+	cache := req.CacheOf()
+	var described map[string]Drive
+	if cache != nil {
+		if data, ok := cache.Load(drivesKey); ok {
+			described, _ = decodeDrives(data) // corrupt: describe the drives afresh
+		}
+	}
+	drives, changed, err := fs.listDrives(described)
+	if changed && cache != nil && err == nil {
+		cache.Store(drivesKey, encodeDrives(drives))
+	}
 	if len(drives) == 0 {
 		return nil, err
 	}
 	var known map[string]Identity
-	cache := req.CacheOf()
 	if cache != nil {
 		if data, ok := cache.Load(identityKey); ok && json.Unmarshal(data, &known) != nil {
 			known = nil // corrupt: identify the drives again
@@ -263,6 +296,9 @@ type outcome struct {
 	id       Identity
 	learned  bool
 	fallback string // why the drive is left to its drivetemp chip
+	// drivetemp: the drive has a drivetemp chip to fall back on (asked
+	// only when it must).
+	drivetemp bool
 	standby  bool
 	power    string
 	err      error // the read failed
@@ -295,6 +331,9 @@ func (fs FS) ReadDrives(ctx context.Context, drives []Drive, known map[string]Id
 		name := chip.Name // the read's, not the whole chip, which would go on the heap
 		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: func(add func(thermal.Sensor)) {
 			o, s := fs.readDrive(*d, id, haveID)
+			if o.fallback != "" {
+				o.drivetemp = fs.hasDrivetemp(*d)
+			}
 			mu.Lock()
 			outcomes[i] = o
 			mu.Unlock()
@@ -392,7 +431,7 @@ func driveChip(r gather.Result, d Drive, o outcome) thermal.Chip {
 	case d.Asleep:
 		chip.Attrs.Set("read_via", nil)
 		chip.Attrs.Set("why", "runtime-suspended: not woken")
-	case o.fallback != "" && d.Hwmon:
+	case o.fallback != "" && o.drivetemp:
 		chip.Yield = o.fallback
 		chip.Sensors, chip.Errors = nil, 0
 		chip.Attrs.Set("read_via", MethodHwmon)

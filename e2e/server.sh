@@ -22,7 +22,7 @@ for d in /sys/class/scsi_disk/*; do
 	b=$(ls "$d/device/block")
 	case "$(cat "$d/device/vendor")" in
 	ATA*) SATA=$b ;;
-	Linux*) SAS=$b ;;
+	Linux*) SAS=$b SASADDR=${d##*/} ;;
 	esac
 done
 mkdir -p /tmp/textfile /tmp/state
@@ -60,4 +60,17 @@ echo "@@HOST cpu1"
 sleep 1.5
 section ipmitool-after ipmitool -I open sensor
 section after-change /bin/thermal beat --dry-run --state-dir /tmp/state
+
+# The scsi_debug disk is swapped for another model at the same address:
+# deleted, then found again by a rescan with another INQUIRY product. It is
+# a new SCSI device, whose class link is a new kernfs node: the next beat
+# describes it afresh instead of taking the cached description.
+section swap-before ls -li /sys/class/scsi_disk/
+echo NEWDISK > /sys/module/scsi_debug/parameters/inq_product
+echo 1 > "/sys/class/scsi_disk/$SASADDR/device/delete"
+echo "- - -" > "/sys/class/scsi_host/host${SASADDR%%:*}/scan"
+i=0
+while [ ! -e "/sys/class/scsi_disk/$SASADDR" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+section swap-after ls -li /sys/class/scsi_disk/
+section swapped sh -c '/bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/textfile/thermal.prom'
 exit 0

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -315,6 +316,43 @@ func TestIntegrationQEMUServer(t *testing.T) {
 		checkIPMI(t, g.get(t, "ipmitool-after"), after)
 		if v := after[celsius("ipmi", "ipmi-bmc-0", "CPU1 Temp")]; v != 70 {
 			t.Errorf("CPU1 Temp after the change = %v, want 70", v)
+		}
+	})
+
+	t.Run("a drive swapped at the same address is described afresh", func(t *testing.T) {
+		// "ls -li": the inode number first, the name before "->".
+		inodes := func(section string) map[string]string {
+			m := map[string]string{}
+			for _, line := range strings.Split(g.get(t, section), "\n") {
+				f := strings.Fields(line)
+				if i := slices.Index(f, "->"); i > 1 {
+					m[f[i-1]] = f[0]
+				}
+			}
+			return m
+		}
+		before, after := inodes("swap-before"), inodes("swap-after")
+		addr := ""
+		for a := range before {
+			if a != "" && after[a] != "" && after[a] != before[a] && len(before) == len(after) {
+				addr = a
+			}
+		}
+		if addr == "" {
+			t.Fatalf("no class link made again under the same address (the premise):\n%s\n%s", g.get(t, "swap-before"), g.get(t, "swap-after"))
+		}
+		swapped := series(t, g.get(t, "swapped"))
+		var models []string
+		for k := range swapped {
+			if strings.HasPrefix(k, "node_thermal_drive_info{") && strings.Contains(k, "transport=sas") {
+				models = append(models, k)
+			}
+		}
+		if len(models) != 1 || !strings.Contains(models[0], "NEWDISK") {
+			t.Errorf("after the swap at %s: %v, want the one SAS drive as NEWDISK", addr, models)
+		}
+		if v := swapped[celsius("disk", drives[sasDev].Chip, "temp1")]; v == 0 {
+			t.Errorf("the swapped drive is not read: %v", swapped)
 		}
 	})
 }

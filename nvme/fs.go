@@ -76,6 +76,9 @@ type Controller struct {
 	// Asleep is set when the controller's device is runtime-suspended: it
 	// is not sent a command, which would wake it.
 	Asleep bool
+	// ino is the inode number of the controller's class entry when it was
+	// described (0: none given).
+	ino uint64
 }
 
 // Key identifies a drive for the limits cache: a replaced drive, or new
@@ -86,30 +89,54 @@ func (c Controller) Key() string { return c.Model + "/" + c.Serial + "/" + c.Fir
 // that cannot be read are left empty; a missing class directory means no
 // controllers.
 func (fs FS) Controllers() ([]Controller, error) {
+	ctrls, _, err := fs.listControllers(nil)
+	return ctrls, err
+}
+
+// listControllers is Controllers with the descriptions of an earlier beat,
+// by class entry: a controller whose class entry is the same link (the same
+// inode number) is taken from them, with its state and power state read
+// again; any other is described afresh (a controller that comes back, a
+// drive hot-plugged into the slot, is a new class device, whose link is a
+// new kernfs node with another number). changed reports that the
+// controllers differ from described.
+func (fs FS) listControllers(described map[string]Controller) (ctrls []Controller, changed bool, err error) {
 	classDir := sysdev.Join(fs.sys, "class/nvme")
 	buf := sysread.Buffer(4096)
-	entries, err := sysread.ReadDirNames(classDir, buf)
+	entries, err := sysread.ReadDirEntries(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, len(described) > 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("nvme: %w", err)
+		return nil, false, fmt.Errorf("nvme: %w", err)
 	}
 	out := make([]Controller, 0, len(entries))
 	tree := fs.tree()
 	for _, e := range entries {
-		n, ok := strings.CutPrefix(e, "nvme")
+		n, ok := strings.CutPrefix(e.Name, "nvme")
 		if _, err := strconv.Atoi(n); !ok || err != nil {
 			continue
 		}
-		out = append(out, fs.controller(classDir, e, tree, buf))
+		if c, ok := described[e.Name]; ok && e.Ino != 0 && c.ino == e.Ino {
+			c.State = ""
+			if b, err := fs.read(c.Path+"/state", buf); err == nil {
+				c.State = sysread.Text(b)
+			}
+			c.Asleep = tree.Asleep(c.Path)
+			out = append(out, c)
+			continue
+		}
+		c := fs.controller(classDir, e.Name, tree, buf)
+		c.ino = e.Ino
+		out = append(out, c)
+		changed = true
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, _ := strconv.Atoi(out[i].Name[4:])
 		b, _ := strconv.Atoi(out[j].Name[4:])
 		return a < b
 	})
-	return out, nil
+	return out, changed || len(out) != len(described), nil
 }
 
 // controller describes the controller of class entry e.
@@ -163,9 +190,18 @@ func (fs FS) Name() string { return SourceName }
 // rules, with the limits cache kept in its Cache.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
-	ctrls, err := fs.Controllers()
-	var known map[string]Limits
 	cache := req.CacheOf()
+	var described map[string]Controller
+	if cache != nil {
+		if data, ok := cache.Load(controllersKey); ok {
+			described, _ = decodeControllers(data) // corrupt: describe the controllers afresh
+		}
+	}
+	ctrls, changed, err := fs.listControllers(described)
+	if changed && cache != nil && err == nil {
+		cache.Store(controllersKey, encodeControllers(ctrls))
+	}
+	var known map[string]Limits
 	if cache != nil {
 		if data, ok := cache.Load(limitsKey); ok && json.Unmarshal(data, &known) != nil {
 			known = nil // corrupt: identify the drives again

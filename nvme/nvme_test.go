@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -246,4 +248,95 @@ func TestNotLiveControllerIsNotRead(t *testing.T) {
 	if n != 0 || len(res.Chips) != 1 || res.Chips[0].Err == nil || res.Chips[0].Errors != 1 {
 		t.Errorf("resetting controller: %d commands, result %+v", n, res)
 	}
+}
+
+type memCache map[string][]byte
+
+func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
+func (m memCache) Store(k string, b []byte)     { m[k] = b }
+
+// A steady beat takes a controller's description from the cache while its
+// class link stands, and reads its state on every beat: a model changed in
+// place is not read again (nothing but a new class device changes it), a
+// state is; a new link is described afresh, and so is every controller
+// after a corrupt cache entry.
+func TestDescriptionsCached(t *testing.T) {
+	var n int
+	fs, _ := qemuFS(t, nil, &n)
+	cache := memCache{}
+	read := func() thermal.Chip {
+		t.Helper()
+		chips, err := fs.Read(context.Background(), &thermal.Request{Cache: cache})
+		if err != nil || len(chips) != 1 {
+			t.Fatalf("Read = %+v, %v", chips, err)
+		}
+		return chips[0]
+	}
+	read()
+	if _, err := decodeControllers(cache[controllersKey]); err != nil {
+		t.Fatalf("descriptions stored: %q: %v", cache[controllersKey], err)
+	}
+	stored := string(cache[controllersKey])
+	dir := filepath.Join(fs.sys, "devices/pci0000:00/0000:00:02.0/nvme/nvme0")
+	os.WriteFile(filepath.Join(dir, "model"), []byte("Other Model\n"), 0o644)
+	if c := read(); c.Attrs.Get("model") != "QEMU NVMe Ctrl" || c.Err != nil || string(cache[controllersKey]) != stored {
+		t.Errorf("steady beat: model %v, err %v, descriptions %q", c.Attrs.Get("model"), c.Err, cache[controllersKey])
+	}
+	os.WriteFile(filepath.Join(dir, "state"), []byte("resetting\n"), 0o644)
+	if c := read(); c.Err == nil || !strings.Contains(c.Err.Error(), "resetting") {
+		t.Errorf("a controller resetting since: %+v", c)
+	}
+	os.WriteFile(filepath.Join(dir, "state"), []byte("live\n"), 0o644)
+	link := filepath.Join(fs.sys, "class/nvme/nvme0")
+	target, _ := os.Readlink(link)
+	if err := os.Symlink(target, link+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(link+".new", link); err != nil {
+		t.Fatal(err)
+	}
+	if c := read(); c.Attrs.Get("model") != "Other Model" || string(cache[controllersKey]) == stored {
+		t.Errorf("a new link: model %v, descriptions %q", c.Attrs.Get("model"), cache[controllersKey])
+	}
+	os.WriteFile(filepath.Join(dir, "model"), []byte("QEMU NVMe Ctrl\n"), 0o644)
+	cache[controllersKey] = []byte(controllersMagic + "garbage\n")
+	if c := read(); c.Attrs.Get("model") != "QEMU NVMe Ctrl" {
+		t.Errorf("after a corrupt entry: model %v", c.Attrs.Get("model"))
+	}
+	if _, err := decodeControllers(cache[controllersKey]); err != nil {
+		t.Errorf("a corrupt entry is not replaced: %q", cache[controllersKey])
+	}
+}
+
+// Descriptions survive their encoding whole, whatever their strings hold;
+// what decodeControllers accepts, encodeControllers gives back.
+func FuzzControllersCodec(f *testing.F) {
+	f.Add(uint64(7), "nvme0", "QEMU \"x\"\n", "deadbeef", "traddr=0000:00:02.0", []byte(controllersMagic+"1 \"nvme1\" \"\" \"\" \"/p\" \"\" \"\" \"\" \"\" \"\"\n"))
+	f.Fuzz(func(t *testing.T, ino uint64, name, model, serial, addr string, data []byte) {
+		in := Controller{ino: ino, Name: name, Chip: "nvme-pci-0100", Bus: "pci", Path: "/sys/devices/x/nvme/" + name, Model: model, Serial: serial, Firmware: "\x00", Transport: "pcie", Address: addr}
+		got, err := decodeControllers(encodeControllers([]Controller{in}))
+		n, isNVMe := strings.CutPrefix(name, "nvme")
+		if _, aerr := strconv.Atoi(n); !isNVMe || aerr != nil {
+			if err == nil {
+				t.Errorf("a controller named %q decoded: %+v", name, got)
+			}
+		} else if err != nil || len(got) != 1 || got[name] != in {
+			t.Errorf("round trip of %+v: %+v, %v", in, got, err)
+		}
+		if m, err := decodeControllers(data); err == nil {
+			ctrls := make([]Controller, 0, len(m))
+			for _, c := range m {
+				ctrls = append(ctrls, c)
+			}
+			again, err := decodeControllers(encodeControllers(ctrls))
+			if err != nil || len(again) != len(m) {
+				t.Errorf("%q decodes to %+v, which does not round trip: %+v, %v", data, m, again, err)
+			}
+			for k, c := range m {
+				if again[k] != c {
+					t.Errorf("%q: %+v became %+v", data, c, again[k])
+				}
+			}
+		}
+	})
 }
