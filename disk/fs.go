@@ -299,9 +299,9 @@ type outcome struct {
 	// drivetemp: the drive has a drivetemp chip to fall back on (asked
 	// only when it must).
 	drivetemp bool
-	standby  bool
-	power    string
-	err      error // the read failed
+	standby   bool
+	power     string
+	err       error // the read failed
 }
 
 // ReadDrives reads every drive under ctx and returns their chips and the
