@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -799,4 +800,24 @@ func TestAddrLess(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Identities survive their encoding whole; what decodeIdentities accepts,
+// encodeIdentities gives back.
+func FuzzIdentityCodec(f *testing.F) {
+	f.Add("2:0:1:0/sdb/naa.5", "ST4000 \"x\"", "Z1Z", "SC60", MethodSCT, true, "SMART is\ndisabled", 60, -70, []byte(identityMagic+"\"k\" \"m\" \"s\" \"f\" \"sct\" 1 \"\" 60 70\n"))
+	f.Fuzz(func(t *testing.T, key, model, serial, firmware, method string, ata bool, why string, max, crit int, data []byte) {
+		max, crit = int(int32(max)), int(int32(crit))
+		in := Identity{Model: model, Serial: serial, Firmware: firmware, Method: method, ATA: ata, Why: why, Max: max, Crit: crit}
+		got, err := decodeIdentities(encodeIdentities(map[string]Identity{key: in}))
+		if err != nil || len(got) != 1 || got[key] != in {
+			t.Errorf("round trip of %q %+v: %+v, %v", key, in, got, err)
+		}
+		if m, err := decodeIdentities(data); err == nil {
+			again, err := decodeIdentities(encodeIdentities(m))
+			if err != nil || !maps.Equal(again, m) {
+				t.Errorf("%q decodes to %+v, which does not round trip: %+v, %v", data, m, again, err)
+			}
+		}
+	})
 }

@@ -2,7 +2,6 @@ package disk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -227,20 +226,20 @@ const (
 // Identity is what is learnt of a drive once and cached: who it is, and
 // how its temperature is read (or why it is not).
 type Identity struct {
-	Model    string `json:"model"`
-	Serial   string `json:"serial"`
-	Firmware string `json:"firmware"`
-	Method   string `json:"method"`
+	Model    string
+	Serial   string
+	Firmware string
+	Method   string
 	// ATA: the drive answered ATA PASS-THROUGH, though its vendor is not
 	// "ATA" (a USB bridge).
-	ATA bool `json:"ata,omitempty"`
+	ATA bool
 	// Why says why the drive has no method ("SMART is disabled").
-	Why string `json:"why,omitempty"`
+	Why string
 	// Max and Crit are the drive's own limits, °C (0: none): SCT's
 	// recommended maximum and limit; a SCSI drive's reference
 	// temperature is read with every temperature instead.
-	Max  int `json:"max,omitempty"`
-	Crit int `json:"crit,omitempty"`
+	Max  int
+	Crit int
 }
 
 // identityKey is the Cache key of the drives' identities.
@@ -269,8 +268,8 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	}
 	var known map[string]Identity
 	if cache != nil {
-		if data, ok := cache.Load(identityKey); ok && json.Unmarshal(data, &known) != nil {
-			known = nil // corrupt: identify the drives again
+		if data, ok := cache.Load(identityKey); ok {
+			known, _ = decodeIdentities(data) // corrupt: identify the drives again
 		}
 	}
 	chips, learned := fs.ReadDrives(ctx, drives, known)
@@ -284,9 +283,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		for k, v := range learned {
 			all[k] = v
 		}
-		if data, err := json.Marshal(all); err == nil {
-			cache.Store(identityKey, data)
-		}
+		cache.Store(identityKey, encodeIdentities(all))
 	}
 	return chips, err
 }

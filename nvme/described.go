@@ -91,3 +91,57 @@ func decodeController(line string) (c Controller, ok bool) {
 	_, err = strconv.Atoi(n)
 	return c, rest == "" && isNVMe && err == nil && c.Path != ""
 }
+
+// limitsMagic starts the encoded limits cache; a change of format changes
+// it. (The cache was JSON before: such an entry is a miss, and the drives
+// are identified once more.)
+const limitsMagic = "thermal-nvme-limits 1\n"
+
+// encodeLimits encodes the limits one drive per line: its key (model,
+// serial, firmware) quoted, then WCTEMP and CCTEMP.
+func encodeLimits(known map[string]Limits) []byte {
+	b := make([]byte, 0, len(limitsMagic)+96*len(known))
+	b = append(b, limitsMagic...)
+	for k, l := range known {
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(l.WCTEMP), 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(l.CCTEMP), 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+var errLimits = errors.New("nvme: limits: bad line")
+
+// decodeLimits decodes what encodeLimits wrote; anything malformed is an
+// error (the drives are identified again).
+func decodeLimits(data []byte) (map[string]Limits, error) {
+	s, ok := strings.CutPrefix(string(data), limitsMagic)
+	if !ok {
+		return nil, errLimits
+	}
+	out := map[string]Limits{}
+	for line := range strings.SplitSeq(s, "\n") {
+		if line == "" {
+			continue
+		}
+		q, err := strconv.QuotedPrefix(line)
+		if err != nil {
+			return nil, errLimits
+		}
+		k, _ := strconv.Unquote(q)
+		w, c, ok := strings.Cut(strings.TrimPrefix(line[len(q):], " "), " ")
+		wc, err1 := strconv.ParseUint(w, 10, 16)
+		cc, err2 := strconv.ParseUint(c, 10, 16)
+		if !ok || !strings.HasPrefix(line[len(q):], " ") || err1 != nil || err2 != nil {
+			return nil, errLimits
+		}
+		if _, dup := out[k]; dup {
+			return nil, errLimits
+		}
+		out[k] = Limits{WCTEMP: uint16(wc), CCTEMP: uint16(cc)}
+	}
+	return out, nil
+}

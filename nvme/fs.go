@@ -2,7 +2,6 @@ package nvme
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -162,8 +161,8 @@ func (fs FS) controller(classDir, e string, tree *sysdev.Tree, buf []byte) Contr
 // Limits are a drive's own composite temperature thresholds, in Kelvin as
 // Identify Controller reports them (0 = not reported).
 type Limits struct {
-	WCTEMP uint16 `json:"wctemp"`
-	CCTEMP uint16 `json:"cctemp"`
+	WCTEMP uint16
+	CCTEMP uint16
 }
 
 // Result is what one read of all controllers produced.
@@ -203,8 +202,8 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	}
 	var known map[string]Limits
 	if cache != nil {
-		if data, ok := cache.Load(limitsKey); ok && json.Unmarshal(data, &known) != nil {
-			known = nil // corrupt: identify the drives again
+		if data, ok := cache.Load(limitsKey); ok {
+			known, _ = decodeLimits(data) // corrupt: identify the drives again
 		}
 	}
 	res := fs.ReadControllers(ctx, ctrls, known)
@@ -216,9 +215,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		for k, v := range res.Learned {
 			all[k] = v
 		}
-		if data, err := json.Marshal(all); err == nil {
-			cache.Store(limitsKey, data)
-		}
+		cache.Store(limitsKey, encodeLimits(all))
 	}
 	return res.Chips, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -337,6 +338,28 @@ func FuzzControllersCodec(f *testing.F) {
 					t.Errorf("%q: %+v became %+v", data, c, again[k])
 				}
 			}
+		}
+	})
+}
+
+// Limits survive their encoding whole; what decodeLimits accepts,
+// encodeLimits gives back; the JSON of earlier versions is a miss.
+func FuzzLimitsCodec(f *testing.F) {
+	f.Add("QEMU NVMe Ctrl/deadbeef/7.2.22", uint16(343), uint16(373), []byte(limitsMagic+"\"a\\\"b\" 1 2\n"))
+	f.Add("x", uint16(0), uint16(65535), []byte(`{"QEMU NVMe Ctrl/deadbeef/7.2.22":{"wctemp":343,"cctemp":373}}`))
+	f.Fuzz(func(t *testing.T, key string, w, c uint16, data []byte) {
+		in := Limits{WCTEMP: w, CCTEMP: c}
+		got, err := decodeLimits(encodeLimits(map[string]Limits{key: in}))
+		if err != nil || len(got) != 1 || got[key] != in {
+			t.Errorf("round trip of %q %+v: %+v, %v", key, in, got, err)
+		}
+		if m, err := decodeLimits(data); err == nil {
+			again, err := decodeLimits(encodeLimits(m))
+			if err != nil || !maps.Equal(again, m) {
+				t.Errorf("%q decodes to %+v, which does not round trip: %+v, %v", data, m, again, err)
+			}
+		} else if len(data) > 0 && data[0] == '{' && err == nil {
+			t.Errorf("JSON accepted: %q", data)
 		}
 	})
 }
