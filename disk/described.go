@@ -1,10 +1,6 @@
 package disk
 
-import (
-	"errors"
-	"strconv"
-	"strings"
-)
+import "github.com/thermal-heartbeat/thermal/internal/linecodec"
 
 // drivesKey is the Cache key of the drives' descriptions: what a beat
 // learns of a drive from sysfs (its address, block device, chip name,
@@ -15,28 +11,19 @@ const drivesKey = "disk-drives"
 // drivesMagic starts encoded descriptions; a change of format changes it.
 const drivesMagic = "thermal-disk-drives 1\n"
 
-var errDrives = errors.New("disk: drive descriptions: bad line")
-
-// encodeDrives encodes drives one per line: the class entry's inode
-// number, the strings quoted, the flags as 0 or 1, separated by spaces.
+// encodeDrives encodes drives one per line (linecodec): the class entry's
+// inode number, the strings, the flags.
 func encodeDrives(drives []Drive) []byte {
 	b := make([]byte, 0, len(drivesMagic)+256*len(drives))
 	b = append(b, drivesMagic...)
 	for i := range drives {
 		d := &drives[i]
-		b = strconv.AppendUint(b, d.ino, 10)
+		l := linecodec.Start(b)
+		l.Uint(d.ino)
 		for _, f := range [...]string{d.Address, d.Block, d.Chip, d.Bus, d.Device, d.Vendor, d.Model, d.Rev, d.WWID} {
-			b = append(b, ' ')
-			b = strconv.AppendQuote(b, f)
+			l.String(f)
 		}
-		for _, f := range [...]bool{d.ATA, d.SAT} {
-			if f {
-				b = append(b, " 1"...)
-			} else {
-				b = append(b, " 0"...)
-			}
-		}
-		b = append(b, '\n')
+		b = l.Bool(d.ATA).Bool(d.SAT).End()
 	}
 	return b
 }
@@ -44,58 +31,15 @@ func encodeDrives(drives []Drive) []byte {
 // decodeDrives decodes what encodeDrives wrote, by address. Anything
 // malformed is an error: the drives are then described afresh.
 func decodeDrives(data []byte) (map[string]Drive, error) {
-	s, ok := strings.CutPrefix(string(data), drivesMagic)
-	if !ok {
-		return nil, errDrives
-	}
-	out := map[string]Drive{}
-	for line := range strings.SplitSeq(s, "\n") {
-		if line == "" {
-			continue
+	return linecodec.Decode(data, drivesMagic, func(line string) (string, Drive, bool) {
+		f := linecodec.Read(line)
+		d := Drive{ino: f.Uint(64)}
+		for _, s := range [...]*string{&d.Address, &d.Block, &d.Chip, &d.Bus, &d.Device, &d.Vendor, &d.Model, &d.Rev, &d.WWID} {
+			*s = f.String()
 		}
-		d, ok := decodeDrive(line)
-		if !ok {
-			return nil, errDrives
-		}
-		if _, dup := out[d.Address]; dup {
-			return nil, errDrives
-		}
-		out[d.Address] = d
-	}
-	return out, nil
-}
-
-// decodeDrive decodes one line of encodeDrives.
-func decodeDrive(line string) (d Drive, ok bool) {
-	ino, rest, _ := strings.Cut(line, " ")
-	var err error
-	if d.ino, err = strconv.ParseUint(ino, 10, 64); err != nil {
-		return d, false
-	}
-	for _, f := range [...]*string{&d.Address, &d.Block, &d.Chip, &d.Bus, &d.Device, &d.Vendor, &d.Model, &d.Rev, &d.WWID} {
-		q, err := strconv.QuotedPrefix(rest)
-		if err != nil {
-			return d, false
-		}
-		if *f, err = strconv.Unquote(q); err != nil {
-			return d, false
-		}
-		if rest, ok = strings.CutPrefix(rest[len(q):], " "); !ok {
-			return d, false
-		}
-	}
-	for _, f := range [...]*bool{&d.ATA, &d.SAT} {
-		var v string
-		v, rest, _ = strings.Cut(rest, " ")
-		switch v {
-		case "0":
-		case "1":
-			*f = true
-		default:
-			return d, false
-		}
-	}
-	return d, rest == "" && d.Address != ""
+		d.ATA, d.SAT = f.Bool(), f.Bool()
+		return d.Address, d, f.OK() && d.Address != ""
+	})
 }
 
 // identityMagic starts the encoded identity cache; a change of format
@@ -103,31 +47,16 @@ func decodeDrive(line string) (d Drive, ok bool) {
 // drives are identified once more.)
 const identityMagic = "thermal-disk-identity 1\n"
 
-var errIdentity = errors.New("disk: identities: bad line")
-
-// encodeIdentities encodes the identities one drive per line: its key, the
-// model, serial, firmware and method quoted, the ATA flag as 0 or 1, why
-// quoted, then the limits.
+// encodeIdentities encodes the identities one drive per line (linecodec):
+// its key, the model, serial, firmware and method, the ATA flag, why, then
+// the limits.
 func encodeIdentities(known map[string]Identity) []byte {
 	b := make([]byte, 0, len(identityMagic)+192*len(known))
 	b = append(b, identityMagic...)
 	for k, id := range known {
-		b = strconv.AppendQuote(b, k)
-		for _, f := range [...]string{id.Model, id.Serial, id.Firmware, id.Method} {
-			b = append(b, ' ')
-			b = strconv.AppendQuote(b, f)
-		}
-		if id.ATA {
-			b = append(b, " 1 "...)
-		} else {
-			b = append(b, " 0 "...)
-		}
-		b = strconv.AppendQuote(b, id.Why)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(id.Max), 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(id.Crit), 10)
-		b = append(b, '\n')
+		l := linecodec.Start(b)
+		l.String(k).String(id.Model).String(id.Serial).String(id.Firmware).String(id.Method)
+		b = l.Bool(id.ATA).String(id.Why).Int(int64(id.Max)).Int(int64(id.Crit)).End()
 	}
 	return b
 }
@@ -135,58 +64,11 @@ func encodeIdentities(known map[string]Identity) []byte {
 // decodeIdentities decodes what encodeIdentities wrote; anything malformed
 // is an error (the drives are identified again).
 func decodeIdentities(data []byte) (map[string]Identity, error) {
-	s, ok := strings.CutPrefix(string(data), identityMagic)
-	if !ok {
-		return nil, errIdentity
-	}
-	out := map[string]Identity{}
-	for line := range strings.SplitSeq(s, "\n") {
-		if line == "" {
-			continue
-		}
-		k, id, ok := decodeIdentity(line)
-		if !ok {
-			return nil, errIdentity
-		}
-		if _, dup := out[k]; dup {
-			return nil, errIdentity
-		}
-		out[k] = id
-	}
-	return out, nil
-}
-
-// decodeIdentity decodes one line of encodeIdentities.
-func decodeIdentity(line string) (key string, id Identity, ok bool) {
-	rest := line
-	quoted := func(dst *string) bool {
-		q, err := strconv.QuotedPrefix(rest)
-		if err != nil {
-			return false
-		}
-		*dst, _ = strconv.Unquote(q)
-		rest, ok = strings.CutPrefix(rest[len(q):], " ")
-		return ok
-	}
-	for _, f := range [...]*string{&key, &id.Model, &id.Serial, &id.Firmware, &id.Method} {
-		if !quoted(f) {
-			return key, id, false
-		}
-	}
-	var ata string
-	if ata, rest, ok = strings.Cut(rest, " "); !ok || (ata != "0" && ata != "1") {
-		return key, id, false
-	}
-	id.ATA = ata == "1"
-	if !quoted(&id.Why) {
-		return key, id, false
-	}
-	max, crit, ok := strings.Cut(rest, " ")
-	m, err1 := strconv.ParseInt(max, 10, 32)
-	c, err2 := strconv.ParseInt(crit, 10, 32)
-	if !ok || err1 != nil || err2 != nil {
-		return key, id, false
-	}
-	id.Max, id.Crit = int(m), int(c)
-	return key, id, true
+	return linecodec.Decode(data, identityMagic, func(line string) (string, Identity, bool) {
+		f := linecodec.Read(line)
+		k := f.String()
+		id := Identity{Model: f.String(), Serial: f.String(), Firmware: f.String(), Method: f.String(), ATA: f.Bool(), Why: f.String()}
+		id.Max, id.Crit = int(f.Int(32)), int(f.Int(32))
+		return k, id, f.OK()
+	})
 }

@@ -14,28 +14,11 @@ import (
 // end, and one close, without stat-ing or sorting the entries. buf is the
 // getdents buffer; 8 KiB lists a hwmon chip in one call.
 func ReadDirNames(path string, buf []byte) ([]string, error) {
-	fd, err := openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
-	for err == unix.EINTR {
-		fd, err = openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
-	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
 	var names []string
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "getdents", Path: path, Err: err}
-		}
-		if n <= 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	if err := listDir(path, buf, func(b []byte) { _, _, names = unix.ParseDirent(b, -1, names) }); err != nil {
+		return nil, err
 	}
+	return names, nil
 }
 
 // DirEntry is a directory entry: its name and the inode number the
@@ -51,27 +34,36 @@ type DirEntry struct {
 // device hot-plugged under a reused hwmonN) comes back with another, so a
 // caller can tell an entry unchanged without reading its link.
 func ReadDirEntries(path string, buf []byte) ([]DirEntry, error) {
+	var entries []DirEntry
+	if err := listDir(path, buf, func(b []byte) { entries = appendDirents(entries, b) }); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// listDir opens the directory at path and hands each getdents result to
+// parse, until the end.
+func listDir(path string, buf []byte, parse func(records []byte)) error {
 	fd, err := openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	for err == unix.EINTR {
 		fd, err = openFlags(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	var entries []DirEntry
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, &os.PathError{Op: "getdents", Path: path, Err: err}
+			return &os.PathError{Op: "getdents", Path: path, Err: err}
 		}
 		if n <= 0 {
-			return entries, nil
+			return nil
 		}
-		entries = appendDirents(entries, buf[:n])
+		parse(buf[:n])
 	}
 }
 

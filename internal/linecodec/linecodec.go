@@ -1,0 +1,176 @@
+// Package linecodec is the small text format of the sources' caches that a
+// steady beat decodes (the NVMe controllers and limits, the drives and
+// their identities): a magic first line naming the format, then one record
+// per line, its fields separated by single spaces: strings quoted as Go
+// quotes them, numbers in decimal, flags as 0 or 1. It costs a fraction of
+// encoding/json's first use in a fresh process, and anything malformed is
+// an error, never half a record.
+package linecodec
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ErrFormat is what a decoder returns for anything but what its encoder
+// wrote.
+var ErrFormat = errors.New("malformed cache")
+
+// Line builds one record.
+type Line struct{ b []byte }
+
+// Start begins a record on b (a buffer that holds the records before it).
+func Start(b []byte) Line { return Line{b: b} }
+
+func (l *Line) sep() {
+	if len(l.b) > 0 && l.b[len(l.b)-1] != '\n' {
+		l.b = append(l.b, ' ')
+	}
+}
+
+// String appends a quoted string field.
+func (l *Line) String(s string) *Line {
+	l.sep()
+	l.b = strconv.AppendQuote(l.b, s)
+	return l
+}
+
+// Uint appends an unsigned number field.
+func (l *Line) Uint(v uint64) *Line {
+	l.sep()
+	l.b = strconv.AppendUint(l.b, v, 10)
+	return l
+}
+
+// Int appends a signed number field.
+func (l *Line) Int(v int64) *Line {
+	l.sep()
+	l.b = strconv.AppendInt(l.b, v, 10)
+	return l
+}
+
+// Bool appends a flag field, 0 or 1.
+func (l *Line) Bool(v bool) *Line {
+	if v {
+		return l.Uint(1)
+	}
+	return l.Uint(0)
+}
+
+// End ends the record and returns the buffer with it.
+func (l *Line) End() []byte { return append(l.b, '\n') }
+
+// Fields reads the fields of one record in order; after the first field
+// that is missing or malformed every read fails, and OK reports it.
+type Fields struct {
+	rest  string
+	first bool
+	bad   bool
+}
+
+// Read returns the fields of line.
+func Read(line string) *Fields { return &Fields{rest: line, first: true} }
+
+// word returns the next unquoted field.
+func (f *Fields) word() string {
+	if !f.skip() {
+		return ""
+	}
+	i := strings.IndexByte(f.rest, ' ')
+	if i < 0 {
+		i = len(f.rest)
+	}
+	v := f.rest[:i]
+	f.rest = f.rest[i:]
+	return v
+}
+
+// skip checks the separator before a field.
+func (f *Fields) skip() bool {
+	if f.bad {
+		return false
+	}
+	if f.first {
+		f.first = false
+	} else if r, ok := strings.CutPrefix(f.rest, " "); ok {
+		f.rest = r
+	} else {
+		f.bad = true
+	}
+	return !f.bad
+}
+
+// String reads a quoted string field.
+func (f *Fields) String() string {
+	if !f.skip() {
+		return ""
+	}
+	q, err := strconv.QuotedPrefix(f.rest)
+	if err != nil {
+		f.bad = true
+		return ""
+	}
+	f.rest = f.rest[len(q):]
+	s, _ := strconv.Unquote(q)
+	return s
+}
+
+// Uint reads an unsigned number field of at most bits bits.
+func (f *Fields) Uint(bits int) uint64 {
+	v, err := strconv.ParseUint(f.word(), 10, bits)
+	if err != nil {
+		f.bad = true
+	}
+	return v
+}
+
+// Int reads a signed number field of at most bits bits.
+func (f *Fields) Int(bits int) int64 {
+	v, err := strconv.ParseInt(f.word(), 10, bits)
+	if err != nil {
+		f.bad = true
+	}
+	return v
+}
+
+// Bool reads a flag field.
+func (f *Fields) Bool() bool {
+	switch f.word() {
+	case "0":
+		return false
+	case "1":
+		return true
+	}
+	f.bad = true
+	return false
+}
+
+// OK reports whether every field read was well formed and none is left.
+func (f *Fields) OK() bool { return !f.bad && f.rest == "" }
+
+// Decode decodes the records of data, which starts with magic, into a map
+// by each record's key: record returns the key and the value of one line,
+// and ok false for a malformed one. A malformed line, a repeated key or
+// another magic is ErrFormat.
+func Decode[T any](data []byte, magic string, record func(line string) (key string, v T, ok bool)) (map[string]T, error) {
+	s, ok := strings.CutPrefix(string(data), magic)
+	if !ok {
+		return nil, ErrFormat
+	}
+	out := map[string]T{}
+	for line := range strings.SplitSeq(s, "\n") {
+		if line == "" {
+			continue
+		}
+		k, v, ok := record(line)
+		if !ok {
+			return nil, ErrFormat
+		}
+		if _, dup := out[k]; dup {
+			return nil, ErrFormat
+		}
+		out[k] = v
+	}
+	return out, nil
+}
