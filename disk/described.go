@@ -21,7 +21,7 @@ func encodeDrives(drives []Drive) []byte {
 		l := linecodec.Start(b)
 		l.Uint(d.ino)
 		for _, f := range [...]string{d.Address, d.Block, d.Chip, d.Bus, d.Device, d.Vendor, d.Model, d.Rev, d.WWID} {
-			l.String(f)
+			l.Quoted(f)
 		}
 		b = l.Bool(d.ATA).Bool(d.SAT).End()
 	}
@@ -35,7 +35,7 @@ func decodeDrives(data []byte) (map[string]Drive, error) {
 		f := linecodec.Read(line)
 		d := Drive{ino: f.Uint(64)}
 		for _, s := range [...]*string{&d.Address, &d.Block, &d.Chip, &d.Bus, &d.Device, &d.Vendor, &d.Model, &d.Rev, &d.WWID} {
-			*s = f.String()
+			*s = f.Quoted()
 		}
 		d.ATA, d.SAT = f.Bool(), f.Bool()
 		return d.Address, d, f.OK() && d.Address != ""
@@ -55,8 +55,8 @@ func encodeIdentities(known map[string]Identity) []byte {
 	b = append(b, identityMagic...)
 	for k, id := range known {
 		l := linecodec.Start(b)
-		l.String(k).String(id.Model).String(id.Serial).String(id.Firmware).String(id.Method)
-		b = l.Bool(id.ATA).String(id.Why).Int(int64(id.Max)).Int(int64(id.Crit)).End()
+		l.Quoted(k).Quoted(id.Model).Quoted(id.Serial).Quoted(id.Firmware).Quoted(id.Method)
+		b = l.Bool(id.ATA).Quoted(id.Why).Int(int64(id.Max)).Int(int64(id.Crit)).End()
 	}
 	return b
 }
@@ -66,8 +66,8 @@ func encodeIdentities(known map[string]Identity) []byte {
 func decodeIdentities(data []byte) (map[string]Identity, error) {
 	return linecodec.Decode(data, identityMagic, func(line string) (string, Identity, bool) {
 		f := linecodec.Read(line)
-		k := f.String()
-		id := Identity{Model: f.String(), Serial: f.String(), Firmware: f.String(), Method: f.String(), ATA: f.Bool(), Why: f.String()}
+		k := f.Quoted()
+		id := Identity{Model: f.Quoted(), Serial: f.Quoted(), Firmware: f.Quoted(), Method: f.Quoted(), ATA: f.Bool(), Why: f.Quoted()}
 		id.Max, id.Crit = int(f.Int(32)), int(f.Int(32))
 		return k, id, f.OK()
 	})

@@ -29,7 +29,7 @@ func encodeControllers(ctrls []Controller) []byte {
 		l := linecodec.Start(b)
 		l.Uint(c.ino)
 		for _, f := range [...]string{c.Name, c.Chip, c.Bus, c.Path, c.Model, c.Serial, c.Firmware, c.Transport, c.Address} {
-			l.String(f)
+			l.Quoted(f)
 		}
 		b = l.End()
 	}
@@ -44,7 +44,7 @@ func decodeControllers(data []byte) (map[string]Controller, error) {
 		f := linecodec.Read(line)
 		c := Controller{ino: f.Uint(64)}
 		for _, s := range [...]*string{&c.Name, &c.Chip, &c.Bus, &c.Path, &c.Model, &c.Serial, &c.Firmware, &c.Transport, &c.Address} {
-			*s = f.String()
+			*s = f.Quoted()
 		}
 		// A name the listing would not give (nvmeN) cannot be an entry.
 		n, isNVMe := strings.CutPrefix(c.Name, "nvme")
@@ -65,7 +65,7 @@ func encodeLimits(known map[string]Limits) []byte {
 	b = append(b, limitsMagic...)
 	for k, l := range known {
 		line := linecodec.Start(b)
-		b = line.String(k).Uint(uint64(l.WCTEMP)).Uint(uint64(l.CCTEMP)).End()
+		b = line.Quoted(k).Uint(uint64(l.WCTEMP)).Uint(uint64(l.CCTEMP)).End()
 	}
 	return b
 }
@@ -75,7 +75,7 @@ func encodeLimits(known map[string]Limits) []byte {
 func decodeLimits(data []byte) (map[string]Limits, error) {
 	return linecodec.Decode(data, limitsMagic, func(line string) (string, Limits, bool) {
 		f := linecodec.Read(line)
-		k := f.String()
+		k := f.Quoted()
 		l := Limits{WCTEMP: uint16(f.Uint(16)), CCTEMP: uint16(f.Uint(16))}
 		return k, l, f.OK()
 	})

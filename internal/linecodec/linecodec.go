@@ -29,8 +29,8 @@ func (l *Line) sep() {
 	}
 }
 
-// String appends a quoted string field.
-func (l *Line) String(s string) *Line {
+// Quoted appends a quoted string field.
+func (l *Line) Quoted(s string) *Line {
 	l.sep()
 	l.b = strconv.AppendQuote(l.b, s)
 	return l
@@ -101,8 +101,8 @@ func (f *Fields) skip() bool {
 	return !f.bad
 }
 
-// String reads a quoted string field.
-func (f *Fields) String() string {
+// Quoted reads a quoted string field.
+func (f *Fields) Quoted() string {
 	if !f.skip() {
 		return ""
 	}

@@ -11,10 +11,10 @@ import (
 func TestRoundTripAndMalformed(t *testing.T) {
 	b := []byte("magic\n")
 	l := Start(b)
-	b = l.String("a \"b\"\n\x00 c").Uint(math.MaxUint64).Int(math.MinInt64).Bool(true).Bool(false).String("").End()
+	b = l.Quoted("a \"b\"\n\x00 c").Uint(math.MaxUint64).Int(math.MinInt64).Bool(true).Bool(false).Quoted("").End()
 	got, err := Decode(b, "magic\n", func(line string) (string, [6]any, bool) {
 		f := Read(line)
-		v := [6]any{f.String(), f.Uint(64), f.Int(64), f.Bool(), f.Bool(), f.String()}
+		v := [6]any{f.Quoted(), f.Uint(64), f.Int(64), f.Bool(), f.Bool(), f.Quoted()}
 		return "k", v, f.OK()
 	})
 	want := [6]any{"a \"b\"\n\x00 c", uint64(math.MaxUint64), int64(math.MinInt64), true, false, ""}
@@ -37,21 +37,21 @@ func TestRoundTripAndMalformed(t *testing.T) {
 		"\"a\" 1 0\r", // a carriage return
 	} {
 		f := Read(line)
-		f.String()
+		f.Quoted()
 		f.Uint(8)
 		f.Bool()
 		if f.OK() {
 			t.Errorf("%q read as OK", line)
 		}
 	}
-	if f := Read(`"a" 255 1`); f.String() != "a" || f.Uint(8) != 255 || !f.Bool() || !f.OK() {
+	if f := Read(`"a" 255 1`); f.Quoted() != "a" || f.Uint(8) != 255 || !f.Bool() || !f.OK() {
 		t.Error("a well-formed line not OK")
 	}
 }
 
 // Decode takes only its magic, and no key twice.
 func TestDecodeRejects(t *testing.T) {
-	rec := func(line string) (string, string, bool) { f := Read(line); k := f.String(); return k, k, f.OK() }
+	rec := func(line string) (string, string, bool) { f := Read(line); k := f.Quoted(); return k, k, f.OK() }
 	for _, data := range []string{"other\n\"a\"\n", "magic\n\"a\"\n\"a\"\n", "magic\n\"a\"\nb\n", "{\"a\":1}"} {
 		if m, err := Decode([]byte(data), "magic\n", rec); err == nil {
 			t.Errorf("%q decoded: %v", data, m)
@@ -66,18 +66,18 @@ func FuzzFields(f *testing.F) {
 	f.Add("x", uint64(3), int64(-4), true, []byte("\"x\" 3 -4 1"))
 	f.Fuzz(func(t *testing.T, s string, u uint64, i int64, flag bool, line []byte) {
 		l := Start(nil)
-		b := l.String(s).Uint(u).Int(i).Bool(flag).End()
+		b := l.Quoted(s).Uint(u).Int(i).Bool(flag).End()
 		r := Read(string(b[:len(b)-1]))
-		if gs, gu, gi, gf := r.String(), r.Uint(64), r.Int(64), r.Bool(); !r.OK() || gs != s || gu != u || gi != i || gf != flag {
+		if gs, gu, gi, gf := r.Quoted(), r.Uint(64), r.Int(64), r.Bool(); !r.OK() || gs != s || gu != u || gi != i || gf != flag {
 			t.Errorf("%q: read %q %d %d %v, OK %v", b, gs, gu, gi, gf, r.OK())
 		}
 		// Whatever a line holds, reading it never panics, and a line read
 		// as OK is written back the same.
 		r = Read(string(line))
-		gs, gu, gi, gf := r.String(), r.Uint(64), r.Int(64), r.Bool()
+		gs, gu, gi, gf := r.Quoted(), r.Uint(64), r.Int(64), r.Bool()
 		if r.OK() {
 			l := Start(nil)
-			if again := l.String(gs).Uint(gu).Int(gi).Bool(gf).End(); len(again) == 0 {
+			if again := l.Quoted(gs).Uint(gu).Int(gi).Bool(gf).End(); len(again) == 0 {
 				t.Error("nothing written")
 			}
 		}
