@@ -40,58 +40,96 @@ func NewFS(mountPoint string, rng thermal.Range) (FS, error) {
 // Name is the source label, thermal_zone.
 func (fs FS) Name() string { return SourceName }
 
-// Read implements thermal.Source: Zones under the request's ignore rules.
+// Read implements thermal.Source: Zones under the request's ignore rules,
+// with the zones' descriptions kept in its Cache.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
-	return fs.Zones(ctx)
+	cache := req.CacheOf()
+	var known map[string]described
+	if cache != nil {
+		if data, ok := cache.Load(zonesKey); ok {
+			known, _ = decodeDescribed(data) // corrupt: describe the zones afresh
+		}
+	}
+	chips, next, err := fs.zones(ctx, known)
+	if cache != nil && err == nil && !sameDescribed(known, next) {
+		cache.Store(zonesKey, encodeDescribed(next))
+	}
+	return chips, err
 }
 
 // Zones returns one chip per thermal zone, read concurrently under ctx (see
 // gather.Run). The error is non-nil only when the class directory cannot be
 // listed; a system without thermal zones has none and no error.
 func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
+	chips, _, err := fs.zones(ctx, nil)
+	return chips, err
+}
+
+// zones is Zones with the descriptions of an earlier beat, by class entry:
+// a zone or cooling device whose class entry is the same link (the same
+// inode number; a zone registered again is a new kernfs node) is not
+// listed, its link not read, and its type and its trip points' types not
+// read again. It returns the descriptions for the next beat.
+func (fs FS) zones(ctx context.Context, known map[string]described) ([]thermal.Chip, map[string]described, error) {
 	classDir := sysdev.Join(fs.sys, "class/thermal")
 	buf := sysread.Buffer(8192)
-	entries, err := sysread.ReadDirNames(classDir, buf)
+	entries, err := sysread.ReadDirEntries(classDir, buf)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("zones: %w", err)
+		return nil, nil, fmt.Errorf("zones: %w", err)
 	}
+	next := make(map[string]described, len(entries))
 	type zone struct {
 		n    int
 		name string
+		d    described
 	}
 	var zs []zone
 	for _, e := range entries {
-		if rest, ok := strings.CutPrefix(e, "thermal_zone"); ok {
+		if rest, ok := strings.CutPrefix(e.Name, "thermal_zone"); ok {
 			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
-				zs = append(zs, zone{n, e})
+				d, ok := known[e.Name]
+				if !ok || e.Ino == 0 || d.ino != e.Ino {
+					d = described{ino: e.Ino, fresh: true}
+				}
+				zs = append(zs, zone{n, e.Name, d})
 			}
 		}
 	}
 	sort.Slice(zs, func(i, j int) bool { return zs[i].n < zs[j].n })
 	jobs := make([]gather.Job, 0, len(zs))
+	descs := make([]described, 0, len(zs))
 	for _, z := range zs {
 		if fs.req.Ignores(SourceName, z.name, "") {
 			continue
 		}
 		dir := sysdev.Join(classDir, z.name)
 		chip := thermal.Chip{Source: SourceName, Name: z.name, Path: dir}
-		if target, err := sysread.Readlink(dir, buf); err == nil {
-			chip.Device = sysdev.Resolve(classDir, target)
+		d := z.d
+		if d.fresh {
+			if target, err := sysread.Readlink(dir, buf); err == nil {
+				d.device = sysdev.Resolve(classDir, target)
+			}
 		}
+		chip.Device = d.device
 		if !fs.req.Admits(&chip) {
 			continue
 		}
-		names, err := sysread.ReadDirNames(dir, buf)
-		if err != nil {
-			chip.Err, chip.Errors = err, 1
-			jobs = append(jobs, gather.Job{Chip: chip})
-			continue
+		if d.fresh {
+			names, err := sysread.ReadDirNames(dir, buf)
+			if err != nil {
+				chip.Err, chip.Errors = err, 1
+				jobs = append(jobs, gather.Job{Chip: chip})
+				descs = append(descs, described{})
+				continue
+			}
+			d.trips = trips(names)
 		}
-		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(chip.Name, dir, trips(names))})
+		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(chip.Name, dir, d)})
+		descs = append(descs, d)
 	}
 	chips := gather.Run(ctx, jobs)
 	for i := range chips {
@@ -99,23 +137,31 @@ func (fs FS) Zones(ctx context.Context) ([]thermal.Chip, error) {
 			chips[i].Driver = chips[i].Sensors[0].Label
 		}
 	}
-	if cd := fs.coolingDevices(ctx, classDir, entries); cd != nil {
+	// What the reads learnt, from their chips (a read still running past
+	// the deadline writes nothing the beat reads).
+	for i := range jobs {
+		if d := descs[i]; d.ino != 0 && i < len(chips) && chips[i].Name == jobs[i].Chip.Name {
+			next[jobs[i].Chip.Name] = d.learn(&chips[i])
+		}
+	}
+	if cd := fs.coolingDevices(ctx, classDir, entries, known, next); cd != nil {
 		chips = append(chips, *cd)
 	}
-	return chips, nil
+	return chips, next, nil
 }
 
 // coolingDevices reads every cooling_deviceN (fans, processor P-state
-// limits, powerclamp …): its type and its current and maximum state, as
-// series that belong to no chip.
-func (fs FS) coolingDevices(ctx context.Context, classDir string, entries []string) *thermal.Chip {
+// limits, powerclamp …): its type (from known while its class entry
+// stands) and its current and maximum state, as series that belong to no
+// chip. The types read are noted in next.
+func (fs FS) coolingDevices(ctx context.Context, classDir string, entries []sysread.DirEntry, known, next map[string]described) *thermal.Chip {
 	type dev struct {
-		n    int
-		name string
+		n   int
+		ent sysread.DirEntry
 	}
 	var devs []dev
 	for _, e := range entries {
-		if rest, ok := strings.CutPrefix(e, "cooling_device"); ok {
+		if rest, ok := strings.CutPrefix(e.Name, "cooling_device"); ok {
 			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
 				devs = append(devs, dev{n, e})
 			}
@@ -131,13 +177,21 @@ func (fs FS) coolingDevices(ctx context.Context, classDir string, entries []stri
 		if ctx.Err() != nil {
 			break
 		}
-		dir := sysdev.Join(classDir, d.name)
-		b, err := fs.read(dir+"/type", buf)
-		if err != nil {
-			continue
+		dir := sysdev.Join(classDir, d.ent.Name)
+		typ := ""
+		if k, ok := known[d.ent.Name]; ok && d.ent.Ino != 0 && k.ino == d.ent.Ino && k.typed {
+			typ = k.typ
+		} else {
+			b, err := fs.read(dir+"/type", buf)
+			if err != nil {
+				continue
+			}
+			typ = sysread.Text(b)
 		}
-		typ := sysread.Text(b)
-		labels := []thermal.Label{{Name: "type", Value: typ}, {Name: "device", Value: d.name}}
+		if d.ent.Ino != 0 {
+			next[d.ent.Name] = described{ino: d.ent.Ino, typ: typ, typed: true}
+		}
+		labels := []thermal.Label{{Name: "type", Value: typ}, {Name: "device", Value: d.ent.Name}}
 		for _, st := range []struct{ file, name, help string }{
 			{"cur_state", "node_thermal_cooling_device_state", "A thermal cooling device's current state (0: not cooling; up to its max_state)."},
 			{"max_state", "node_thermal_cooling_device_max_state", "A thermal cooling device's maximum state."},
@@ -170,25 +224,30 @@ func trips(names []string) []int {
 	return out
 }
 
-func (fs FS) readZone(name, dir string, tripIdx []int) func(add func(thermal.Sensor)) {
+func (fs FS) readZone(name, dir string, d described) func(add func(thermal.Sensor)) {
 	return func(add func(thermal.Sensor)) {
 		buf := make([]byte, 256)
-		if s, ok := fs.readSensor(name, dir, tripIdx, buf); ok {
+		if s, ok := fs.readSensor(name, dir, d, buf); ok {
 			add(s)
 		}
 	}
 }
 
 // readSensor reads a zone; ok is false when the configuration ignores its
-// type, whose temperature is then never read.
-func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.Sensor, ok bool) {
+// type, whose temperature is then never read. The type and the trip
+// points' types are taken from d where it knows them.
+func (fs FS) readSensor(name, dir string, d described, buf []byte) (_ thermal.Sensor, ok bool) {
 	s := thermal.Sensor{Name: "temp", Attr: "temp"}
-	b, err := fs.read(dir+"/type", buf)
-	if err != nil {
-		s.Err = err
-		return s, true
+	t := d.typ
+	if !d.typed {
+		b, err := fs.read(dir+"/type", buf)
+		if err != nil {
+			s.Err = err
+			return s, true
+		}
+		t = sysread.Text(b)
 	}
-	if t := sysread.Text(b); t != "" {
+	if t != "" {
 		s.Name, s.Label = t, t
 	}
 	if fs.req.Ignores(SourceName, name, s.Name) {
@@ -205,23 +264,29 @@ func (fs FS) readSensor(name, dir string, tripIdx []int, buf []byte) (_ thermal.
 		return s, true
 	}
 	s.Value = v
-	for _, k := range tripIdx {
+	for i, k := range d.trips {
 		prefix := dir + "/trip_point_" + strconv.Itoa(k)
 		v, err := sysread.ReadInt(fs.read, prefix+"_temp", buf)
 		if err != nil {
 			s.AuxErrors++
 			continue
 		}
-		b, err := fs.read(prefix+"_type", buf)
-		if err != nil {
-			s.AuxErrors++
-			continue
+		typ := ""
+		if d.tripTypes != nil {
+			typ = d.tripTypes[i]
+		} else {
+			b, err := fs.read(prefix+"_type", buf)
+			if err != nil {
+				s.AuxErrors++
+				continue
+			}
+			typ = sysread.Text(b)
 		}
 		lim := fs.rng.Limit(v)
 		if lim == nil {
 			continue
 		}
-		t := thermal.Trip{Index: k, Type: sysread.Text(b), Milli: v}
+		t := thermal.Trip{Index: k, Type: typ, Milli: v}
 		s.Trips = append(s.Trips, t)
 		if t.Type == "critical" && s.Crit == nil {
 			s.Crit = lim

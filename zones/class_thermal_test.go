@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,4 +124,126 @@ func TestEINVALTempIsNotAZero(t *testing.T) {
 	if !errors.Is(c.Sensors[0].Err, syscall.EINVAL) || c.Errors != 1 {
 		t.Errorf("zone = %+v, want EINVAL counted, no reading", c)
 	}
+}
+
+type memCache map[string][]byte
+
+func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
+func (m memCache) Store(k string, b []byte)     { m[k] = b }
+
+// A steady beat takes a zone's type, trip points and device, and a cooling
+// device's type, from the cache while its class link stands: it reads the
+// temperatures (the zone's and its trip points') and the cooling states,
+// nothing else. A zone registered again (a new link) is described afresh,
+// and so is every zone after a corrupt cache entry.
+func TestDescriptionsCached(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree")
+	fs, _ := NewFS(root, thermal.DefaultRange)
+	var reads []string
+	fs.read = func(path string, buf []byte) ([]byte, error) {
+		reads = append(reads, strings.TrimPrefix(path, root))
+		return sysread.ReadFile(path, buf)
+	}
+	cache := memCache{}
+	read := func() map[string]thermal.Chip {
+		t.Helper()
+		reads = nil
+		chips, err := fs.Read(context.Background(), &thermal.Request{Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]thermal.Chip{}
+		for _, c := range chips {
+			m[c.Name] = c
+		}
+		return m
+	}
+	first := read()
+	stored := string(cache[zonesKey])
+	if _, err := decodeDescribed(cache[zonesKey]); err != nil {
+		t.Fatalf("descriptions stored: %q: %v", stored, err)
+	}
+	zone0 := root + "/devices/virtual/thermal/thermal_zone0"
+	os.WriteFile(zone0+"/type", []byte("other\n"), 0o644)
+	os.WriteFile(zone0+"/trip_point_0_temp", []byte("110000\n"), 0o644)
+	second := read()
+	for _, r := range reads {
+		if !strings.HasSuffix(r, "/temp") && !strings.HasSuffix(r, "_temp") && !strings.HasSuffix(r, "_state") &&
+			!strings.Contains(r, "thermal_zone4/") { // its temperature cannot be read: described afresh
+			t.Errorf("steady beat read %s", r)
+		}
+	}
+	if z := second["thermal_zone0"]; z.Driver != "acpitz" || len(z.Sensors) != 1 || z.Sensors[0].Trips[0].Milli != 110000 || z.Device != first["thermal_zone0"].Device {
+		t.Errorf("steady beat: %+v", z)
+	}
+	if string(cache[zonesKey]) != stored {
+		t.Errorf("steady beat stored %q", cache[zonesKey])
+	}
+	link := root + "/class/thermal/thermal_zone0"
+	target, _ := os.Readlink(link)
+	if err := os.Symlink(target, link+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(link+".new", link); err != nil {
+		t.Fatal(err)
+	}
+	if z := read()["thermal_zone0"]; z.Driver != "other" {
+		t.Errorf("a zone registered again: %+v", z)
+	}
+	os.WriteFile(zone0+"/type", []byte("acpitz\n"), 0o644)
+	os.WriteFile(zone0+"/trip_point_0_temp", []byte("119000\n"), 0o644)
+	cache[zonesKey] = []byte(zonesMagic + "garbage\n")
+	if z := read()["thermal_zone0"]; z.Driver != "acpitz" {
+		t.Errorf("after a corrupt entry: %+v", z)
+	}
+	if _, err := decodeDescribed(cache[zonesKey]); err != nil {
+		t.Errorf("a corrupt entry is not replaced: %q", cache[zonesKey])
+	}
+	// The same zones as the first beat read: by value, limits dereferenced.
+	show := func(m map[string]thermal.Chip) string {
+		var b strings.Builder
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			c := m[name]
+			fmt.Fprintf(&b, "%s %s %s %d %v\n", name, c.Driver, c.Device, c.Errors, c.Series)
+			for _, s := range c.Sensors {
+				crit := "-"
+				if s.Crit != nil {
+					crit = fmt.Sprint(*s.Crit)
+				}
+				fmt.Fprintf(&b, "  %s %s %d %v %v %s\n", s.Name, s.Label, s.Value, s.Err, s.Trips, crit)
+			}
+		}
+		return b.String()
+	}
+	if got, want := show(read()), show(first); got != want {
+		t.Errorf("the zones read through the cache differ:\n%s\nfirst beat:\n%s", got, want)
+	}
+}
+
+// Descriptions survive their encoding; what decodeDescribed accepts,
+// encodeDescribed gives back.
+func FuzzDescribedCodec(f *testing.F) {
+	f.Add("thermal_zone0", uint64(7), "/sys/devices/x", "acpitz", true, 2, "critical", []byte(zonesMagic+"\"a\" 1 \"\" 1 \"t\" 2 0 1 1 \"hot\" \"critical\"\n"))
+	f.Fuzz(func(t *testing.T, name string, ino uint64, device, typ string, typed bool, n int, tripType string, data []byte) {
+		n = n & 7
+		d := described{ino: ino, device: device, typ: typ, typed: typed}
+		for i := range n {
+			d.trips = append(d.trips, i*3)
+			d.tripTypes = append(d.tripTypes, tripType)
+		}
+		got, err := decodeDescribed(encodeDescribed(map[string]described{name: d}))
+		if name == "" || ino == 0 {
+			if err == nil {
+				t.Errorf("%q %d decoded: %+v", name, ino, got)
+			}
+		} else if err != nil || !sameDescribed(got, map[string]described{name: d}) {
+			t.Errorf("round trip of %+v: %+v, %v", d, got, err)
+		}
+		if m, err := decodeDescribed(data); err == nil {
+			again, err := decodeDescribed(encodeDescribed(m))
+			if err != nil || !sameDescribed(again, m) {
+				t.Errorf("%q decodes to %+v, which does not round trip: %+v, %v", data, m, again, err)
+			}
+		}
+	})
 }
