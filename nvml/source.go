@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,14 +77,42 @@ type gpu struct {
 // GPUs lists the NVIDIA display controllers (vendor 0x10de, class 0x03)
 // under <sysfs>/bus/pci/devices, with their lm-sensors chip names and
 // runtime power state.
-func (fs FS) GPUs() []gpu {
+func (fs FS) GPUs() []gpu { return fs.gpus(nil) }
+
+// gpus is GPUs with the discovery of an earlier beat in cache: while the
+// PCI functions are the ones it listed (the same entries with the same
+// inode numbers: a function hot-plugged or rescanned is a new link), their
+// GPUs are taken from it and only their power state is read. A host has
+// hundreds of PCI functions, whose vendor the discovery reads.
+func (fs FS) gpus(cache thermal.Cache) []gpu {
 	dir := filepath.Join(fs.sys, "bus", "pci", "devices")
-	entries, err := sysread.ReadDirNames(dir, sysread.Buffer(16384))
+	entries, err := sysread.ReadDirEntries(dir, sysread.Buffer(16384))
 	if err != nil {
 		return nil
 	}
-	sort.Strings(entries)
 	tree := sysdev.New(fs.sys, fs.read)
+	fp := fingerprint(entries)
+	if cache != nil && fp != 0 {
+		if data, ok := cache.Load(gpusKey); ok {
+			if out, ok := decodeGPUs(data, fp); ok {
+				for i := range out {
+					out[i].asleep = tree.Asleep(out[i].dir)
+				}
+				return out
+			}
+		}
+	}
+	out := fs.discover(dir, entries, tree)
+	if cache != nil && fp != 0 {
+		cache.Store(gpusKey, encodeGPUs(out, fp))
+	}
+	return out
+}
+
+// discover reads the vendor of every PCI function of entries and describes
+// the NVIDIA display controllers.
+func (fs FS) discover(dir string, entries []sysread.DirEntry, tree *sysdev.Tree) []gpu {
+	slices.SortFunc(entries, func(a, b sysread.DirEntry) int { return strings.Compare(a.Name, b.Name) })
 	buf := make([]byte, 64)
 	var out []gpu
 	var link []byte
@@ -93,7 +120,7 @@ func (fs FS) GPUs() []gpu {
 		// The vendor through the bus's link: a host has hundreds of PCI
 		// functions and none or a few NVIDIA ones, whose link alone is
 		// resolved.
-		d := dir + "/" + e
+		d := dir + "/" + e.Name
 		b, err := fs.read(d+"/vendor", buf)
 		if err != nil || sysread.Text(b) != "0x10de" {
 			continue
@@ -108,7 +135,7 @@ func (fs FS) GPUs() []gpu {
 		if err != nil || !strings.HasPrefix(sysread.Text(b), "0x03") {
 			continue // the GPU's audio or USB function, not the GPU
 		}
-		g := gpu{busID: e, dir: d}
+		g := gpu{busID: e.Name, dir: d}
 		g.chip, g.bus = tree.ChipName("nvidia", d)
 		g.asleep = tree.Asleep(d)
 		out = append(out, g)
@@ -123,7 +150,7 @@ func (fs FS) GPUs() []gpu {
 // error (the beat checks in error).
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	*fs.note = ""
-	gpus := fs.GPUs()
+	gpus := fs.gpus(req.CacheOf())
 	if len(gpus) == 0 {
 		*fs.note = "no NVIDIA GPU"
 		return nil, nil
