@@ -2,7 +2,6 @@ package ipmi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -74,10 +73,10 @@ func (fs FS) Interfaces() ([]int, error) {
 // Repository is a BMC's SDR as cached: the sensors read here, with their
 // thresholds, those skipped and why, under the repository's fingerprint.
 type Repository struct {
-	Key     string   `json:"key"`
-	Records int      `json:"records"` // all records, sensors or not
-	Sensors []Record `json:"sensors"`
-	Skipped []string `json:"skipped,omitempty"`
+	Key     string
+	Records int // all records, sensors or not
+	Sensors []Record
+	Skipped []string
 }
 
 // sdrKey is the Cache key of the repositories, by chip.
@@ -100,8 +99,10 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	known := map[string]Repository{}
 	cache := req.CacheOf()
 	if cache != nil {
-		if data, ok := cache.Load(sdrKey); ok && json.Unmarshal(data, &known) != nil {
-			known = map[string]Repository{} // corrupt: read the repositories again
+		if data, ok := cache.Load(sdrKey); ok {
+			if m, err := decodeRepositories(data); err == nil {
+				known = m
+			} // else corrupt: read the repositories again
 		}
 	}
 	chips, learned := fs.ReadBMCs(ctx, ifaces, known)
@@ -109,9 +110,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		for k, v := range learned {
 			known[k] = v
 		}
-		if data, err := json.Marshal(known); err == nil {
-			cache.Store(sdrKey, data)
-		}
+		cache.Store(sdrKey, encodeRepositories(known))
 	}
 	return chips, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,5 +297,30 @@ func FuzzParseRecord(f *testing.F) {
 			r.Convert(0x80)
 		}
 		ParseReading(b)
+	})
+}
+
+// Repositories survive their encoding whole, whatever their names hold;
+// what decodeRepositories accepts, encodeRepositories gives back.
+func FuzzRepositoriesCodec(f *testing.F) {
+	f.Add("ipmi-bmc-0", "1/2/3", 9, "OEM \"x\"", uint16(7), "CPU1 Temp\n", int16(-5), int8(-2), uint8(0x3f), []byte(sdrMagic+"\"c\" \"k\" 1 0 0\n"))
+	f.Fuzz(func(t *testing.T, chip, key string, records int, skipped string, id uint16, name string, m int16, exp int8, have uint8, data []byte) {
+		in := map[string]Repository{chip: {Key: key, Records: int(int32(records)), Skipped: []string{skipped},
+			Sensors: []Record{{ID: id, Type: 1, Owner: 0x20, Number: uint8(id), Threshold: true, Unit: 1, Name: name, Format: 2, Linear: 7,
+				M: m, B: -m, BExp: exp, RExp: -exp, ReadableThresholds: have, Have: have, Thresholds: [6]uint8{1, 2, 3, 4, 5, uint8(id)}}}}}
+		got, err := decodeRepositories(encodeRepositories(in))
+		if chip == "" {
+			if err == nil {
+				t.Errorf("a repository without a chip decoded: %+v", got)
+			}
+		} else if err != nil || !reflect.DeepEqual(got, in) {
+			t.Errorf("round trip of %+v: %+v, %v", in, got, err)
+		}
+		if m, err := decodeRepositories(data); err == nil {
+			again, err := decodeRepositories(encodeRepositories(m))
+			if err != nil || !reflect.DeepEqual(again, m) {
+				t.Errorf("%q decodes to %+v, which does not round trip: %+v, %v", data, m, again, err)
+			}
+		}
 	})
 }

@@ -25,29 +25,29 @@ const (
 // Record is one sensor's SDR, decoded: what it is, how its reading is
 // converted, and its thresholds once learnt.
 type Record struct {
-	ID     uint16 `json:"id"`
-	Type   uint8  `json:"type"` // 1 full, 2 compact
-	Owner  uint8  `json:"owner"`
-	LUN    uint8  `json:"lun"`
-	Number uint8  `json:"number"`
+	ID     uint16
+	Type   uint8 // 1 full, 2 compact
+	Owner  uint8
+	LUN    uint8
+	Number uint8
 	// Threshold: the event/reading type is 01h, a threshold sensor.
-	Threshold bool   `json:"threshold"`
-	Unit      uint8  `json:"unit"`
-	Name      string `json:"name"`
+	Threshold bool
+	Unit      uint8
+	Name      string
 	// Conversion (full records).
-	Format uint8 `json:"format"` // analog data format: 0 unsigned, 1 one's, 2 two's complement, 3 none
-	Linear uint8 `json:"linear"` // linearisation
-	M      int16 `json:"m"`
-	B      int16 `json:"b"`
-	BExp   int8  `json:"bexp"`
-	RExp   int8  `json:"rexp"`
+	Format uint8 // analog data format: 0 unsigned, 1 one's, 2 two's complement, 3 none
+	Linear uint8 // linearisation
+	M      int16
+	B      int16
+	BExp   int8
+	RExp   int8
 	// ReadableThresholds is the record's readable threshold mask: bit 0
 	// lower non-critical … bit 5 upper non-recoverable.
-	ReadableThresholds uint8 `json:"readable"`
+	ReadableThresholds uint8
 	// Thresholds holds the raw thresholds Get Sensor Thresholds returned,
 	// by the same bits (valid where Have has the bit).
-	Have       uint8    `json:"have,omitempty"`
-	Thresholds [6]uint8 `json:"thresholds,omitempty"`
+	Have       uint8
+	Thresholds [6]uint8
 }
 
 // Threshold bits, as in the masks and Get Sensor Thresholds.
