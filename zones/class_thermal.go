@@ -82,54 +82,14 @@ func (fs FS) zones(ctx context.Context, known map[string]described) ([]thermal.C
 		return nil, nil, fmt.Errorf("zones: %w", err)
 	}
 	next := make(map[string]described, len(entries))
-	type zone struct {
-		n    int
-		name string
-		d    described
-	}
-	var zs []zone
-	for _, e := range entries {
-		if rest, ok := strings.CutPrefix(e.Name, "thermal_zone"); ok {
-			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
-				d, ok := known[e.Name]
-				if !ok || e.Ino == 0 || d.ino != e.Ino {
-					d = described{ino: e.Ino, fresh: true}
-				}
-				zs = append(zs, zone{n, e.Name, d})
-			}
-		}
-	}
-	sort.Slice(zs, func(i, j int) bool { return zs[i].n < zs[j].n })
+	zs := zoneEntries(entries, known)
 	jobs := make([]gather.Job, 0, len(zs))
 	descs := make([]described, 0, len(zs))
 	for _, z := range zs {
-		if fs.req.Ignores(SourceName, z.name, "") {
-			continue
+		if j, d, ok := fs.zoneJob(classDir, z, buf); ok {
+			jobs = append(jobs, j)
+			descs = append(descs, d)
 		}
-		dir := sysdev.Join(classDir, z.name)
-		chip := thermal.Chip{Source: SourceName, Name: z.name, Path: dir}
-		d := z.d
-		if d.fresh {
-			if target, err := sysread.Readlink(dir, buf); err == nil {
-				d.device = sysdev.Resolve(classDir, target)
-			}
-		}
-		chip.Device = d.device
-		if !fs.req.Admits(&chip) {
-			continue
-		}
-		if d.fresh {
-			names, err := sysread.ReadDirNames(dir, buf)
-			if err != nil {
-				chip.Err, chip.Errors = err, 1
-				jobs = append(jobs, gather.Job{Chip: chip})
-				descs = append(descs, described{})
-				continue
-			}
-			d.trips = trips(names)
-		}
-		jobs = append(jobs, gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(chip.Name, dir, d)})
-		descs = append(descs, d)
 	}
 	chips := gather.Run(ctx, jobs)
 	for i := range chips {
@@ -148,6 +108,62 @@ func (fs FS) zones(ctx context.Context, known map[string]described) ([]thermal.C
 		chips = append(chips, *cd)
 	}
 	return chips, next, nil
+}
+
+// zoneEntry is a thermal_zoneN class entry, with what is known of it.
+type zoneEntry struct {
+	n    int
+	name string
+	d    described
+}
+
+// zoneEntries returns the class's zones in number order, each with its
+// description from known while its class link stands, else fresh.
+func zoneEntries(entries []sysread.DirEntry, known map[string]described) []zoneEntry {
+	var zs []zoneEntry
+	for _, e := range entries {
+		if rest, ok := strings.CutPrefix(e.Name, "thermal_zone"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
+				d, ok := known[e.Name]
+				if !ok || e.Ino == 0 || d.ino != e.Ino {
+					d = described{ino: e.Ino, fresh: true}
+				}
+				zs = append(zs, zoneEntry{n, e.Name, d})
+			}
+		}
+	}
+	sort.Slice(zs, func(i, j int) bool { return zs[i].n < zs[j].n })
+	return zs
+}
+
+// zoneJob returns the gather job that reads zone z and its description
+// so far (a fresh zone's link read and its directory listed for its trip
+// points); ok is false when the request leaves the zone out.
+func (fs FS) zoneJob(classDir string, z zoneEntry, buf []byte) (_ gather.Job, _ described, ok bool) {
+	if fs.req.Ignores(SourceName, z.name, "") {
+		return gather.Job{}, described{}, false
+	}
+	dir := sysdev.Join(classDir, z.name)
+	chip := thermal.Chip{Source: SourceName, Name: z.name, Path: dir}
+	d := z.d
+	if d.fresh {
+		if target, err := sysread.Readlink(dir, buf); err == nil {
+			d.device = sysdev.Resolve(classDir, target)
+		}
+	}
+	chip.Device = d.device
+	if !fs.req.Admits(&chip) {
+		return gather.Job{}, described{}, false
+	}
+	if d.fresh {
+		names, err := sysread.ReadDirNames(dir, buf)
+		if err != nil {
+			chip.Err, chip.Errors = err, 1
+			return gather.Job{Chip: chip}, described{}, true // not described: tried afresh next beat
+		}
+		d.trips = trips(names)
+	}
+	return gather.Job{Chip: chip, Expect: 1, Read: fs.readZone(chip.Name, dir, d)}, d, true
 }
 
 // coolingDevices reads every cooling_deviceN (fans, processor P-state
