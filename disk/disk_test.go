@@ -821,3 +821,26 @@ func FuzzIdentityCodec(f *testing.F) {
 		}
 	})
 }
+
+// A drive found while the kernel still probes it (its scsi_disk class
+// device is made before its block device) is not cached half-known: the
+// next beat describes it again and reads it.
+func TestDriveProbedLateIsDescribedAgain(t *testing.T) {
+	sys := driveTree(t, false, false, "")
+	block := filepath.Join(sys, "devices/pci0000:00/0000:00:1f.2/ata3/host2/target2:0:1/2:0:1:0/block")
+	if err := os.Rename(block, block+".later"); err != nil {
+		t.Fatal(err)
+	}
+	cache := memCache{}
+	f := fakeDrive{power: 0xFF}
+	if chip := readWith(t, sys, &f, cache); len(chip.Sensors) != 0 || len(f.sent) != 0 {
+		t.Errorf("a drive without its block device yet: sent %q, %+v", f.sent, chip)
+	}
+	if err := os.Rename(block+".later", block); err != nil {
+		t.Fatal(err)
+	}
+	f = fakeDrive{power: 0xFF}
+	if chip := readWith(t, sys, &f, cache); len(f.sent) == 0 || chip.Attrs.Get("device") != "sdb" {
+		t.Errorf("once its block device is there: sent %q, device %v", f.sent, chip.Attrs.Get("device"))
+	}
+}

@@ -78,8 +78,10 @@ type Drive struct {
 	// command.
 	Asleep bool
 	// ino is the inode number of the drive's class entry when it was
-	// described (0: none given).
+	// described (0: none given, or the description is not whole).
 	ino uint64
+	// whole: the block device and the INQUIRY strings were all there.
+	whole bool
 }
 
 // Key identifies a drive for the identity cache: a drive swapped into the
@@ -129,7 +131,9 @@ func (fs FS) listDrives(described map[string]Drive) (drives []Drive, changed boo
 			continue
 		}
 		if d, ok := fs.drive(classDir, e.Name, tree, buf); ok {
-			d.ino = e.Ino
+			if d.whole {
+				d.ino = e.Ino
+			}
 			out = append(out, d)
 			changed = true
 		}
@@ -159,12 +163,19 @@ func (fs FS) drive(classDir, e string, tree *sysdev.Tree, buf []byte) (d Drive, 
 		d.Block = blocks[0]
 	}
 	var text [4]string
+	whole := d.Block != ""
 	for i, name := range [...]string{"vendor", "model", "rev", "wwid"} {
 		if b, err := fs.read(attr+name, buf); err == nil {
 			text[i] = sysread.Text(b)
+		} else if i < 2 {
+			whole = false
 		}
 	}
 	d.Vendor, d.Model, d.Rev, d.WWID = text[0], text[1], text[2], text[3]
+	// A drive still being probed (its class device is made before its
+	// block device, and a spinning-up disk takes seconds) is described
+	// again next beat, not cached half-known: no inode number to match.
+	d.whole = whole
 	// libata names every ATA drive's vendor "ATA". A bridge that
 	// translates to ATA under its own name exports the ATA Information
 	// VPD page (89h), but so do SCSI targets that emulate it

@@ -261,6 +261,9 @@ func (fs *FS) tree() *sysdev.Tree {
 // noted for it is the same kernfs node, whose link cannot have changed: its
 // link is not read again (a re-bound driver's or a hot-plugged device's
 // class link is a new node, with another number, even under a reused name).
+// kernfs builds a link's text when it is read: a parent device moved
+// (device_move, rare for hwmon, NVMe, drives and zones) changes it under the
+// same node, and the inventory follows within its 10 minutes.
 func (b *beat) add(de sysread.DirEntry, prev *known) {
 	e := de.Name
 	cached := prev.lookup(e)

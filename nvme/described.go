@@ -20,7 +20,8 @@ const controllersMagic = "thermal-nvme-controllers 1\n"
 
 // encodeControllers encodes the controllers one per line (linecodec): the
 // class entry's inode number, then the strings. The state and power state,
-// read on every beat, are left out.
+// read on every beat, are left out; the firmware revision, also read on
+// every beat, is kept for the round trip.
 func encodeControllers(ctrls []Controller) []byte {
 	b := make([]byte, 0, len(controllersMagic)+256*len(ctrls))
 	b = append(b, controllersMagic...)

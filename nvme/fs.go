@@ -94,8 +94,8 @@ func (fs FS) Controllers() ([]Controller, error) {
 
 // listControllers is Controllers with the descriptions of an earlier beat,
 // by class entry: a controller whose class entry is the same link (the same
-// inode number) is taken from them, with its state and power state read
-// again; any other is described afresh (a controller that comes back, a
+// inode number) is taken from them, with its state, firmware revision and
+// power state read again; any other is described afresh (a controller that comes back, a
 // drive hot-plugged into the slot, is a new class device, whose link is a
 // new kernfs node with another number). changed reports that the
 // controllers differ from described.
@@ -117,16 +117,25 @@ func (fs FS) listControllers(described map[string]Controller) (ctrls []Controlle
 			continue
 		}
 		if c, ok := described[e.Name]; ok && e.Ino != 0 && c.ino == e.Ino {
-			c.State = ""
+			// The state, and the firmware revision, which the kernel
+			// updates in place after a firmware activation.
+			c.State, c.Firmware = "", ""
 			if b, err := fs.read(c.Path+"/state", buf); err == nil {
 				c.State = sysread.Text(b)
+			}
+			if b, err := fs.read(c.Path+"/firmware_rev", buf); err == nil {
+				c.Firmware = sysread.Text(b)
 			}
 			c.Asleep = tree.Asleep(c.Path)
 			out = append(out, c)
 			continue
 		}
 		c := fs.controller(classDir, e.Name, tree, buf)
-		c.ino = e.Ino
+		// A controller not yet live (its class device is made before
+		// Identify) is described again next beat, not cached half-known.
+		if c.State == "live" && c.Model != "" && c.Serial != "" {
+			c.ino = e.Ino
+		}
 		out = append(out, c)
 		changed = true
 	}

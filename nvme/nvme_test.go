@@ -363,3 +363,36 @@ func FuzzLimitsCodec(f *testing.F) {
 		}
 	})
 }
+
+// A firmware activation changes the revision in place (the class device
+// stays): the next beat reports the new revision and identifies the drive
+// again. A controller first seen before it is live (connecting, nothing
+// identified yet) is not cached half-known.
+func TestDescriptionsFollowFirmwareAndProbing(t *testing.T) {
+	var n int
+	fs, _ := qemuFS(t, nil, &n)
+	cache := memCache{}
+	read := func() thermal.Chip {
+		t.Helper()
+		chips, err := fs.Read(context.Background(), &thermal.Request{Cache: cache})
+		if err != nil || len(chips) != 1 {
+			t.Fatalf("Read = %+v, %v", chips, err)
+		}
+		return chips[0]
+	}
+	dir := filepath.Join(fs.sys, "devices/pci0000:00/0000:00:02.0/nvme/nvme0")
+	os.WriteFile(filepath.Join(dir, "state"), []byte("connecting\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "model"), []byte("\n"), 0o644)
+	read()
+	os.WriteFile(filepath.Join(dir, "state"), []byte("live\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "model"), []byte("QEMU NVMe Ctrl\n"), 0o644)
+	if c := read(); c.Attrs.Get("model") != "QEMU NVMe Ctrl" || c.Err != nil {
+		t.Errorf("once live: model %v, err %v", c.Attrs.Get("model"), c.Err)
+	}
+	read()
+	n = 0
+	os.WriteFile(filepath.Join(dir, "firmware_rev"), []byte("8.0.0\n"), 0o644)
+	if c := read(); c.Attrs.Get("firmware") != "8.0.0" || n != 2 {
+		t.Errorf("after a firmware activation: firmware %v, %d admin commands (want Identify and Get Log Page)", c.Attrs.Get("firmware"), n)
+	}
+}

@@ -69,7 +69,9 @@ func listDir(path string, buf []byte, parse func(records []byte)) error {
 
 // appendDirents appends the entries of getdents64's records in b (struct
 // linux_dirent64: ino, off, reclen, type, a NUL-terminated name), leaving
-// out "." and "..", and stopping at a record that does not fit.
+// out "." and "..", and records without an inode (a deleted entry, as
+// unix.ParseDirent leaves them out), and stopping at a record that does
+// not fit.
 func appendDirents(entries []DirEntry, b []byte) []DirEntry {
 	const nameOff = 19 // 8 + 8 + 2 + 1
 	for len(b) >= nameOff {
@@ -83,7 +85,7 @@ func appendDirents(entries []DirEntry, b []byte) []DirEntry {
 			name = name[:i]
 		}
 		b = b[reclen:]
-		if len(name) == 0 || string(name) == "." || string(name) == ".." {
+		if ino == 0 || len(name) == 0 || string(name) == "." || string(name) == ".." {
 			continue
 		}
 		entries = append(entries, DirEntry{Name: string(name), Ino: ino})

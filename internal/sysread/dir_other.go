@@ -35,9 +35,7 @@ func ReadDirEntries(path string, _ []byte) ([]DirEntry, error) {
 	for _, de := range des {
 		e := DirEntry{Name: de.Name()}
 		if fi, err := de.Info(); err == nil {
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				e.Ino = uint64(st.Ino)
-			}
+			e.Ino = inode(fi)
 		}
 		entries = append(entries, e)
 	}
