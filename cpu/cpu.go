@@ -52,35 +52,11 @@ type logical struct {
 
 // Read implements thermal.Source.
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
-	dir := sysdev.Join(fs.sys, "devices/system/cpu")
-	names, err := sysread.ReadDirNames(dir, sysread.Buffer(16384))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cpu: %w", err)
+	cpus, err := fs.cpus(req.CacheOf())
+	if err != nil || len(cpus) == 0 {
+		return nil, err
 	}
 	buf := make([]byte, 64)
-	readInt := func(path string) (int64, error) { return sysread.ReadInt(fs.read, path, buf) }
-	var cpus []logical
-	for _, n := range names {
-		num, ok := strings.CutPrefix(n, "cpu")
-		k, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			continue
-		}
-		d := sysdev.Join(dir, n)
-		if _, err := fs.read(d+"/thermal_throttle/package_throttle_count", buf); err != nil {
-			continue // offline, or a kernel without the counters
-		}
-		pkg, err1 := readInt(d + "/topology/physical_package_id")
-		core, err2 := readInt(d + "/topology/core_id")
-		if err1 != nil || err2 != nil {
-			pkg, core = 0, int64(k)
-		}
-		cpus = append(cpus, logical{k, int(pkg), int(core), d})
-	}
-	sort.Slice(cpus, func(i, j int) bool { return cpus[i].n < cpus[j].n })
 	var chips []thermal.Chip
 	seenPkg := map[int]bool{}
 	seenCore := map[[2]int]bool{}
@@ -106,6 +82,66 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 		}
 	}
 	return chips, nil
+}
+
+// cpus returns the online CPUs that have the counters, in number order,
+// with their package and core: from cache while the CPUs are the ones it
+// lists (the same entries under devices/system/cpu, with the same inode
+// numbers, and the same online CPUs), else found afresh, which reads three
+// attributes of every CPU: a host has hundreds.
+func (fs FS) cpus(cache thermal.Cache) ([]logical, error) {
+	dir := sysdev.Join(fs.sys, "devices/system/cpu")
+	entries, err := sysread.ReadDirEntries(dir, sysread.Buffer(16384))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cpu: %w", err)
+	}
+	buf := make([]byte, 256)
+	online := ""
+	if b, err := fs.read(dir+"/online", buf); err == nil {
+		online = sysread.Text(b)
+	}
+	fp := sysread.Fingerprint(entries)
+	if cache != nil && fp != 0 {
+		if data, ok := cache.Load(topologyKey); ok {
+			if cpus, ok := decodeTopology(data, fp, online, dir); ok {
+				return cpus, nil
+			}
+		}
+	}
+	cpus := fs.discover(dir, entries, buf)
+	if cache != nil && fp != 0 {
+		cache.Store(topologyKey, encodeTopology(cpus, fp, online))
+	}
+	return cpus, nil
+}
+
+// discover finds the CPUs of entries that have the counters, and their
+// package and core.
+func (fs FS) discover(dir string, entries []sysread.DirEntry, buf []byte) []logical {
+	readInt := func(path string) (int64, error) { return sysread.ReadInt(fs.read, path, buf) }
+	var cpus []logical
+	for _, e := range entries {
+		num, ok := strings.CutPrefix(e.Name, "cpu")
+		k, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			continue
+		}
+		d := sysdev.Join(dir, e.Name)
+		if _, err := fs.read(d+"/thermal_throttle/package_throttle_count", buf); err != nil {
+			continue // offline, or a kernel without the counters
+		}
+		pkg, err1 := readInt(d + "/topology/physical_package_id")
+		core, err2 := readInt(d + "/topology/core_id")
+		if err1 != nil || err2 != nil {
+			pkg, core = 0, int64(k)
+		}
+		cpus = append(cpus, logical{k, int(pkg), int(core), d})
+	}
+	sort.Slice(cpus, func(i, j int) bool { return cpus[i].n < cpus[j].n })
+	return cpus
 }
 
 // counters adds the kind's (package or core) counters of the CPU at dir to

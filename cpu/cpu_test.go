@@ -3,11 +3,14 @@ package cpu
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
+	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 func series(t *testing.T, tree string, perCore bool) []string {
@@ -77,5 +80,68 @@ func TestOldKernelCountsOnly(t *testing.T) {
 func TestNoCounters(t *testing.T) {
 	if got := series(t, "amd-workstation.tree", false); len(got) != 0 {
 		t.Errorf("got %v", got)
+	}
+}
+
+type memCache map[string][]byte
+
+func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
+func (m memCache) Store(k string, b []byte)     { m[k] = b }
+
+// A steady beat reads the online CPUs and the counters it reports, not
+// every CPU's topology: while the CPUs listed and the online ones are the
+// same, they come from the cache. A CPU taken offline changes both, and the
+// CPUs are found afresh.
+func TestTopologyCached(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree")
+	cpuDir := root + "/devices/system/cpu"
+	os.WriteFile(cpuDir+"/online", []byte("0-3\n"), 0o444)
+	fs, err := NewFS(root, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads []string
+	fs.read = func(path string, buf []byte) ([]byte, error) {
+		reads = append(reads, strings.TrimPrefix(path, cpuDir))
+		return sysread.ReadFile(path, buf)
+	}
+	cache := memCache{}
+	req := &thermal.Request{Cache: cache}
+	show := func() string {
+		t.Helper()
+		reads = nil
+		chips, err := fs.Read(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, c := range chips {
+			fmt.Fprintf(&b, "%s %v;", c.Name, c.Series)
+		}
+		return b.String()
+	}
+	first := show()
+	if got := show(); got != first {
+		t.Errorf("steady beat:\n%s\nfirst:\n%s", got, first)
+	}
+	for _, r := range reads {
+		if strings.Contains(r, "/topology/") || r != "/online" && !strings.Contains(r, "_throttle_") {
+			t.Errorf("steady beat read %s", r)
+		}
+	}
+	// cpu3 goes offline: its counters go, and the online list changes.
+	if err := os.RemoveAll(cpuDir + "/cpu3/thermal_throttle"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cpuDir+"/online", []byte("0-2\n"), 0o444)
+	if got := show(); got == first || strings.Contains(got, "cpu3 ") {
+		t.Errorf("after cpu3 went offline: %s", got)
+	}
+	cache[topologyKey] = []byte(topologyMagic + "garbage\n")
+	if got := show(); strings.Contains(got, "cpu3 ") || got == "" {
+		t.Errorf("after a corrupt entry: %s", got)
+	}
+	if _, ok := decodeTopology(cache[topologyKey], 1, "x", cpuDir); ok {
+		t.Error("a topology decoded under another fingerprint")
 	}
 }

@@ -2,7 +2,6 @@ package nvml
 
 import (
 	"github.com/thermal-heartbeat/thermal/internal/linecodec"
-	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
 // gpusKey is the Cache key of the GPU discovery: the fingerprint of the PCI
@@ -11,28 +10,6 @@ const gpusKey = "nvml-gpus"
 
 // gpusMagic starts an encoded discovery; a change of format changes it.
 const gpusMagic = "thermal-nvml-gpus 1\n"
-
-// fingerprint sums a hash of each entry's name and inode number, in any
-// order; 0 when an entry has no inode number (nothing is cached then).
-func fingerprint(entries []sysread.DirEntry) uint64 {
-	var sum uint64
-	for _, e := range entries {
-		if e.Ino == 0 {
-			return 0
-		}
-		h := uint64(14695981039346656037) // FNV-1a
-		for i := 0; i < len(e.Name); i++ {
-			h = (h ^ uint64(e.Name[i])) * 1099511628211
-		}
-		x := h ^ e.Ino*0x9e3779b97f4a7c15
-		x ^= x >> 31 // mixed, so that a sum of two cannot stand for another pair
-		sum += x * 0xbf58476d1ce4e5b9
-	}
-	if sum == 0 {
-		sum = 1 // a listing, not "no fingerprint"
-	}
-	return sum
-}
 
 // encodeGPUs encodes the discovery (linecodec): a line with the number of
 // entries' fingerprint, then one line per GPU: its bus ID, device

@@ -91,7 +91,7 @@ func (fs FS) gpus(cache thermal.Cache) []gpu {
 		return nil
 	}
 	tree := sysdev.New(fs.sys, fs.read)
-	fp := fingerprint(entries)
+	fp := sysread.Fingerprint(entries)
 	if cache != nil && fp != 0 {
 		if data, ok := cache.Load(gpusKey); ok {
 			if out, ok := decodeGPUs(data, fp); ok {

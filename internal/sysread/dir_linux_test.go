@@ -102,3 +102,26 @@ func TestAppendDirentsStopsAtABadRecord(t *testing.T) {
 		t.Errorf("zero reclen: %+v", got)
 	}
 }
+
+// The fingerprint does not depend on the listing's order, and changes with
+// any entry's name or inode number.
+func TestFingerprint(t *testing.T) {
+	a := []DirEntry{{Name: "0000:00:00.0", Ino: 10}, {Name: "0000:01:00.0", Ino: 11}, {Name: "0000:02:00.0", Ino: 12}}
+	b := []DirEntry{a[2], a[0], a[1]}
+	if Fingerprint(a) != Fingerprint(b) || Fingerprint(a) == 0 {
+		t.Error("order changes the fingerprint")
+	}
+	for i, c := range [][]DirEntry{
+		{{Name: "0000:00:00.0", Ino: 10}, {Name: "0000:01:00.0", Ino: 13}, {Name: "0000:02:00.0", Ino: 12}},
+		{{Name: "0000:00:00.0", Ino: 10}, {Name: "0000:01:00.1", Ino: 11}, {Name: "0000:02:00.0", Ino: 12}},
+		{{Name: "0000:00:00.0", Ino: 10}, {Name: "0000:01:00.0", Ino: 11}},
+		{{Name: "0000:00:00.0", Ino: 10}, {Name: "0000:01:00.0", Ino: 12}, {Name: "0000:02:00.0", Ino: 11}},
+	} {
+		if Fingerprint(c) == Fingerprint(a) {
+			t.Errorf("case %d: the same fingerprint", i)
+		}
+	}
+	if Fingerprint([]DirEntry{{Name: "x", Ino: 0}}) != 0 {
+		t.Error("an entry without an inode number is fingerprinted")
+	}
+}

@@ -67,3 +67,7 @@ func (d *Dir) Close() error { return nil }
 func (d *Dir) ReadFile(name string, buf []byte) ([]byte, error) {
 	return ReadFile(d.path+"/"+name, buf)
 }
+
+// Fingerprint sums a hash of each entry's name and inode number, in any
+// order; 0 when an entry has no inode number.
+func Fingerprint(entries []DirEntry) uint64 { return fingerprint(entries) }

@@ -1,0 +1,23 @@
+package sysread
+
+// fingerprint is Fingerprint: each entry's FNV-1a name hash, mixed with its
+// inode number, summed.
+func fingerprint(entries []DirEntry) uint64 {
+	var sum uint64
+	for _, e := range entries {
+		if e.Ino == 0 {
+			return 0
+		}
+		h := uint64(14695981039346656037)
+		for i := 0; i < len(e.Name); i++ {
+			h = (h ^ uint64(e.Name[i])) * 1099511628211
+		}
+		x := h ^ e.Ino*0x9e3779b97f4a7c15
+		x ^= x >> 31 // mixed, so that a sum of two cannot stand for another pair
+		sum += x * 0xbf58476d1ce4e5b9
+	}
+	if sum == 0 {
+		sum = 1 // a listing, not "cannot tell"
+	}
+	return sum
+}
