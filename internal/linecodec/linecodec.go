@@ -106,6 +106,21 @@ func (f *Fields) Quoted() string {
 	if !f.skip() {
 		return ""
 	}
+	// Most strings are printable ASCII without a quote or a backslash,
+	// which strconv.Quote writes as they are: taken in one pass.
+	if len(f.rest) > 0 && f.rest[0] == '"' {
+		for i := 1; i < len(f.rest); i++ {
+			c := f.rest[i]
+			if c == '"' {
+				v := f.rest[1:i]
+				f.rest = f.rest[i+1:]
+				return v
+			}
+			if c < 0x20 || c > 0x7e || c == '\\' {
+				break // escapes, or more than ASCII: strconv's
+			}
+		}
+	}
 	q, err := strconv.QuotedPrefix(f.rest)
 	if err != nil {
 		f.bad = true
@@ -116,10 +131,14 @@ func (f *Fields) Quoted() string {
 	return s
 }
 
-// Uint reads an unsigned number field of at most bits bits.
+// Uint reads an unsigned number field of at most bits bits: decimal
+// digits, parsed in the one pass that finds the field's end.
 func (f *Fields) Uint(bits int) uint64 {
-	v, err := strconv.ParseUint(f.word(), 10, bits)
-	if err != nil {
+	if !f.skip() {
+		return 0
+	}
+	v, ok := f.digits(uint64(1)<<(bits-1)<<1 - 1) // 1<<bits - 1, for bits 64 too
+	if !ok {
 		f.bad = true
 	}
 	return v
@@ -127,11 +146,41 @@ func (f *Fields) Uint(bits int) uint64 {
 
 // Int reads a signed number field of at most bits bits.
 func (f *Fields) Int(bits int) int64 {
-	v, err := strconv.ParseInt(f.word(), 10, bits)
-	if err != nil {
-		f.bad = true
+	if !f.skip() {
+		return 0
 	}
-	return v
+	neg := strings.HasPrefix(f.rest, "-")
+	if neg {
+		f.rest = f.rest[1:]
+	}
+	limit := uint64(1)<<(bits-1) - 1
+	if neg {
+		limit++
+	}
+	v, ok := f.digits(limit)
+	if !ok {
+		f.bad = true
+		return 0
+	}
+	if neg {
+		return -int64(v-1) - 1 // -limit fits where limit does not
+	}
+	return int64(v)
+}
+
+// digits takes the decimal digits up to the next space or the end, at
+// least one, and their value, at most limit.
+func (f *Fields) digits(limit uint64) (v uint64, ok bool) {
+	i := 0
+	for ; i < len(f.rest) && f.rest[i] != ' '; i++ {
+		d := uint64(f.rest[i] - '0')
+		if d > 9 || d > limit || v > (limit-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	f.rest = f.rest[i:]
+	return v, i > 0
 }
 
 // Bool reads a flag field.

@@ -2,6 +2,7 @@ package linecodec
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -82,4 +83,32 @@ func FuzzFields(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Numbers read as strconv reads them, at the edges of every width, and a
+// value one past the edge is refused.
+func TestNumbersAgreeWithStrconv(t *testing.T) {
+	for _, bits := range []int{1, 2, 3, 8, 16, 31, 32, 63, 64} {
+		umax := uint64(1)<<(bits-1)<<1 - 1
+		for _, v := range []string{"0", "1", "7", "9", "10", strconv.FormatUint(umax, 10), strconv.FormatUint(umax, 10) + "0", "007", "", "-1", "+1", "1a", "18446744073709551616"} {
+			want, werr := strconv.ParseUint(v, 10, bits)
+			f := Read(v)
+			got := f.Uint(bits)
+			if (werr == nil) != f.OK() || werr == nil && got != want {
+				t.Errorf("Uint(%q, %d) = %d, ok %v; strconv: %d, %v", v, bits, got, f.OK(), want, werr)
+			}
+		}
+		if bits < 8 {
+			continue // strconv.ParseInt("-9", 10, 1) is -1 without an error; the codecs use 8 bits and up
+		}
+		for _, v := range []string{"0", "-0", "1", "-1", "9", "-9", strconv.FormatInt(1<<(bits-1)-1, 10), strconv.FormatInt(-1<<(bits-1), 10),
+			strconv.FormatInt(1<<(bits-1)-1, 10) + "0", "-", "--1", "1-"} {
+			want, werr := strconv.ParseInt(v, 10, bits)
+			f := Read(v)
+			got := f.Int(bits)
+			if (werr == nil) != f.OK() || werr == nil && got != want {
+				t.Errorf("Int(%q, %d) = %d, ok %v; strconv: %d, %v", v, bits, got, f.OK(), want, werr)
+			}
+		}
+	}
 }
