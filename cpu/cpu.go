@@ -98,24 +98,60 @@ func (fs FS) cpus(cache thermal.Cache) ([]logical, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cpu: %w", err)
 	}
-	buf := make([]byte, 256)
-	online := ""
-	if b, err := fs.read(dir+"/online", buf); err == nil {
+	// The online CPUs: a list of ranges the kernel keeps under a page; a
+	// fragmented one (SMT off, CPUs taken offline one by one) is long.
+	online, onlineErr := "", error(nil)
+	if b, err := fs.read(dir+"/online", sysread.Buffer(4096)); err == nil {
 		online = sysread.Text(b)
+	} else if !errors.Is(err, os.ErrNotExist) { // a tree without it (a fixture) has no hotplug
+		onlineErr = err
 	}
 	fp := sysread.Fingerprint(entries)
-	if cache != nil && fp != 0 {
+	useCache := cache != nil && fp != 0 && onlineErr == nil
+	if useCache {
 		if data, ok := cache.Load(topologyKey); ok {
 			if cpus, ok := decodeTopology(data, fp, online, dir); ok {
 				return cpus, nil
 			}
 		}
 	}
+	buf := make([]byte, 64)
 	cpus := fs.discover(dir, entries, buf)
-	if cache != nil && fp != 0 {
+	if useCache && settled(cpus, online) {
 		cache.Store(topologyKey, encodeTopology(cpus, fp, online))
 	}
 	return cpus, nil
+}
+
+// settled reports whether cpus, those found with the counters, are all
+// the online ones: a CPU is online before its thermal_throttle group is
+// made, and one caught in between is not cached as having none. A host
+// whose kernel has no counters at all (none found) is settled too.
+func settled(cpus []logical, online string) bool {
+	if len(cpus) == 0 || online == "" {
+		return true
+	}
+	have := make(map[int]bool, len(cpus))
+	for _, c := range cpus {
+		have[c.n] = true
+	}
+	ok := true
+	for r := range strings.SplitSeq(online, ",") {
+		lo, hi, isRange := strings.Cut(r, "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || b < a || b-a > 1<<16 {
+			return false // not the kernel's list
+		}
+		for n := a; n <= b; n++ {
+			ok = ok && have[n]
+		}
+	}
+	return ok
 }
 
 // discover finds the CPUs of entries that have the counters, and their

@@ -145,3 +145,79 @@ func TestTopologyCached(t *testing.T) {
 		t.Error("a topology decoded under another fingerprint")
 	}
 }
+
+// A CPU brought online before its counters exist (the kernel makes the
+// thermal_throttle group after it marks the CPU online) is not cached as
+// having none: the next beat finds it. A long online list (SMT off, CPUs
+// taken offline one by one) is read whole.
+func TestTopologyWaitsForCountersAndReadsLongOnlineLists(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../testdata/sysfs/intel-server.tree")
+	cpuDir := root + "/devices/system/cpu"
+	fs, err := NewFS(root, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := memCache{}
+	req := &thermal.Request{Cache: cache}
+	names := func() string {
+		t.Helper()
+		chips, err := fs.Read(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range chips {
+			out = append(out, c.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	os.WriteFile(cpuDir+"/online", []byte("0-3\n"), 0o444)
+	os.Rename(cpuDir+"/cpu3/thermal_throttle", cpuDir+"/cpu3/thermal_throttle.later")
+	if got := names(); strings.Contains(got, "cpu3") {
+		t.Errorf("cpu3 without counters reported: %s", got)
+	}
+	if cache[topologyKey] != nil {
+		t.Errorf("a topology with an online CPU missing its counters was cached: %q", cache[topologyKey])
+	}
+	os.Rename(cpuDir+"/cpu3/thermal_throttle.later", cpuDir+"/cpu3/thermal_throttle")
+	if got := names(); !strings.Contains(got, "cpu3") {
+		t.Errorf("cpu3 with its counters since: %s", got)
+	}
+	// Online: 0-3 and a hundred more CPUs, every other number: a list of
+	// over 256 bytes. Taking cpu3 offline changes only its start.
+	var long strings.Builder
+	long.WriteString("0-3")
+	for n := 100; n < 300; n += 2 {
+		fmt.Fprintf(&long, ",%d", n)
+		d := fmt.Sprintf("%s/cpu%d", cpuDir, n)
+		os.MkdirAll(d+"/thermal_throttle", 0o755)
+		os.MkdirAll(d+"/topology", 0o755)
+		os.WriteFile(d+"/thermal_throttle/package_throttle_count", []byte("0\n"), 0o444)
+		os.WriteFile(d+"/thermal_throttle/core_throttle_count", []byte("0\n"), 0o444)
+		os.WriteFile(d+"/topology/physical_package_id", []byte("0\n"), 0o444)
+		os.WriteFile(d+"/topology/core_id", []byte(fmt.Sprintf("%d\n", n)), 0o444)
+	}
+	os.WriteFile(cpuDir+"/online", []byte(long.String()+"\n"), 0o444)
+	names()
+	if !strings.Contains(string(cache[topologyKey]), ",298") {
+		t.Fatalf("the long online list is not what was cached: %q", cache[topologyKey])
+	}
+	os.Rename(cpuDir+"/cpu3/thermal_throttle", cpuDir+"/cpu3/thermal_throttle.off")
+	os.WriteFile(cpuDir+"/online", []byte("0-2"+long.String()[3:]+"\n"), 0o444)
+	if got := names(); strings.Contains(got, "cpu3 ") || strings.HasSuffix(got, "cpu3") {
+		t.Errorf("cpu3, offline since, reported: %s", got)
+	}
+}
+
+// settled takes the kernel's range lists.
+func TestSettled(t *testing.T) {
+	cpus := []logical{{n: 0}, {n: 1}, {n: 2}, {n: 5}}
+	for online, want := range map[string]bool{"0-2,5": true, "0-2": true, "0-3": false, "0-2,5-6": false, "": true, "x": false, "3-1": false, "0,1,2,5": true} {
+		if got := settled(cpus, online); got != want {
+			t.Errorf("settled(%q) = %v, want %v", online, got, want)
+		}
+	}
+	if !settled(nil, "0-7") {
+		t.Error("a kernel without counters is not settled")
+	}
+}

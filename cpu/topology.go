@@ -16,14 +16,14 @@ const topologyMagic = "thermal-cpu-topology 1\n"
 
 // encodeTopology encodes the CPUs (linecodec): a first line with the
 // listing's fingerprint and the online CPUs, then a line per CPU: its
-// number, package and core.
+// number, package and core (signed: a kernel may give -1).
 func encodeTopology(cpus []logical, fp uint64, online string) []byte {
 	b := append(make([]byte, 0, len(topologyMagic)+64+24*len(cpus)), topologyMagic...)
 	l := linecodec.Start(b)
 	b = l.Uint(fp).Quoted(online).End()
 	for _, c := range cpus {
 		l := linecodec.Start(b)
-		b = l.Uint(uint64(c.n)).Uint(uint64(c.pkg)).Uint(uint64(c.core)).End()
+		b = l.Uint(uint64(c.n)).Int(int64(c.pkg)).Int(int64(c.core)).End()
 	}
 	return b
 }
@@ -39,7 +39,7 @@ func decodeTopology(data []byte, fp uint64, online, dir string) (cpus []logical,
 			first = false
 			return "", struct{}{}, f.Uint(64) == fp && f.Quoted() == online && f.OK()
 		}
-		c := logical{n: int(f.Uint(31)), pkg: int(f.Uint(31)), core: int(f.Uint(31))}
+		c := logical{n: int(f.Uint(31)), pkg: int(f.Int(32)), core: int(f.Int(32))}
 		c.dir = sysdev.Join(dir, "cpu"+strconv.Itoa(c.n))
 		cpus = append(cpus, c)
 		return c.dir, struct{}{}, f.OK() && (len(cpus) < 2 || cpus[len(cpus)-2].n < c.n)

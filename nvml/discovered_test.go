@@ -90,3 +90,20 @@ func fingerprintOf(t *testing.T, root string) uint64 {
 	}
 	return sysread.Fingerprint(entries)
 }
+
+// A GPU found while the kernel adds it (its bus link made, its subsystem
+// link not yet) is still named from its PCI address, so the discovery
+// cached then is right.
+func TestDiscoveryOfAGPUBeingAdded(t *testing.T) {
+	root := sysfstest.UnpackFile(t, "../testdata/nvml/nvidia-gpus.tree")
+	fs, err := NewFS(root, thermal.DefaultRange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fs.GPUs()
+	os.Remove(filepath.Join(root, "devices/pci0000:00/0000:00:01.0/0000:01:00.0/subsystem"))
+	cache := memCache{}
+	if got := fs.gpus(cache); fmt.Sprint(got) != fmt.Sprint(want) || cache[gpusKey] == nil {
+		t.Errorf("a GPU without its subsystem link: %+v, want %+v; cache %q", got, want, cache[gpusKey])
+	}
+}

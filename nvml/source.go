@@ -103,7 +103,9 @@ func (fs FS) gpus(cache thermal.Cache) []gpu {
 		}
 	}
 	out := fs.discover(dir, entries, tree)
-	if cache != nil && fp != 0 {
+	if cache != nil && fp != 0 && !slices.ContainsFunc(out, func(g gpu) bool { return g.bus != sysdev.BusPCI }) {
+		// A GPU that could not be named as a PCI device is not kept: it
+		// is named again next beat.
 		cache.Store(gpusKey, encodeGPUs(out, fp))
 	}
 	return out

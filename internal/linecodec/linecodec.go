@@ -131,9 +131,10 @@ func (f *Fields) Quoted() string {
 	return s
 }
 
-// Uint reads an unsigned number field of at most bits bits: decimal
-// digits, parsed in the one pass that finds the field's end.
+// Uint reads an unsigned number field of at most bits bits (1 to 64):
+// decimal digits, parsed in the one pass that finds the field's end.
 func (f *Fields) Uint(bits int) uint64 {
+	bits = clampBits(bits)
 	if !f.skip() {
 		return 0
 	}
@@ -144,8 +145,10 @@ func (f *Fields) Uint(bits int) uint64 {
 	return v
 }
 
-// Int reads a signed number field of at most bits bits.
+// Int reads a signed number field of at most bits bits (1 to 64): an
+// optional minus sign and decimal digits (no plus sign: Line writes none).
 func (f *Fields) Int(bits int) int64 {
+	bits = clampBits(bits)
 	if !f.skip() {
 		return 0
 	}
@@ -166,6 +169,14 @@ func (f *Fields) Int(bits int) int64 {
 		return -int64(v-1) - 1 // -limit fits where limit does not
 	}
 	return int64(v)
+}
+
+// clampBits takes a width outside 1 to 64 as 64.
+func clampBits(bits int) int {
+	if bits < 1 || bits > 64 {
+		return 64
+	}
+	return bits
 }
 
 // digits takes the decimal digits up to the next space or the end, at
