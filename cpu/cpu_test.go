@@ -83,11 +83,6 @@ func TestNoCounters(t *testing.T) {
 	}
 }
 
-type memCache map[string][]byte
-
-func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
-func (m memCache) Store(k string, b []byte)     { m[k] = b }
-
 // A steady beat reads the online CPUs and the counters it reports, not
 // every CPU's topology: while the CPUs listed and the online ones are the
 // same, they come from the cache. A CPU taken offline changes both, and the
@@ -105,7 +100,7 @@ func TestTopologyCached(t *testing.T) {
 		reads = append(reads, strings.TrimPrefix(path, cpuDir))
 		return sysread.ReadFile(path, buf)
 	}
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	req := &thermal.Request{Cache: cache}
 	show := func() string {
 		t.Helper()
@@ -157,7 +152,7 @@ func TestTopologyWaitsForCountersAndReadsLongOnlineLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	req := &thermal.Request{Cache: cache}
 	names := func() string {
 		t.Helper()

@@ -251,7 +251,7 @@ l 2:0:1:0 -> %[1]s/scsi_disk/2:0:1:0
 
 // readWith reads the tree's drive through f, as a beat with the cache
 // holds it.
-func readWith(t *testing.T, sys string, f *fakeDrive, cache memCache) thermal.Chip {
+func readWith(t *testing.T, sys string, f *fakeDrive, cache sysfstest.MemCache) thermal.Chip {
 	t.Helper()
 	fs, err := NewFS(sys, "/dev", thermal.Range{Min: -40000, Max: 150000})
 	if err != nil {
@@ -269,11 +269,6 @@ func readWith(t *testing.T, sys string, f *fakeDrive, cache memCache) thermal.Ch
 	}
 	return chips[0]
 }
-
-type memCache map[string][]byte
-
-func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
-func (m memCache) Store(k string, b []byte)     { m[k] = b }
 
 func TestDriveLayouts(t *testing.T) {
 	for _, tc := range []struct {
@@ -345,7 +340,7 @@ func TestDriveLayouts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sys := driveTree(t, tc.ata, false, "")
-			cache := memCache{}
+			cache := sysfstest.MemCache{}
 			for beat, want := range [][]string{tc.first, tc.steady, tc.steady} {
 				f := tc.drive
 				f.sent = nil
@@ -397,7 +392,7 @@ func limit(v *int64) string {
 // and no error.
 func TestStandbyDriveGetsOnlyCheckPowerMode(t *testing.T) {
 	sys := driveTree(t, true, false, "")
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	awake := fakeDrive{power: 0xFF, identify: identifyData("ST8000VN004-2M2101", "WSD0ABCD", "SC60", true, true, true, true),
 		sct: sctStatus(38), table: sctTable(60, 70)}
 	for _, mode := range []byte{0x00, 0x01, 0x40} {
@@ -442,12 +437,12 @@ func TestSuspendedDriveIsNotTouched(t *testing.T) {
 // without one either, it is an error that says why.
 func TestPermissionFallsBackToDrivetemp(t *testing.T) {
 	f := fakeDrive{denyATA: true}
-	chip := readWith(t, driveTree(t, true, true, ""), &f, memCache{})
+	chip := readWith(t, driveTree(t, true, true, ""), &f, sysfstest.MemCache{})
 	if chip.Yield == "" || !strings.Contains(chip.Yield, "CAP_SYS_RAWIO") || chip.Attrs.Get("read_via") != MethodHwmon || chip.Errors != 0 {
 		t.Errorf("with drivetemp: %+v", chip)
 	}
 	f = fakeDrive{denyATA: true}
-	chip = readWith(t, driveTree(t, true, false, ""), &f, memCache{})
+	chip = readWith(t, driveTree(t, true, false, ""), &f, sysfstest.MemCache{})
 	if chip.Yield != "" || chip.Err == nil || chip.Errors != 1 || !strings.Contains(chip.Attrs.Get("why").(string), "no drivetemp chip") {
 		t.Errorf("without drivetemp: %+v", chip)
 	}
@@ -456,7 +451,7 @@ func TestPermissionFallsBackToDrivetemp(t *testing.T) {
 // A drive that fails a read costs one error and keeps its identity.
 func TestFailedReadIsCounted(t *testing.T) {
 	sys := driveTree(t, true, false, "")
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	good := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, false, false), smart: smartAttrs(temp194Packed)}
 	f := good
 	readWith(t, sys, &f, cache)
@@ -476,7 +471,7 @@ func TestFailedReadIsCounted(t *testing.T) {
 // wwid) is identified again.
 func TestIdentityCache(t *testing.T) {
 	sys := driveTree(t, true, false, "")
-	cache := memCache{identityKey: []byte("{not json")}
+	cache := sysfstest.MemCache{identityKey: []byte("{not json")}
 	f := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, false, false), smart: smartAttrs(temp194Packed)}
 	readWith(t, sys, &f, cache)
 	if len(f.sent) != 3 {
@@ -516,7 +511,7 @@ func replug(t *testing.T, sys string) {
 // every drive after a corrupt cache entry.
 func TestDescriptionsCached(t *testing.T) {
 	sys := driveTree(t, false, false, "")
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	drive := fakeDrive{power: 0xFF}
 	f := drive
 	readWith(t, sys, &f, cache)
@@ -687,7 +682,7 @@ func (h hung) Close() error      { return nil }
 // a beat goes straight to ATA.
 func TestBridgeFallsBackToATA(t *testing.T) {
 	sys := driveTree(t, false, false, "f vpd_pg89 x")
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	drive := fakeDrive{power: 0xFF, identify: identifyData("WDC WD20EARS-00MVWB0", "WD-WMAZA1234567", "51.0AB51", true, true, false, false),
 		smart: smartAttrs(temp194Packed)}
 	f := drive
@@ -701,7 +696,7 @@ func TestBridgeFallsBackToATA(t *testing.T) {
 		t.Errorf("steady beat sent %q", f.sent)
 	}
 	// Asleep when first seen: nothing is learnt, and it is tried again.
-	cache = memCache{}
+	cache = sysfstest.MemCache{}
 	f = drive
 	f.power = 0
 	if chip := readWith(t, sys, &f, cache); !chip.Asleep || cache[identityKey] != nil || fmt.Sprint(f.sent) != "[CHECK POWER MODE]" {
@@ -724,7 +719,7 @@ func TestBridgeFallsBackToATA(t *testing.T) {
 // A timeout during learning is not cached as the drive's answer.
 func TestTransientFailureIsNotLearnt(t *testing.T) {
 	sys := driveTree(t, true, false, "")
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	f := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, true, false), sct: sctStatus(40), failSCT: true}
 	if chip := readWith(t, sys, &f, cache); chip.Errors != 1 || cache[identityKey] != nil {
 		t.Errorf("SCT Status timed out: errors %d, cache %q", chip.Errors, cache)
@@ -761,7 +756,7 @@ func BenchmarkReadDrives(b *testing.B) {
 	fs, _ := NewFS(sys, "/dev", thermal.Range{Min: -40000, Max: 150000})
 	drive := fakeDrive{power: 0xFF, identify: identifyData("X", "Y", "Z", true, true, true, true), sct: sctStatus(38), table: sctTable(60, 70)}
 	fs.open = func(string) (transportCloser, error) { f := drive; return &f, nil }
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	fs.Read(context.Background(), &thermal.Request{Cache: cache})
 	b.ReportAllocs()
 	for b.Loop() {
@@ -831,7 +826,7 @@ func TestDriveProbedLateIsDescribedAgain(t *testing.T) {
 	if err := os.Rename(block, block+".later"); err != nil {
 		t.Fatal(err)
 	}
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	f := fakeDrive{power: 0xFF}
 	if chip := readWith(t, sys, &f, cache); len(chip.Sensors) != 0 || len(f.sent) != 0 {
 		t.Errorf("a drive without its block device yet: sent %q, %+v", f.sent, chip)

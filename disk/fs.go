@@ -13,6 +13,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/linecodec"
 	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
@@ -80,8 +81,6 @@ type Drive struct {
 	// ino is the inode number of the drive's class entry when it was
 	// described (0: none given, or the description is not whole).
 	ino uint64
-	// whole: the block device and the INQUIRY strings were all there.
-	whole bool
 }
 
 // Key identifies a drive for the identity cache: a drive swapped into the
@@ -130,10 +129,7 @@ func (fs FS) listDrives(described map[string]Drive) (drives []Drive, changed boo
 			out = append(out, d)
 			continue
 		}
-		if d, ok := fs.drive(classDir, e.Name, tree, buf); ok {
-			if d.whole {
-				d.ino = e.Ino
-			}
+		if d, ok := fs.drive(classDir, e, tree, buf); ok {
 			out = append(out, d)
 			changed = true
 		}
@@ -142,9 +138,11 @@ func (fs FS) listDrives(described map[string]Drive) (drives []Drive, changed boo
 	return out, changed || len(out) != len(described), nil
 }
 
-// drive describes the drive of class entry e; ok is false when the entry
-// has no device.
-func (fs FS) drive(classDir, e string, tree *sysdev.Tree, buf []byte) (d Drive, ok bool) {
+// drive describes the drive of class entry de, under de's inode number
+// when the description is whole; ok is false when the entry has no
+// device.
+func (fs FS) drive(classDir string, de sysread.DirEntry, tree *sysdev.Tree, buf []byte) (d Drive, ok bool) {
+	e := de.Name
 	// The class entry links to the scsi_disk class device, whose device
 	// link, relative to it, is the SCSI device.
 	dir := sysdev.Join(classDir, e)
@@ -175,7 +173,9 @@ func (fs FS) drive(classDir, e string, tree *sysdev.Tree, buf []byte) (d Drive, 
 	// A drive still being probed (its class device is made before its
 	// block device, and a spinning-up disk takes seconds) is described
 	// again next beat, not cached half-known: no inode number to match.
-	d.whole = whole
+	if whole {
+		d.ino = de.Ino
+	}
 	// libata names every ATA drive's vendor "ATA". A bridge that
 	// translates to ATA under its own name exports the ATA Information
 	// VPD page (89h), but so do SCSI targets that emulate it
@@ -264,25 +264,14 @@ func (fs FS) Name() string { return SourceName }
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
 	cache := req.CacheOf()
-	var described map[string]Drive
-	if cache != nil {
-		if data, ok := cache.Load(drivesKey); ok {
-			described, _ = decodeDrives(data) // corrupt: describe the drives afresh
-		}
-	}
-	drives, changed, err := fs.listDrives(described)
+	drives, changed, err := fs.listDrives(linecodec.Load(cache, drivesKey, decodeDrives))
 	if changed && cache != nil && err == nil {
 		cache.Store(drivesKey, encodeDrives(drives))
 	}
 	if len(drives) == 0 {
 		return nil, err
 	}
-	var known map[string]Identity
-	if cache != nil {
-		if data, ok := cache.Load(identityKey); ok {
-			known, _ = decodeIdentities(data) // corrupt: identify the drives again
-		}
-	}
+	known := linecodec.Load(cache, identityKey, decodeIdentities)
 	chips, learned := fs.ReadDrives(ctx, drives, known)
 	if cache != nil && len(learned) > 0 {
 		all := make(map[string]Identity, len(known)+len(learned))

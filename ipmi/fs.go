@@ -13,6 +13,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/linecodec"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
@@ -96,14 +97,10 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	if len(ifaces) == 0 {
 		return nil, err
 	}
-	known := map[string]Repository{}
 	cache := req.CacheOf()
-	if cache != nil {
-		if data, ok := cache.Load(sdrKey); ok {
-			if m, err := decodeRepositories(data); err == nil {
-				known = m
-			} // else corrupt: read the repositories again
-		}
+	known := linecodec.Load(cache, sdrKey, decodeRepositories)
+	if known == nil {
+		known = map[string]Repository{}
 	}
 	chips, learned := fs.ReadBMCs(ctx, ifaces, known)
 	if cache != nil && len(learned) > 0 {

@@ -128,7 +128,7 @@ func newBMC(t testing.TB) *fakeBMC {
 			3: {0x38, 0, 0, 0, 0xa0, 0xaa, 0xb4}, 4: {0x03, 0x0f, 0x0a, 0, 0, 0, 0}, 5: {0x38, 0, 0, 0, 0x50, 0x55, 0x5a}}}
 }
 
-func readBMC(t *testing.T, b *fakeBMC, cache memCache) thermal.Chip {
+func readBMC(t *testing.T, b *fakeBMC, cache sysfstest.MemCache) thermal.Chip {
 	t.Helper()
 	sys := sysfstest.UnpackString(t, "cd /devices/platform/ipmi_si.0/ipmi/ipmi0\ncd /class/ipmi\nl ipmi0 -> /devices/platform/ipmi_si.0/ipmi/ipmi0\n")
 	fs, err := NewFS(sys, "/dev", thermal.Range{Min: -40000, Max: 150000})
@@ -148,15 +148,10 @@ func readBMC(t *testing.T, b *fakeBMC, cache memCache) thermal.Chip {
 	return chips[0]
 }
 
-type memCache map[string][]byte
-
-func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
-func (m memCache) Store(k string, b []byte)     { m[k] = b }
-
 func TestReadBMC(t *testing.T) {
 	b := newBMC(t)
 	b.maxChunk, b.cancelAfter = 8, 7
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	chip := readBMC(t, b, cache)
 	if chip.Name != "ipmi-bmc-0" || chip.Source != SourceName || chip.Err != nil || chip.Errors != 0 {
 		t.Fatalf("chip %+v", chip)
@@ -204,7 +199,7 @@ func TestReadBMC(t *testing.T) {
 // chip its readings, not the beat.
 func TestBMCFailures(t *testing.T) {
 	b := newBMC(t)
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	readBMC(t, b, cache)
 	b.failReadings = true
 	chip := readBMC(t, b, cache)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/linecodec"
 	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
@@ -199,22 +200,11 @@ func (fs FS) Name() string { return SourceName }
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
 	cache := req.CacheOf()
-	var described map[string]Controller
-	if cache != nil {
-		if data, ok := cache.Load(controllersKey); ok {
-			described, _ = decodeControllers(data) // corrupt: describe the controllers afresh
-		}
-	}
-	ctrls, changed, err := fs.listControllers(described)
+	ctrls, changed, err := fs.listControllers(linecodec.Load(cache, controllersKey, decodeControllers))
 	if changed && cache != nil && err == nil {
 		cache.Store(controllersKey, encodeControllers(ctrls))
 	}
-	var known map[string]Limits
-	if cache != nil {
-		if data, ok := cache.Load(limitsKey); ok {
-			known, _ = decodeLimits(data) // corrupt: identify the drives again
-		}
-	}
+	known := linecodec.Load(cache, limitsKey, decodeLimits)
 	res := fs.ReadControllers(ctx, ctrls, known)
 	if cache != nil && len(res.Learned) > 0 {
 		all := make(map[string]Limits, len(known)+len(res.Learned))

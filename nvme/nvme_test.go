@@ -251,11 +251,6 @@ func TestNotLiveControllerIsNotRead(t *testing.T) {
 	}
 }
 
-type memCache map[string][]byte
-
-func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
-func (m memCache) Store(k string, b []byte)     { m[k] = b }
-
 // A steady beat takes a controller's description from the cache while its
 // class link stands, and reads its state on every beat: a model changed in
 // place is not read again (nothing but a new class device changes it), a
@@ -264,15 +259,8 @@ func (m memCache) Store(k string, b []byte)     { m[k] = b }
 func TestDescriptionsCached(t *testing.T) {
 	var n int
 	fs, _ := qemuFS(t, nil, &n)
-	cache := memCache{}
-	read := func() thermal.Chip {
-		t.Helper()
-		chips, err := fs.Read(context.Background(), &thermal.Request{Cache: cache})
-		if err != nil || len(chips) != 1 {
-			t.Fatalf("Read = %+v, %v", chips, err)
-		}
-		return chips[0]
-	}
+	cache := sysfstest.MemCache{}
+	read := func() thermal.Chip { t.Helper(); return readOne(t, fs, cache) }
 	read()
 	if _, err := decodeControllers(cache[controllersKey]); err != nil {
 		t.Fatalf("descriptions stored: %q: %v", cache[controllersKey], err)
@@ -371,15 +359,8 @@ func FuzzLimitsCodec(f *testing.F) {
 func TestDescriptionsFollowFirmwareAndProbing(t *testing.T) {
 	var n int
 	fs, _ := qemuFS(t, nil, &n)
-	cache := memCache{}
-	read := func() thermal.Chip {
-		t.Helper()
-		chips, err := fs.Read(context.Background(), &thermal.Request{Cache: cache})
-		if err != nil || len(chips) != 1 {
-			t.Fatalf("Read = %+v, %v", chips, err)
-		}
-		return chips[0]
-	}
+	cache := sysfstest.MemCache{}
+	read := func() thermal.Chip { t.Helper(); return readOne(t, fs, cache) }
 	dir := filepath.Join(fs.sys, "devices/pci0000:00/0000:00:02.0/nvme/nvme0")
 	os.WriteFile(filepath.Join(dir, "state"), []byte("connecting\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "model"), []byte("\n"), 0o644)
@@ -395,4 +376,14 @@ func TestDescriptionsFollowFirmwareAndProbing(t *testing.T) {
 	if c := read(); c.Attrs.Get("firmware") != "8.0.0" || n != 2 {
 		t.Errorf("after a firmware activation: firmware %v, %d admin commands (want Identify and Get Log Page)", c.Attrs.Get("firmware"), n)
 	}
+}
+
+// readOne is a beat of fs's Read with cache: its one chip.
+func readOne(t *testing.T, fs FS, cache thermal.Cache) thermal.Chip {
+	t.Helper()
+	chips, err := fs.Read(context.Background(), &thermal.Request{Cache: cache})
+	if err != nil || len(chips) != 1 {
+		t.Fatalf("Read = %+v, %v", chips, err)
+	}
+	return chips[0]
 }

@@ -12,11 +12,6 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
 
-type memCache map[string][]byte
-
-func (m memCache) Load(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
-func (m memCache) Store(k string, b []byte)     { m[k] = b }
-
 // A steady beat lists the PCI functions and reads no vendor while they are
 // the ones the discovery saw; only the GPUs' power state is read again. A
 // function plugged in (a new link) makes the discovery run again, and so
@@ -32,7 +27,7 @@ func TestDiscoveryCached(t *testing.T) {
 		reads = append(reads, strings.TrimPrefix(path, root))
 		return sysread.ReadFile(path, buf)
 	}
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	show := func(gs []gpu) string { return fmt.Sprintf("%+v", gs) }
 	want := show(fs.GPUs())
 	reads = nil
@@ -102,7 +97,7 @@ func TestDiscoveryOfAGPUBeingAdded(t *testing.T) {
 	}
 	want := fs.GPUs()
 	os.Remove(filepath.Join(root, "devices/pci0000:00/0000:00:01.0/0000:01:00.0/subsystem"))
-	cache := memCache{}
+	cache := sysfstest.MemCache{}
 	if got := fs.gpus(cache); fmt.Sprint(got) != fmt.Sprint(want) || cache[gpusKey] == nil {
 		t.Errorf("a GPU without its subsystem link: %+v, want %+v; cache %q", got, want, cache[gpusKey])
 	}

@@ -1,6 +1,7 @@
 package zones
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/internal/gather"
+	"github.com/thermal-heartbeat/thermal/internal/linecodec"
 	"github.com/thermal-heartbeat/thermal/internal/sysdev"
 	"github.com/thermal-heartbeat/thermal/internal/sysread"
 )
@@ -45,15 +47,13 @@ func (fs FS) Name() string { return SourceName }
 func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, error) {
 	fs.req = req
 	cache := req.CacheOf()
-	var known map[string]described
-	if cache != nil {
-		if data, ok := cache.Load(zonesKey); ok {
-			known, _ = decodeDescribed(data) // corrupt: describe the zones afresh
-		}
-	}
+	known := linecodec.Load(cache, zonesKey, decodeDescribed)
 	chips, next, err := fs.zones(ctx, known)
-	if cache != nil && err == nil && !sameDescribed(known, next) {
-		cache.Store(zonesKey, encodeDescribed(next))
+	if cache != nil && err == nil {
+		// Stored when it says something else: the encodings are sorted.
+		if enc := encodeDescribed(next); !bytes.Equal(enc, encodeDescribed(known)) {
+			cache.Store(zonesKey, enc)
+		}
 	}
 	return chips, err
 }

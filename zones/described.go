@@ -59,22 +59,6 @@ func (d described) learn(c *thermal.Chip) described {
 	return d
 }
 
-// sameDescribed reports whether two descriptions hold the same entries,
-// as the cache encodes them.
-func sameDescribed(a, b map[string]described) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, x := range a {
-		y, ok := b[k]
-		if !ok || x.ino != y.ino || x.device != y.device || x.typ != y.typ || x.typed != y.typed ||
-			!slices.Equal(x.trips, y.trips) || (x.tripTypes == nil) != (y.tripTypes == nil) || !slices.Equal(x.tripTypes, y.tripTypes) {
-			return false
-		}
-	}
-	return true
-}
-
 // encodeDescribed encodes the descriptions one entry per line
 // (linecodec): the entry, its inode number, device, whether its type is
 // known and the type, the number of trip points and each one's index,

@@ -234,3 +234,27 @@ func Decode[T any](data []byte, magic string, record func(line string) (key stri
 	}
 	return out, nil
 }
+
+// Loader is where a source's cache entries are loaded from (thermal.Cache).
+type Loader interface {
+	Load(key string) ([]byte, bool)
+}
+
+// Load returns the cache entry under key decoded with decode; the zero
+// value when c is nil, the entry is absent, or it does not decode (a
+// corrupt entry is learnt afresh, never a failure).
+func Load[T any](c Loader, key string, decode func([]byte) (T, error)) T {
+	var zero T
+	if c == nil {
+		return zero
+	}
+	data, ok := c.Load(key)
+	if !ok {
+		return zero
+	}
+	v, err := decode(data)
+	if err != nil {
+		return zero
+	}
+	return v
+}

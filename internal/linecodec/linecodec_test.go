@@ -112,3 +112,27 @@ func TestNumbersAgreeWithStrconv(t *testing.T) {
 		}
 	}
 }
+
+type loader map[string][]byte
+
+func (l loader) Load(k string) ([]byte, bool) { b, ok := l[k]; return b, ok }
+
+// Load gives the decoded entry, or the zero value: no cache, no entry, or
+// one that does not decode.
+func TestLoad(t *testing.T) {
+	decode := func(b []byte) (map[string]string, error) {
+		return Decode(b, "m\n", func(line string) (string, string, bool) { f := Read(line); k := f.Quoted(); return k, k, f.OK() })
+	}
+	c := loader{"good": []byte("m\n\"a\"\n"), "bad": []byte("m\nx\n")}
+	if got := Load(c, "good", decode); len(got) != 1 || got["a"] != "a" {
+		t.Errorf("a good entry: %v", got)
+	}
+	for _, k := range []string{"bad", "absent"} {
+		if got := Load(c, k, decode); got != nil {
+			t.Errorf("%s: %v", k, got)
+		}
+	}
+	if got := Load(nil, "good", decode); got != nil {
+		t.Errorf("no cache: %v", got)
+	}
+}
