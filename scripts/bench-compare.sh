@@ -162,6 +162,12 @@ awk -v th1="$th1" -v th2="$th2" -v lm1="$lm1" -v lm2="$lm2" -v st1="$st1" -v st2
 # steady beat opens (floorgen turns the beat's own strace into it), beside
 # the beat, thermal version (the binary's start) and sensors -j, in
 # FLOOR_ROUNDS interleaved rounds of perf stat -r FLOOR_REPEAT, medians.
+# Beside them, two references for what is the runtime's and the machine's
+# rather than the beat's: the same program in Go (floorgen -go: package
+# syscall, static), which pays the Go runtime's start, syscall entry and
+# exit and threads for the same reads, and the price of a page fault here
+# (a C program that touches 1,000 fresh pages, against one that touches
+# none), since every page a fresh process's heap grows by is one.
 FLOOR_ROUNDS=${FLOOR_ROUNDS:-5}
 FLOOR_REPEAT=${FLOOR_REPEAT:-8}
 REAL_SIZES="35 355"
@@ -175,10 +181,35 @@ for n in $REAL_SIZES; do
 	go run ./internal/sysfstest/floorgen -tree "$work/real$n" "$work/strace$n".* > "$work/floor$n.c"
 	gcc -O2 -static -o "$work/floor$n" "$work/floor$n.c"
 	"$work/floor$n" || { echo "bench-compare: the floor program of $n sensors failed" >&2; exit 1; }
+	mkdir -p "$work/gofloor$n.src"
+	go run ./internal/sysfstest/floorgen -go -tree "$work/real$n" "$work/strace$n".* > "$work/gofloor$n.src/main.go"
+	(cd "$work/gofloor$n.src" && go mod init gofloor >/dev/null 2>&1 && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/gofloor$n" .)
+	"$work/gofloor$n" || { echo "bench-compare: the Go floor program of $n sensors failed" >&2; exit 1; }
 	got=$(grep -c '^node_thermal_celsius{' "$work/realtext$n/thermal.prom")
 	[ "$got" = "$n" ] || { echo "bench-compare: the realistic tree of $n sensors gave $got readings" >&2; exit 1; }
 done
+cat > "$work/touch.c" <<'C'
+#include <stdlib.h>
+#include <sys/mman.h>
+/* touch N: write one byte to each of N fresh anonymous pages. */
+int main(int argc, char **argv) {
+	long n = argc > 1 ? atol(argv[1]) : 0;
+	char *p = mmap(0, (n + 1) * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	for (long i = 0; i < n; i++)
+		p[i * 4096] = 1;
+	return 0;
+}
+C
+gcc -O2 -static -o "$work/touch" "$work/touch.c"
 for r in $(seq "$FLOOR_ROUNDS"); do
+	REPEAT=$FLOOR_REPEAT measure "$work/p" - "$work/hello.bin"
+	CPU[fhello,$r]=$(field "$work/p" task-clock)
+	REPEAT=$FLOOR_REPEAT measure "$work/p" - "$work/touch" 0
+	CPU[touch0,$r]=$(field "$work/p" task-clock)
+	REPEAT=$FLOOR_REPEAT measure "$work/p" - "$work/touch" 1000
+	CPU[touch1000,$r]=$(field "$work/p" task-clock)
 	REPEAT=$FLOOR_REPEAT measure "$work/p" - "$thermal" version
 	CPU[version,$r]=$(field "$work/p" task-clock); SYS[version,$r]=$(field "$work/p" raw_syscalls)
 	# As the unit runs it: GOMAXPROCS=1 in the environment, so the runtime
@@ -189,8 +220,10 @@ for r in $(seq "$FLOOR_ROUNDS"); do
 	for n in $REAL_SIZES; do
 		REPEAT=$FLOOR_REPEAT measure "$work/p" - "$work/floor$n"
 		CPU[floor$n,$r]=$(field "$work/p" task-clock); SYS[floor$n,$r]=$(field "$work/p" raw_syscalls)
+		REPEAT=$FLOOR_REPEAT measure "$work/p" - "$work/gofloor$n"
+		CPU[gofloor$n,$r]=$(field "$work/p" task-clock); SYS[gofloor$n,$r]=$(field "$work/p" raw_syscalls)
 		REPEAT=$FLOOR_REPEAT measure "$work/p" - $(real_beat "$n")
-		CPU[real$n,$r]=$(field "$work/p" task-clock); SYS[real$n,$r]=$(field "$work/p" raw_syscalls)
+		CPU[real$n,$r]=$(field "$work/p" task-clock); SYS[real$n,$r]=$(field "$work/p" raw_syscalls); PF[real$n,$r]=$(field "$work/p" page-faults)
 		GOMAXPROCS=1 REPEAT=$FLOOR_REPEAT measure "$work/p" - $(real_beat "$n")
 		CPU[unit$n,$r]=$(field "$work/p" task-clock); SYS[unit$n,$r]=$(field "$work/p" raw_syscalls)
 		REPEAT=$FLOOR_REPEAT measure "$work/p" "$work/real$n" sensors -j
@@ -212,6 +245,7 @@ row() { # LABEL KEY
 		printf "| %s | %.2f ms, %d syscalls | %.2f ms, %d syscalls | %.1f µs, %.2f syscalls |\n", l, a, sa, b, sb, (b - a) * 1000 / 320, (sb - sa) / 320 }'
 }
 row "open/read/close floor (C, static)" floor
+row "the same reads from Go (floorgen -go: package syscall, static)" gofloor
 awk -v v="$(median version CPU)" -v s="$(median version SYS)" 'BEGIN { printf "| thermal version (the binary start) | %.2f ms, %d syscalls | | |\n", v, s }'
 row "thermal beat" real
 row "thermal beat as the unit runs it (GOMAXPROCS=1 in its environment)" unit
@@ -229,6 +263,16 @@ awk -v fs="$floorsys" -v f1="$(median floor35 CPU)" -v f2="$(median floor355 CPU
 awk -v f1="$(median floor35 CPU)" -v f2="$(median floor355 CPU)" -v u1="$(median unit35 CPU)" -v u2="$(median unit355 CPU)" \
 	-v uv="$(median unitversion CPU)" -v s2="$(median rsensors355 CPU)" 'BEGIN {
 	printf "| as the unit runs it: marginal beat / floor; 35-sensor beat over thermal version (both GOMAXPROCS=1); sensors -j / beat at 355 | %.2f×; +%.2f ms; %.1f× | |\n", (u2 - u1) / (f2 - f1), u1 - uv, s2 / u2
+}'
+awk -v f1="$(median floor35 CPU)" -v f2="$(median floor355 CPU)" -v g1="$(median gofloor35 CPU)" -v g2="$(median gofloor355 CPU)" \
+	-v t1="$(median real35 CPU)" -v t2="$(median real355 CPU)" -v h="$(median fhello CPU)" -v z0="$(median touch0 CPU)" -v z1="$(median touch1000 CPU)" \
+	-v p1="$(median real35 PF)" -v p2="$(median real355 PF)" 'BEGIN {
+	printf "\n| reference: the Go runtime and this machine | measured |\n|---|---|\n"
+	printf "| marginal per added sensor, Go floor / C floor (the Go runtime on the same reads) | %.2f× (%.1f / %.1f µs) |\n", (g2 - g1) / (f2 - f1), (g2 - g1) * 1000 / 320, (f2 - f1) * 1000 / 320
+	printf "| marginal per added sensor, beat / Go floor (what the beat adds in Go) | %.2f× |\n", (t2 - t1) / (g2 - g1)
+	printf "| 35-sensor Go floor over a Go hello world (the reads of 35 sensors from Go) | +%.2f ms |\n", g1 - h
+	printf "| a page fault here (1,000 first touches of anonymous pages, C) | %.2f µs |\n", (z1 - z0)
+	printf "| page faults per added sensor, beat (its heap: every page it grows by is one) | %.2f |\n", (p2 - p1) / 320
 }'
 
 # NVML out of process: a host with NVIDIA GPUs (the fixture of the nvml
