@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 	"slices"
 	"strings"
 	"sync"
@@ -193,6 +194,7 @@ func (r *run) read() []thermal.Chip {
 	var wg sync.WaitGroup
 	for _, s := range r.p.Sources {
 		wg.Go(func() {
+			stackgrow.Worker()
 			defer close(done[s.Name()])
 			for _, a := range s.After {
 				if ch, ok := done[a]; ok {

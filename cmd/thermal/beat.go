@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 	"log/slog"
 	"os"
 	"strconv"
@@ -34,6 +35,7 @@ func bootID() string {
 }
 
 func beat(args []string, e env) int {
+	stackgrow.Beat()
 	fs := flag.NewFlagSet("thermal beat", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var src sourceFlags

@@ -17,6 +17,7 @@ package gather
 import (
 	"context"
 	"fmt"
+	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,6 +180,7 @@ func (p *pool) spawn(n int) {
 }
 
 func (p *pool) work(w *worker) {
+	stackgrow.Worker()
 	defer w.busy.Store(false)
 	for {
 		i := int(p.next.Add(1) - 1)
