@@ -274,6 +274,14 @@ awk -v f1="$(median floor35 CPU)" -v f2="$(median floor355 CPU)" -v g1="$(median
 	printf "| a page fault here (1,000 first touches of anonymous pages, C) | %.2f µs |\n", (z1 - z0)
 	printf "| page faults per added sensor, beat (its heap: every page it grows by is one) | %.2f |\n", (p2 - p1) / 320
 }'
+# The rounds one by one: how far apart the same ratios fall on this machine.
+ratios() { # A B: per round, the marginal of A over the marginal of B
+	for r in $(seq "$ROUNDS"); do
+		awk -v a1="${CPU[${1}35,$r]}" -v a2="${CPU[${1}355,$r]}" -v b1="${CPU[${2}35,$r]}" -v b2="${CPU[${2}355,$r]}" \
+			'BEGIN { if (b2 > b1) printf "%.2f\n", (a2 - a1) / (b2 - b1) }'
+	done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f×–%.2f×, median %.2f×", v[1], v[NR], v[int((NR + 1) / 2)] }'
+}
+echo "| marginal per added sensor, round by round: beat / floor; Go floor / floor; beat / Go floor | $(ratios real floor); $(ratios gofloor floor); $(ratios real gofloor) |"
 
 # NVML out of process: a host with NVIDIA GPUs (the fixture of the nvml
 # tests, with the C stand-in for libnvidia-ml) pays for a second process
