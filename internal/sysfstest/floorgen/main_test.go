@@ -60,36 +60,59 @@ func TestThread(t *testing.T) {
 	}
 }
 
-// TestGoFloor builds the Go floor program of a trace and runs it: it reads
-// the tree and exits 0, and exits 1 once a file it must read is gone.
-func TestGoFloor(t *testing.T) {
+// TestFloor builds the floor program of a trace, in C and in Go, and runs
+// it: it reads the tree and exits 0, and exits 1 once a file it must read
+// is gone.
+func TestFloor(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a program")
+		t.Skip("builds programs")
 	}
-	root, trace := traced(t)
-	var src bytes.Buffer
-	writeGo(&src, thread(strings.NewReader(trace), root))
-	mod := t.TempDir()
-	for name, data := range map[string][]byte{"main.go": src.Bytes(), "go.mod": []byte("module gofloor\n\ngo 1.22\n")} {
-		if err := os.WriteFile(filepath.Join(mod, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "gofloor")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = mod
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s\n%s", err, out, src.Bytes())
-	}
-	if out, err := exec.Command(bin).CombinedOutput(); err != nil {
-		t.Fatalf("the floor program failed: %v\n%s", err, out)
-	}
-	if err := os.Remove(filepath.Join(root, "class", "hwmon", "hwmon0", "temp1_input")); err != nil {
-		t.Fatal(err)
-	}
-	err := exec.Command(bin).Run()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("with a file gone: %v, want exit status 1", err)
+	for _, tc := range []struct {
+		name  string
+		lang  lang
+		build func(t *testing.T, src []byte, bin string) *exec.Cmd
+	}{
+		{"C", c, func(t *testing.T, src []byte, bin string) *exec.Cmd {
+			if _, err := exec.LookPath("gcc"); err != nil {
+				t.Skip("no gcc")
+			}
+			file := filepath.Join(t.TempDir(), "floor.c")
+			if err := os.WriteFile(file, src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return exec.Command("gcc", "-O2", "-o", bin, file)
+		}},
+		{"Go", golang, func(t *testing.T, src []byte, bin string) *exec.Cmd {
+			mod := t.TempDir()
+			for name, data := range map[string][]byte{"main.go": src, "go.mod": []byte("module gofloor\n\ngo 1.22\n")} {
+				if err := os.WriteFile(filepath.Join(mod, name), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command("go", "build", "-o", bin, ".")
+			cmd.Dir = mod
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+			return cmd
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, trace := traced(t)
+			var src bytes.Buffer
+			write(&src, thread(strings.NewReader(trace), root), tc.lang)
+			bin := filepath.Join(t.TempDir(), "floor")
+			if out, err := tc.build(t, src.Bytes(), bin).CombinedOutput(); err != nil {
+				t.Fatalf("build: %v\n%s\n%s", err, out, src.Bytes())
+			}
+			if out, err := exec.Command(bin).CombinedOutput(); err != nil {
+				t.Fatalf("the floor program failed: %v\n%s", err, out)
+			}
+			if err := os.Remove(filepath.Join(root, "class", "hwmon", "hwmon0", "temp1_input")); err != nil {
+				t.Fatal(err)
+			}
+			err := exec.Command(bin).Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Fatalf("with a file gone: %v, want exit status 1", err)
+			}
+		})
 	}
 }
