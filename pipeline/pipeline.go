@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/thermal-heartbeat/thermal"
 	"github.com/thermal-heartbeat/thermal/config"
+	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 	"github.com/thermal-heartbeat/thermal/lmsensors"
 )
 

@@ -17,12 +17,12 @@ package gather
 import (
 	"context"
 	"fmt"
-	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/thermal-heartbeat/thermal"
+	"github.com/thermal-heartbeat/thermal/internal/stackgrow"
 )
 
 // Stall is how long one device may go without progress (a sensor read)
