@@ -279,7 +279,7 @@ ratios() { # A B: per round, the marginal of A over the marginal of B
 	for r in $(seq "$ROUNDS"); do
 		awk -v a1="${CPU[${1}35,$r]}" -v a2="${CPU[${1}355,$r]}" -v b1="${CPU[${2}35,$r]}" -v b2="${CPU[${2}355,$r]}" \
 			'BEGIN { if (b2 > b1) printf "%.2f\n", (a2 - a1) / (b2 - b1) }'
-	done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f×–%.2f×, median %.2f×", v[1], v[NR], v[int((NR + 1) / 2)] }'
+	done | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) printf "no round with a positive marginal"; else printf "%.2f×–%.2f×, median %.2f×", v[1], v[NR], v[int((NR + 1) / 2)] }'
 }
 echo "| marginal per added sensor, round by round: beat / floor; Go floor / floor; beat / Go floor | $(ratios real floor); $(ratios gofloor floor); $(ratios real gofloor) |"
 
