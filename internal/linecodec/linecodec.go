@@ -4,7 +4,9 @@
 // per line, its fields separated by single spaces: strings quoted as Go
 // quotes them, numbers in decimal, flags as 0 or 1. It costs a fraction of
 // encoding/json's first use in a fresh process, and anything malformed is
-// an error, never half a record.
+// an error, never half a record. A field is read only in the one form Line
+// writes it (strconv.Quote's quoting, no leading zeros, no -0), so a record
+// read back is written the same.
 package linecodec
 
 import (
@@ -122,12 +124,16 @@ func (f *Fields) Quoted() string {
 		}
 	}
 	q, err := strconv.QuotedPrefix(f.rest)
-	if err != nil {
+	if err != nil || q[0] != '"' {
+		f.bad = true
+		return ""
+	}
+	s, _ := strconv.Unquote(q)
+	if strconv.Quote(s) != q { // another spelling of it (\x41, a raw byte)
 		f.bad = true
 		return ""
 	}
 	f.rest = f.rest[len(q):]
-	s, _ := strconv.Unquote(q)
 	return s
 }
 
@@ -161,7 +167,7 @@ func (f *Fields) Int(bits int) int64 {
 		limit++
 	}
 	v, ok := f.digits(limit)
-	if !ok {
+	if !ok || neg && v == 0 {
 		f.bad = true
 		return 0
 	}
@@ -180,8 +186,11 @@ func clampBits(bits int) int {
 }
 
 // digits takes the decimal digits up to the next space or the end, at
-// least one, and their value, at most limit.
+// least one and no leading zero, and their value, at most limit.
 func (f *Fields) digits(limit uint64) (v uint64, ok bool) {
+	if len(f.rest) > 1 && f.rest[0] == '0' && f.rest[1] != ' ' {
+		return 0, false
+	}
 	i := 0
 	for ; i < len(f.rest) && f.rest[i] != ' '; i++ {
 		d := uint64(f.rest[i] - '0')
