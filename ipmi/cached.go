@@ -21,7 +21,7 @@ func encodeRepositories(m map[string]Repository) []byte {
 	for _, chip := range slices.Sorted(maps.Keys(m)) {
 		r := m[chip]
 		l := linecodec.Start(b)
-		l.Quoted(chip).Quoted(r.Key).Int(int64(r.Records)).Uint(uint64(len(r.Skipped)))
+		l.Quoted(chip).Quoted(r.Key).Uint(uint64(r.Records)).Uint(uint64(len(r.Skipped)))
 		for _, s := range r.Skipped {
 			l.Quoted(s)
 		}
@@ -40,34 +40,32 @@ func encodeRepositories(m map[string]Repository) []byte {
 	return b
 }
 
-// maxSDR bounds the counts a cache line may give (a repository holds at
-// most 65,535 records).
-const maxSDR = 1 << 16
-
 // decodeRepositories decodes what encodeRepositories wrote; anything
-// malformed is an error (the repositories are read again).
+// malformed is an error (the repositories are read again). No count may
+// pass what ReadRepository keeps (maxRecords), and a line stops being read
+// at its first bad field.
 func decodeRepositories(data []byte) (map[string]Repository, error) {
 	return linecodec.Decode(data, sdrMagic, func(line string) (string, Repository, bool) {
 		f := linecodec.Read(line)
 		chip := f.Quoted()
-		r := Repository{Key: f.Quoted(), Records: int(f.Int(32))}
-		n := f.Uint(32)
-		if n > maxSDR {
+		r := Repository{Key: f.Quoted(), Records: int(f.Uint(16))}
+		n := f.Uint(16)
+		if r.Records > maxRecords || n > maxRecords {
 			return chip, r, false
 		}
-		for range n {
+		for i := uint64(0); i < n && !f.Failed(); i++ {
 			r.Skipped = append(r.Skipped, f.Quoted())
 		}
-		if n = f.Uint(32); n > maxSDR {
+		if n = f.Uint(16); n > maxRecords {
 			return chip, r, false
 		}
 		r.Sensors = make([]Record, 0, n)
-		for range n {
+		for i := uint64(0); i < n && !f.Failed(); i++ {
 			s := Record{ID: uint16(f.Uint(16)), Type: uint8(f.Uint(8)), Owner: uint8(f.Uint(8)), LUN: uint8(f.Uint(8)), Number: uint8(f.Uint(8)),
 				Threshold: f.Bool(), Unit: uint8(f.Uint(8)), Name: f.Quoted(), Format: uint8(f.Uint(8)), Linear: uint8(f.Uint(8)),
 				M: int16(f.Int(16)), B: int16(f.Int(16)), BExp: int8(f.Int(8)), RExp: int8(f.Int(8)), ReadableThresholds: uint8(f.Uint(8)), Have: uint8(f.Uint(8))}
-			for i := range s.Thresholds {
-				s.Thresholds[i] = uint8(f.Uint(8))
+			for k := range s.Thresholds {
+				s.Thresholds[k] = uint8(f.Uint(8))
 			}
 			r.Sensors = append(r.Sensors, s)
 		}

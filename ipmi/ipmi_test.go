@@ -156,17 +156,7 @@ func TestReadBMC(t *testing.T) {
 	if chip.Name != "ipmi-bmc-0" || chip.Source != SourceName || chip.Err != nil || chip.Errors != 0 {
 		t.Fatalf("chip %+v", chip)
 	}
-	got := map[string]string{}
-	for _, s := range chip.Sensors {
-		v := s.Format()
-		if s.Max != nil {
-			v += fmt.Sprintf(" max %g crit %g emerg %g", thermal.Celsius(*s.Max), thermal.Celsius(*s.Crit), thermal.Celsius(*s.Emergency))
-		}
-		if s.FanMin != nil {
-			v += fmt.Sprintf(" min %d", *s.FanMin)
-		}
-		got[s.Name] = v
-	}
+	got := describeBMC(chip)
 	want := map[string]string{
 		"Inlet Temp": "24 °C max 80 crit 85 emerg 90",
 		"CPU1 Temp":  "0 °C max 70 crit 80 emerg 90", // raw −10 + B 10; thresholds raw 60/70/80 + 10
@@ -180,11 +170,15 @@ func TestReadBMC(t *testing.T) {
 		t.Errorf("skipped: %v", s)
 	}
 	// Steady state: the repository's fingerprint and one reading per
-	// sensor (PSU1 is asked, and left out: scanning disabled).
+	// sensor (PSU1 is asked, and left out: scanning disabled), and the
+	// same sensors, limits and attributes from the cached repository.
 	b.sent = nil
-	readBMC(t, b, cache)
+	steady := readBMC(t, b, cache)
 	if fmt.Sprint(b.sent) != "[repo info reading reading reading reading reading]" {
 		t.Errorf("steady beat sent %q", b.sent)
+	}
+	if again := describeBMC(steady); fmt.Sprint(again) != fmt.Sprint(got) || fmt.Sprint(steady.Attrs) != fmt.Sprint(chip.Attrs) {
+		t.Errorf("from the cache\n got %v %v\nwant %v %v", again, steady.Attrs, got, chip.Attrs)
 	}
 	// The repository changed (a record added): read again.
 	b.added++
@@ -193,6 +187,22 @@ func TestReadBMC(t *testing.T) {
 	if len(b.sent) < 10 || b.sent[1] != "reserve" {
 		t.Errorf("after a change the beat sent %q", b.sent)
 	}
+}
+
+// describeBMC gives each sensor of chip with its reading and limits.
+func describeBMC(chip thermal.Chip) map[string]string {
+	got := map[string]string{}
+	for _, s := range chip.Sensors {
+		v := s.Format()
+		if s.Max != nil {
+			v += fmt.Sprintf(" max %g crit %g emerg %g", thermal.Celsius(*s.Max), thermal.Celsius(*s.Crit), thermal.Celsius(*s.Emergency))
+		}
+		if s.FanMin != nil {
+			v += fmt.Sprintf(" min %d", *s.FanMin)
+		}
+		got[s.Name] = v
+	}
+	return got
 }
 
 // A reading that fails is counted; the BMC stopping answering costs the
@@ -206,11 +216,14 @@ func TestBMCFailures(t *testing.T) {
 	if chip.Errors != 5 || len(chip.Sensors) != 5 {
 		t.Errorf("every reading failed: errors %d, %+v", chip.Errors, chip.Sensors)
 	}
-	cache[sdrKey] = []byte("{not json")
 	b.failReadings = false
-	b.sent = nil
-	if chip := readBMC(t, b, cache); len(chip.Sensors) != 4 || b.sent[1] != "reserve" {
-		t.Errorf("corrupt cache: %q, %+v", b.sent, chip.Sensors)
+	// An old JSON entry, and a line cut short: the repository is read again.
+	for _, bad := range []string{"{not json", sdrMagic + "\"ipmi-bmc-0\" \"k\" 1 0\n"} {
+		cache[sdrKey] = []byte(bad)
+		b.sent = nil
+		if chip := readBMC(t, b, cache); len(chip.Sensors) != 4 || len(b.sent) < 2 || b.sent[1] != "reserve" {
+			t.Errorf("corrupt cache %q: %q, %+v", bad, b.sent, chip.Sensors)
+		}
 	}
 }
 
@@ -300,7 +313,7 @@ func FuzzParseRecord(f *testing.F) {
 func FuzzRepositoriesCodec(f *testing.F) {
 	f.Add("ipmi-bmc-0", "1/2/3", 9, "OEM \"x\"", uint16(7), "CPU1 Temp\n", int16(-5), int8(-2), uint8(0x3f), []byte(sdrMagic+"\"c\" \"k\" 1 0 0\n"))
 	f.Fuzz(func(t *testing.T, chip, key string, records int, skipped string, id uint16, name string, m int16, exp int8, have uint8, data []byte) {
-		in := map[string]Repository{chip: {Key: key, Records: int(int32(records)), Skipped: []string{skipped},
+		in := map[string]Repository{chip: {Key: key, Records: int(uint(records) % (maxRecords + 1)), Skipped: []string{skipped},
 			Sensors: []Record{{ID: id, Type: 1, Owner: 0x20, Number: uint8(id), Threshold: true, Unit: 1, Name: name, Format: 2, Linear: 7,
 				M: m, B: -m, BExp: exp, RExp: -exp, ReadableThresholds: have, Have: have, Thresholds: [6]uint8{1, 2, 3, 4, 5, uint8(id)}}}}}
 		got, err := decodeRepositories(encodeRepositories(in))

@@ -215,6 +215,10 @@ func (f *Fields) Bool() bool {
 	return false
 }
 
+// Failed reports whether a field read so far was missing or malformed:
+// a decoder looping over a count it read can stop there.
+func (f *Fields) Failed() bool { return f.bad }
+
 // OK reports whether every field read was well formed and none is left.
 func (f *Fields) OK() bool { return !f.bad && f.rest == "" }
 
