@@ -112,10 +112,10 @@ func (e *encoder) file(f *File) {
 	e.key("version")
 	e.int(int64(f.Version))
 	e.key("breaches")
-	e.breaches(f.Breaches)
+	encodeSlice(e, f.Breaches, func(e *encoder, b **alert.Breach) { e.breach(*b) })
 	if len(f.Outbox) > 0 {
 		e.key("outbox")
-		e.outbox(f.Outbox)
+		encodeSlice(e, f.Outbox, (*encoder).pending)
 	}
 	if f.ConfigSHA256 != "" {
 		e.key("config_sha256")
@@ -146,21 +146,6 @@ func (e *encoder) file(f *File) {
 		encodeMap(e, f.Throttles, (*encoder).int)
 	}
 	e.close('}')
-}
-
-// breaches writes the breaches: null for a nil slice, [] for an empty one,
-// null for a nil breach.
-func (e *encoder) breaches(bs []*alert.Breach) {
-	if bs == nil {
-		e.b = append(e.b, "null"...)
-		return
-	}
-	e.open('[')
-	for _, b := range bs {
-		e.elem()
-		e.breach(b)
-	}
-	e.close(']')
 }
 
 // breach writes one breach.
@@ -206,16 +191,6 @@ func (e *encoder) sensor(id thermal.SensorID) {
 	e.string(id.Sensor)
 }
 
-// outbox writes the events waiting to be sent.
-func (e *encoder) outbox(ps []Pending) {
-	e.open('[')
-	for i := range ps {
-		e.elem()
-		e.pending(&ps[i])
-	}
-	e.close(']')
-}
-
 // pending writes one event of the outbox: notify.Event's members, then
 // Pending's own.
 func (e *encoder) pending(p *Pending) {
@@ -258,6 +233,21 @@ func (e *encoder) pending(p *Pending) {
 		e.int(int64(p.Attempts))
 	}
 	e.close('}')
+}
+
+// encodeSlice writes s as an array, each element with value; null for a
+// nil slice, [] for an empty one, as encoding/json does.
+func encodeSlice[T any](e *encoder, s []T, value func(*encoder, *T)) {
+	if s == nil {
+		e.b = append(e.b, "null"...)
+		return
+	}
+	e.open('[')
+	for i := range s {
+		e.elem()
+		value(e, &s[i])
+	}
+	e.close(']')
 }
 
 // encodeMap writes m as an object, its keys sorted as encoding/json sorts
@@ -680,9 +670,9 @@ func (d *decoder) fileMember(f *File, key []byte) error {
 	case keyIs(key, "version"):
 		return decodeInt(d, &f.Version, strconv.IntSize)
 	case keyIs(key, "breaches"):
-		return d.breaches(&f.Breaches)
+		return decodeSlice(d, &f.Breaches, (*decoder).breach)
 	case keyIs(key, "outbox"):
-		return d.outbox(&f.Outbox)
+		return decodeSlice(d, &f.Outbox, (*decoder).pending)
 	case keyIs(key, "config_sha256"):
 		return decodeString(d, &f.ConfigSHA256)
 	case keyIs(key, "swept"):
@@ -699,19 +689,6 @@ func (d *decoder) fileMember(f *File, key []byte) error {
 		return decodeMap(d, &f.Throttles, (*decoder).int64)
 	}
 	return d.skip()
-}
-
-// breaches reads the breaches into *bs, element by element into those
-// already there.
-func (d *decoder) breaches(bs *[]*alert.Breach) error {
-	switch d.peek() {
-	case 'n':
-		*bs = nil
-		return d.null()
-	case '[':
-		return decodeSlice(d, bs, (*decoder).breach)
-	}
-	return d.mismatch("an array")
 }
 
 // breach reads a breach into *b, allocating one where *b is nil; null
@@ -771,19 +748,6 @@ func (d *decoder) sensorMember(id *thermal.SensorID, key []byte) (bool, error) {
 	return false, nil
 }
 
-// outbox reads the outbox into *ps, element by element into those already
-// there.
-func (d *decoder) outbox(ps *[]Pending) error {
-	switch d.peek() {
-	case 'n':
-		*ps = nil
-		return d.null()
-	case '[':
-		return decodeSlice(d, ps, (*decoder).pending)
-	}
-	return d.mismatch("an array")
-}
-
 // pending reads an event of the outbox into p; null leaves p as it is.
 func (d *decoder) pending(p *Pending) error {
 	switch d.peek() {
@@ -832,8 +796,16 @@ func (d *decoder) pendingMember(p *Pending, key []byte) error {
 // decodeSlice reads the array at off into *s as encoding/json does: each
 // element into the one already at its index (reslicing within the
 // capacity, or growing as append does), the slice then cut to the
-// elements read, or made empty (not nil) for [].
+// elements read, or made empty (not nil) for []; null sets *s to nil.
 func decodeSlice[T any](d *decoder, s *[]T, elem func(*decoder, *T) error) error {
+	switch d.peek() {
+	case 'n':
+		*s = nil
+		return d.null()
+	case '[':
+	default:
+		return d.mismatch("an array")
+	}
 	v := *s
 	n, err := d.array(func(i int) error {
 		if i >= cap(v) {
