@@ -818,8 +818,8 @@ func FuzzIdentityCodec(f *testing.F) {
 }
 
 // A drive found while the kernel still probes it (its scsi_disk class
-// device is made before its block device) is not cached half-known: the
-// next beat describes it again and reads it.
+// device is made before its block device) is not cached half-known, nor
+// the cache written for it: the next beat describes it again and reads it.
 func TestDriveProbedLateIsDescribedAgain(t *testing.T) {
 	sys := driveTree(t, false, false, "")
 	block := filepath.Join(sys, "devices/pci0000:00/0000:00:1f.2/ata3/host2/target2:0:1/2:0:1:0/block")
@@ -828,8 +828,13 @@ func TestDriveProbedLateIsDescribedAgain(t *testing.T) {
 	}
 	cache := sysfstest.MemCache{}
 	f := fakeDrive{power: 0xFF}
-	if chip := readWith(t, sys, &f, cache); len(chip.Sensors) != 0 || len(f.sent) != 0 {
-		t.Errorf("a drive without its block device yet: sent %q, %+v", f.sent, chip)
+	for range 2 {
+		if chip := readWith(t, sys, &f, cache); len(chip.Sensors) != 0 || len(f.sent) != 0 {
+			t.Errorf("a drive without its block device yet: sent %q, %+v", f.sent, chip)
+		}
+	}
+	if _, stored := cache[drivesKey]; stored {
+		t.Error("a drive without its block device was cached: the cache is written on every beat until it has one")
 	}
 	if err := os.Rename(block+".later", block); err != nil {
 		t.Fatal(err)

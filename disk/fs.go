@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,7 +111,9 @@ func (fs FS) Drives() ([]Drive, error) {
 // number) is taken from them, its power state read again, and any other is
 // described afresh. A drive swapped into the same bay is a new SCSI device,
 // whose class link is a new kernfs node with another number. changed
-// reports that the drives differ from described.
+// reports that the drives to cache (those with an inode number: whole)
+// differ from described; one described afresh on every beat because its
+// block device is not there yet changes nothing.
 func (fs FS) listDrives(described map[string]Drive) (drives []Drive, changed bool, err error) {
 	classDir := sysdev.Join(fs.sys, "class/scsi_disk")
 	buf := sysread.Buffer(4096)
@@ -123,19 +126,26 @@ func (fs FS) listDrives(described map[string]Drive) (drives []Drive, changed boo
 	}
 	tree := fs.tree()
 	out := make([]Drive, 0, len(entries))
+	reused := 0
 	for _, e := range entries {
 		if d, ok := described[e.Name]; ok && e.Ino != 0 && d.ino == e.Ino {
 			d.Asleep = tree.Asleep(d.Device)
 			out = append(out, d)
+			reused++
 			continue
 		}
 		if d, ok := fs.drive(classDir, e, tree, buf); ok {
 			out = append(out, d)
-			changed = true
+			changed = changed || d.ino != 0
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return addrLess(out[i].Address, out[j].Address) })
-	return out, changed || len(out) != len(described), nil
+	return out, changed || reused != len(described), nil
+}
+
+// cached returns the drives of drives to cache: those with an inode number.
+func cached(drives []Drive) []Drive {
+	return slices.DeleteFunc(slices.Clone(drives), func(d Drive) bool { return d.ino == 0 })
 }
 
 // drive describes the drive of class entry de, under de's inode number
@@ -266,7 +276,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	cache := req.CacheOf()
 	drives, changed, err := fs.listDrives(linecodec.Load(cache, drivesKey, decodeDrives))
 	if changed && cache != nil && err == nil {
-		cache.Store(drivesKey, encodeDrives(drives))
+		cache.Store(drivesKey, encodeDrives(cached(drives)))
 	}
 	if len(drives) == 0 {
 		return nil, err

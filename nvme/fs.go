@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,9 @@ func (fs FS) Controllers() ([]Controller, error) {
 // power state read again; any other is described afresh (a controller that comes back, a
 // drive hot-plugged into the slot, is a new class device, whose link is a
 // new kernfs node with another number). changed reports that the
-// controllers differ from described.
+// controllers to cache (those with an inode number: live and identified)
+// differ from described; one described afresh on every beat because it
+// is not live yet changes nothing.
 func (fs FS) listControllers(described map[string]Controller) (ctrls []Controller, changed bool, err error) {
 	classDir := sysdev.Join(fs.sys, "class/nvme")
 	buf := sysread.Buffer(4096)
@@ -112,6 +115,7 @@ func (fs FS) listControllers(described map[string]Controller) (ctrls []Controlle
 	}
 	out := make([]Controller, 0, len(entries))
 	tree := fs.tree()
+	reused := 0
 	for _, e := range entries {
 		n, ok := strings.CutPrefix(e.Name, "nvme")
 		if _, err := strconv.Atoi(n); !ok || err != nil {
@@ -129,6 +133,7 @@ func (fs FS) listControllers(described map[string]Controller) (ctrls []Controlle
 			}
 			c.Asleep = tree.Asleep(c.Path)
 			out = append(out, c)
+			reused++
 			continue
 		}
 		c := fs.controller(classDir, e.Name, tree, buf)
@@ -136,16 +141,22 @@ func (fs FS) listControllers(described map[string]Controller) (ctrls []Controlle
 		// Identify) is described again next beat, not cached half-known.
 		if c.State == "live" && c.Model != "" && c.Serial != "" {
 			c.ino = e.Ino
+			changed = true
 		}
 		out = append(out, c)
-		changed = true
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, _ := strconv.Atoi(out[i].Name[4:])
 		b, _ := strconv.Atoi(out[j].Name[4:])
 		return a < b
 	})
-	return out, changed || len(out) != len(described), nil
+	return out, changed || reused != len(described), nil
+}
+
+// cached returns the controllers of ctrls to cache: those with an inode
+// number.
+func cached(ctrls []Controller) []Controller {
+	return slices.DeleteFunc(slices.Clone(ctrls), func(c Controller) bool { return c.ino == 0 })
 }
 
 // controller describes the controller of class entry e.
@@ -202,7 +213,7 @@ func (fs FS) Read(ctx context.Context, req *thermal.Request) ([]thermal.Chip, er
 	cache := req.CacheOf()
 	ctrls, changed, err := fs.listControllers(linecodec.Load(cache, controllersKey, decodeControllers))
 	if changed && cache != nil && err == nil {
-		cache.Store(controllersKey, encodeControllers(ctrls))
+		cache.Store(controllersKey, encodeControllers(cached(ctrls)))
 	}
 	known := linecodec.Load(cache, limitsKey, decodeLimits)
 	res := fs.ReadControllers(ctx, ctrls, known)

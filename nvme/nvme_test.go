@@ -355,7 +355,7 @@ func FuzzLimitsCodec(f *testing.F) {
 // A firmware activation changes the revision in place (the class device
 // stays): the next beat reports the new revision and identifies the drive
 // again. A controller first seen before it is live (connecting, nothing
-// identified yet) is not cached half-known.
+// identified yet) is not cached half-known, nor the cache written for it.
 func TestDescriptionsFollowFirmwareAndProbing(t *testing.T) {
 	var n int
 	fs, _ := qemuFS(t, nil, &n)
@@ -365,6 +365,10 @@ func TestDescriptionsFollowFirmwareAndProbing(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "state"), []byte("connecting\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "model"), []byte("\n"), 0o644)
 	read()
+	read()
+	if _, stored := cache[controllersKey]; stored {
+		t.Error("a controller not yet live was cached: the cache is written on every beat until it is")
+	}
 	os.WriteFile(filepath.Join(dir, "state"), []byte("live\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "model"), []byte("QEMU NVMe Ctrl\n"), 0o644)
 	if c := read(); c.Attrs.Get("model") != "QEMU NVMe Ctrl" || c.Err != nil {
