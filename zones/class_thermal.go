@@ -287,20 +287,21 @@ func (fs FS) readSensor(name, dir string, d described, buf []byte) (_ thermal.Se
 			s.AuxErrors++
 			continue
 		}
-		typ := ""
+		lim := fs.rng.Limit(v)
+		if lim == nil {
+			continue // disabled (iwlwifi's -274000) or out of range: its type is not needed
+		}
+		typ := unknownTrip
 		if d.tripTypes != nil {
 			typ = d.tripTypes[i]
-		} else {
+		}
+		if typ == unknownTrip {
 			b, err := fs.read(prefix+"_type", buf)
 			if err != nil {
 				s.AuxErrors++
 				continue
 			}
 			typ = sysread.Text(b)
-		}
-		lim := fs.rng.Limit(v)
-		if lim == nil {
-			continue
 		}
 		t := thermal.Trip{Index: k, Type: typ, Milli: v}
 		s.Trips = append(s.Trips, t)

@@ -26,36 +26,57 @@ type described struct {
 	trips  []int
 	typ    string
 	typed  bool // typ is known
-	// tripTypes are the types of trips, when all are known.
+	// tripTypes are the types of trips, by position, unknownTrip where
+	// not known yet (the trip point has not been in range); nil when none
+	// is known.
 	tripTypes []string
 	// fresh: nothing is known yet; the zone is listed and its link read.
 	fresh bool
 }
 
-// learn returns d with what the read of its zone, c, told: the type and
-// the trip points' types, where every one was read.
+// unknownTrip stands in tripTypes for a trip point whose type was not
+// read: no type reads so (a type is a word of the kernel's, such as
+// critical or passive).
+const unknownTrip = "\x00"
+
+// learn returns d with what the read of its zone, c, told: the type,
+// where it was read (even if the temperature then was not), and the
+// types of the trip points it reports (one out of range is not reported,
+// and its type never read).
 func (d described) learn(c *thermal.Chip) described {
 	d.fresh = false
 	if len(c.Sensors) != 1 || c.Err != nil {
 		return d
 	}
 	s := &c.Sensors[0]
-	if s.Err != nil && !d.typed {
-		return d // not even the type was read
-	}
 	if !d.typed {
+		if s.Err != nil && s.Label == "" {
+			return d // the type was not read (or is empty: read again)
+		}
 		d.typ, d.typed = s.Label, true
 	}
-	if d.tripTypes == nil && s.AuxErrors == 0 && len(s.Trips) == len(d.trips) {
-		types := make([]string, len(d.trips))
-		for i, t := range s.Trips {
-			if t.Index != d.trips[i] {
-				return d
-			}
-			types[i] = t.Type
-		}
-		d.tripTypes = types
+	if len(s.Trips) == 0 {
+		return d
 	}
+	types := slices.Clone(d.tripTypes)
+	if types == nil {
+		types = make([]string, len(d.trips))
+		for i := range types {
+			types[i] = unknownTrip
+		}
+	}
+	i := 0
+	for _, t := range s.Trips { // in the order of d.trips
+		for i < len(d.trips) && d.trips[i] != t.Index {
+			i++
+		}
+		if i == len(d.trips) {
+			return d
+		}
+		types[i] = t.Type
+		i++
+	}
+	d.tripTypes = types
 	return d
 }
 
