@@ -131,7 +131,7 @@ func (fs FS) listControllers(described map[string]Controller) (ctrls []Controlle
 			if b, err := fs.read(c.Path+"/firmware_rev", buf); err == nil {
 				c.Firmware = sysread.Text(b)
 			}
-			c.Asleep = tree.Asleep(c.Path)
+			c.Asleep = tree.AsleepClass(c.Path, "nvme")
 			out = append(out, c)
 			reused++
 			continue
@@ -175,7 +175,7 @@ func (fs FS) controller(classDir, e string, tree *sysdev.Tree, buf []byte) Contr
 	}
 	c.Model, c.Serial, c.Firmware, c.State, c.Transport, c.Address = text[0], text[1], text[2], text[3], text[4], text[5]
 	c.Chip, c.Bus = tree.ChipName("nvme", c.Path)
-	c.Asleep = tree.Asleep(c.Path)
+	c.Asleep = tree.AsleepClass(c.Path, "nvme")
 	return c
 }
 

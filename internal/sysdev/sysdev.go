@@ -179,6 +179,21 @@ func (t *Tree) learnGlue(dev, sub string) {
 	if rest, ok := strings.CutSuffix(sub, class); !ok || !strings.HasSuffix(rest, "/class/") {
 		return // a bus device, or no subsystem
 	}
+	t.glue(dev, class)
+}
+
+// AsleepClass is Asleep for dev, a class device of class: its parent
+// directory, where named after the class, is its glue directory, walked
+// past without a read though ChipName never met dev (a steady beat takes
+// the chip's name from its cache).
+func (t *Tree) AsleepClass(dev, class string) bool {
+	t.glue(clean(dev), class)
+	return t.Asleep(dev)
+}
+
+// glue notes the parent directory of class device dev as no device when
+// it is named after class.
+func (t *Tree) glue(dev, class string) {
 	dir := parent(dev)
 	if filepath.Base(dir) != class || !strings.HasPrefix(dir, t.devices) {
 		return

@@ -75,6 +75,29 @@ func TestAsleepSkipsGlueDirectories(t *testing.T) {
 	}
 }
 
+// AsleepClass, for a class device ChipName never met (a steady beat's),
+// walks past its glue directory all the same.
+func TestAsleepClassSkipsGlueDirectories(t *testing.T) {
+	root, _, nvme0 := nvmeTree(t, "active")
+	read, reads := countingRead(root)
+	if New(root, read).AsleepClass(nvme0, "nvme") {
+		t.Error("asleep behind an active PCI function")
+	}
+	want := []string{"/devices/pci0000:00/0000:01:00.0/nvme/nvme0/power/runtime_status", "/devices/pci0000:00/0000:01:00.0/power/runtime_status"}
+	if got := reads(); !slices.Equal(got, want) {
+		t.Errorf("reads %q, want %q", got, want)
+	}
+	// A parent named otherwise is a device, read.
+	root, _, nvme0 = nvmeTree(t, "suspended")
+	read, reads = countingRead(root)
+	if !New(root, read).AsleepClass(nvme0, "scsi_disk") {
+		t.Error("awake behind a suspended PCI function")
+	}
+	if got := reads(); len(got) != 4 {
+		t.Errorf("reads %q: want the glue directory's read too", got)
+	}
+}
+
 // Without ChipName, the glue directory is read like any other, and the
 // answer is the same.
 func TestAsleepWithoutChipNameReadsEveryDirectory(t *testing.T) {
