@@ -213,7 +213,7 @@ for r in $(seq "$FLOOR_ROUNDS"); do
 	REPEAT=$FLOOR_REPEAT measure "$work/p" - "$thermal" version
 	CPU[version,$r]=$(field "$work/p" task-clock); SYS[version,$r]=$(field "$work/p" raw_syscalls)
 	# As the unit runs it: GOMAXPROCS=1 in the environment, so the runtime
-	# starts with one P (no resize, no cgroup CPU limit read). Shown beside
+	# starts with one P (no resize). Shown beside
 	# the goals, which are measured as above.
 	GOMAXPROCS=1 REPEAT=$FLOOR_REPEAT measure "$work/p" - "$thermal" version
 	CPU[unitversion,$r]=$(field "$work/p" task-clock)

@@ -41,7 +41,7 @@ func beat(args []string, e env) int {
 	var src sourceFlags
 	src.register(fs, true)
 	textfileDir := fs.String("textfile-dir", "/var/lib/prometheus/node-exporter", "directory of node_exporter's textfile collector (Debian's and Ubuntu's prometheus-node-exporter read this one); the beat writes thermal.prom there")
-	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats: breaches, the hwmon inventory, the NVMe limits cache (the unit's StateDirectory)")
+	stateDir := fs.String("state-dir", "/var/lib/thermal-heartbeat", "directory for state kept between beats (the unit's StateDirectory): breaches and undelivered events (state.json), and what the sources learned of the devices (hwmon, NVMe, drive, zone, GPU, CPU and IPMI caches; a corrupt one is learnt again)")
 	dryRun := fs.Bool("dry-run", false, "print the exposition to stdout and touch nothing else: no file, no state, no network")
 	verbose := fs.Bool("v", false, "log every sensor that was dropped and why")
 	setUsage(fs, e, "Read every temperature sensor, write <textfile-dir>/"+report.FileName+" atomically, update the breach state, "+
