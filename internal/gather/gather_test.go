@@ -71,3 +71,32 @@ func TestRunWaitsForAllWhenInTime(t *testing.T) {
 		}
 	}
 }
+
+// The jobs whose sensor counts are known share one array, each its own
+// part: a job that adds more sensors than it said grows its own slice and
+// leaves the next job's sensors as they are.
+func TestJobsDoNotWriteIntoEachOthersSensors(t *testing.T) {
+	jobs := []Job{
+		{Chip: thermal.Chip{Name: "says one, adds three"}, Expect: 1, Read: func(add func(thermal.Sensor)) {
+			for _, n := range []string{"a", "b", "c"} {
+				add(thermal.Sensor{Name: n})
+			}
+		}},
+		{Chip: thermal.Chip{Name: "next"}, Expect: 2, Read: func(add func(thermal.Sensor)) {
+			add(thermal.Sensor{Name: "x"})
+			add(thermal.Sensor{Name: "y"})
+		}},
+	}
+	// One worker reads in order: the first job's extra sensors, had they
+	// gone into the shared array, would be written over by the second's.
+	chips := Run(context.Background(), jobs)
+	names := func(c thermal.Chip) (s string) {
+		for _, sn := range c.Sensors {
+			s += sn.Name
+		}
+		return s
+	}
+	if got := names(chips[0]) + "/" + names(chips[1]); got != "abc/xy" {
+		t.Errorf("sensors %s, want abc/xy", got)
+	}
+}
