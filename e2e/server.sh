@@ -69,8 +69,16 @@ section swap-before ls -li /sys/class/scsi_disk/
 echo NEWDISK > /sys/module/scsi_debug/parameters/inq_product
 echo 1 > "/sys/class/scsi_disk/$SASADDR/device/delete"
 echo "- - -" > "/sys/class/scsi_host/host${SASADDR%%:*}/scan"
+# The class device is made before sd's probe gives it a block device and
+# its node: wait for both, so that the beat meets the drive whole.
 i=0
-while [ ! -e "/sys/class/scsi_disk/$SASADDR" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 100 ]; do
+	blk=$(ls "/sys/class/scsi_disk/$SASADDR/device/block" 2>/dev/null)
+	[ -n "$blk" ] && [ -b "/dev/$blk" ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+section swap-addr echo "$SASADDR"
 section swap-after ls -li /sys/class/scsi_disk/
 section swapped sh -c '/bin/thermal beat --textfile-dir /tmp/textfile --state-dir /tmp/state && cat /tmp/textfile/thermal.prom'
 exit 0

@@ -332,13 +332,8 @@ func TestIntegrationQEMUServer(t *testing.T) {
 			return m
 		}
 		before, after := inodes("swap-before"), inodes("swap-after")
-		addr := ""
-		for a := range before {
-			if a != "" && after[a] != "" && after[a] != before[a] && len(before) == len(after) {
-				addr = a
-			}
-		}
-		if addr == "" {
+		addr := strings.TrimSpace(g.get(t, "swap-addr"))
+		if len(before) != len(after) || before[addr] == "" || after[addr] == before[addr] {
 			t.Fatalf("no class link made again under the same address (the premise):\n%s\n%s", g.get(t, "swap-before"), g.get(t, "swap-after"))
 		}
 		swapped := series(t, g.get(t, "swapped"))
