@@ -72,7 +72,7 @@ func TestFloor(t *testing.T) {
 		lang  lang
 		build func(t *testing.T, src []byte, bin string) *exec.Cmd
 	}{
-		{"C", c, func(t *testing.T, src []byte, bin string) *exec.Cmd {
+		{"C", cLang, func(t *testing.T, src []byte, bin string) *exec.Cmd {
 			if _, err := exec.LookPath("gcc"); err != nil {
 				t.Skip("no gcc")
 			}
@@ -82,7 +82,10 @@ func TestFloor(t *testing.T) {
 			}
 			return exec.Command("gcc", "-O2", "-o", bin, file)
 		}},
-		{"Go", golang, func(t *testing.T, src []byte, bin string) *exec.Cmd {
+		{"Go", goLang, func(t *testing.T, src []byte, bin string) *exec.Cmd {
+			if _, err := exec.LookPath("go"); err != nil {
+				t.Skip("no go command")
+			}
 			mod := t.TempDir()
 			for name, data := range map[string][]byte{"main.go": src, "go.mod": []byte("module gofloor\n\ngo 1.22\n")} {
 				if err := os.WriteFile(filepath.Join(mod, name), data, 0o644); err != nil {
