@@ -30,11 +30,8 @@ type FS struct {
 	sys, dev string
 	rng      thermal.Range
 	read     sysread.ReadFunc
-	// kernelReads: read is sysread.ReadFile, as NewFS sets it, so the
-	// beat's device tree is shared with the other sources (sysdev.Shared).
-	kernelReads bool
-	open        func(path string) (transportCloser, error)
-	req         *thermal.Request
+	open     func(path string) (transportCloser, error)
+	req      *thermal.Request
 }
 
 // NewFS returns an FS over the sysfs tree at sysfs and the device nodes in
@@ -48,7 +45,7 @@ func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
 	if dev != "" {
 		dev = filepath.Clean(dev)
 	}
-	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile, kernelReads: true,
+	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile,
 		open: func(path string) (transportCloser, error) {
 			d, err := Open(path)
 			if err != nil {
@@ -651,11 +648,5 @@ func why(err error) string {
 	return err.Error()
 }
 
-// tree returns the device tree of the collection: shared with the other
-// sources when attributes are read through the kernel's reader.
-func (fs FS) tree() *sysdev.Tree {
-	if fs.kernelReads {
-		return sysdev.Shared(fs.req, fs.sys)
-	}
-	return sysdev.New(fs.sys, fs.read)
-}
+// tree returns the device tree of the beat, shared with the other sources.
+func (fs FS) tree() *sysdev.Tree { return sysdev.Shared(fs.req, fs.sys) }

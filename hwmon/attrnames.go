@@ -3,7 +3,7 @@
 package hwmon
 
 // nameSlot is the width of one name in the tables below: name n of a
-// table starts at n*nameSlot (see tableName).
+// table starts at n*nameSlot (see attrName).
 const nameSlot = 16
 
 // Attribute names of the first channels of each kind, each padded to

@@ -31,10 +31,7 @@ type FS struct {
 	sys, dev string
 	rng      thermal.Range
 	read     sysread.ReadFunc
-	// kernelReads: read is sysread.ReadFile, as NewFS sets it, so the
-	// beat's device tree is shared with the other sources (sysdev.Shared).
-	kernelReads bool
-	open        func(path string) (transportCloser, error)
+	open     func(path string) (transportCloser, error)
 	// req is the pipeline's request: no command is sent to a controller
 	// whose chip it does not admit or ignores (sensor ""), and the sensors
 	// it ignores are dropped. Nil reads everything.
@@ -52,7 +49,7 @@ func NewFS(sysfs, dev string, rng thermal.Range) (FS, error) {
 	if dev != "" {
 		dev = filepath.Clean(dev)
 	}
-	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile, kernelReads: true,
+	return FS{sys: filepath.Clean(sysfs), dev: dev, rng: rng, read: sysread.ReadFile,
 		open: func(path string) (transportCloser, error) {
 			d, err := Open(path)
 			if err != nil {
@@ -78,7 +75,8 @@ type Controller struct {
 	// is not sent a command, which would wake it.
 	Asleep bool
 	// ino is the inode number of the controller's class entry when it was
-	// described (0: none given).
+	// described and may be cached (0: none given, or the controller not
+	// live or without a model and serial yet).
 	ino uint64
 }
 
@@ -419,11 +417,5 @@ func why(err error) string {
 	return err.Error()
 }
 
-// tree returns the device tree of the collection: shared with the other
-// sources when attributes are read through the kernel's reader.
-func (fs FS) tree() *sysdev.Tree {
-	if fs.kernelReads {
-		return sysdev.Shared(fs.req, fs.sys)
-	}
-	return sysdev.New(fs.sys, fs.read)
-}
+// tree returns the device tree of the beat, shared with the other sources.
+func (fs FS) tree() *sysdev.Tree { return sysdev.Shared(fs.req, fs.sys) }

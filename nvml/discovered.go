@@ -11,8 +11,8 @@ const gpusKey = "nvml-gpus"
 // gpusMagic starts an encoded discovery; a change of format changes it.
 const gpusMagic = "thermal-nvml-gpus 1\n"
 
-// encodeGPUs encodes the discovery (linecodec): a line with the number of
-// entries' fingerprint, then one line per GPU: its bus ID, device
+// encodeGPUs encodes the discovery (linecodec): a line with the
+// /sys/bus/pci/devices listing's fingerprint, then one line per GPU: its bus ID, device
 // directory, chip name and bus.
 func encodeGPUs(gpus []gpu, fp uint64) []byte {
 	b := append(make([]byte, 0, len(gpusMagic)+32+160*len(gpus)), gpusMagic...)

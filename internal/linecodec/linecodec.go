@@ -1,6 +1,6 @@
 // Package linecodec is the small text format of the sources' caches that a
-// steady beat decodes (the NVMe controllers and limits, the drives and
-// their identities): a magic first line naming the format, then one record
+// steady beat decodes (NVMe controllers and limits, drives and their
+// identities, zones, the GPU discovery, the CPU topology, IPMI SDRs): a magic first line naming the format, then one record
 // per line, its fields separated by single spaces: strings quoted as Go
 // quotes them, numbers in decimal, flags as 0 or 1. It costs a fraction of
 // encoding/json's first use in a fresh process, and anything malformed is

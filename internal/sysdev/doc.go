@@ -5,6 +5,6 @@
 // runtime-suspended (Documentation/power/runtime_pm.rst), so that
 // monitoring never wakes it. hwmon, nvme, disk and nvml name and check
 // their devices through it; none of them imports another. The sources of
-// one beat share what it read of the devices (Shared), and the sysfs paths
+// one beat but nvml share what it read of the devices (Shared), and the sysfs paths
 // they build (Join, Resolve) cost no cleaning.
 package sysdev

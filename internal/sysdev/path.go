@@ -61,32 +61,7 @@ func isClean(p string) bool {
 	case p == "" || p[len(p)-1] == '/' || p[0] == '.':
 		return false
 	}
-	return !slashBeforeSlashOrDot(p)
-}
-
-// slashBeforeSlashOrDot reports whether a '/' in p is followed by a '/' or a
-// '.', eight bytes at a time: a byte of t is zero where p has a slash and
-// the byte after it is a slash or a dot (0x2e | 1 == 0x2f), and
-// (t - ones) &^ t & highs is non-zero exactly when t has a zero byte.
-func slashBeforeSlashOrDot(p string) bool {
-	const ones, highs, slashes = 0x0101010101010101, 0x8080808080808080, 0x2f2f2f2f2f2f2f2f
-	i := 0
-	for ; i+9 <= len(p); i += 8 {
-		s := p[i : i+9]
-		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		next := x>>8 | uint64(s[8])<<56
-		t := (x ^ slashes) | ((next | ones) ^ slashes)
-		if (t-ones)&^t&highs != 0 {
-			return true
-		}
-	}
-	for ; i+1 < len(p); i++ {
-		if p[i] == '/' && (p[i+1] == '/' || p[i+1] == '.') {
-			return true
-		}
-	}
-	return false
+	return !strings.Contains(p, "//") && !strings.Contains(p, "/.")
 }
 
 // isCleanRel reports whether p is a clean relative path (isClean, and not

@@ -21,13 +21,6 @@ func ReadDirNames(path string, buf []byte) ([]string, error) {
 	return names, nil
 }
 
-// DirEntry is a directory entry: its name and the inode number the
-// listing gives (0 where the filesystem gives none).
-type DirEntry struct {
-	Name string
-	Ino  uint64
-}
-
 // ReadDirEntries is ReadDirNames with each entry's inode number, from the
 // same getdents records. On sysfs the number identifies the entry's kernfs
 // node: a class link that is removed and made again (a driver re-bound, a
@@ -142,9 +135,3 @@ func (d *Dir) ReadFile(name string, buf []byte) ([]byte, error) {
 	}
 	return readClose(fd, d.path, name, buf)
 }
-
-// Fingerprint sums a hash of each entry's name and inode number, in any
-// order: a listing with an entry added, removed, renamed or made again
-// (another inode) gives another sum. It is 0 when an entry has no inode
-// number, which a caller takes as "cannot tell".
-func Fingerprint(entries []DirEntry) uint64 { return fingerprint(entries) }

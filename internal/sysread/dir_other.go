@@ -17,13 +17,6 @@ func ReadDirNames(path string, _ []byte) ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
-// DirEntry is a directory entry: its name and its inode number (0 where
-// the system gives none).
-type DirEntry struct {
-	Name string
-	Ino  uint64
-}
-
 // ReadDirEntries lists the directory at path with each entry's inode
 // number.
 func ReadDirEntries(path string, _ []byte) ([]DirEntry, error) {
@@ -67,7 +60,3 @@ func (d *Dir) Close() error { return nil }
 func (d *Dir) ReadFile(name string, buf []byte) ([]byte, error) {
 	return ReadFile(d.path+"/"+name, buf)
 }
-
-// Fingerprint sums a hash of each entry's name and inode number, in any
-// order; 0 when an entry has no inode number.
-func Fingerprint(entries []DirEntry) uint64 { return fingerprint(entries) }

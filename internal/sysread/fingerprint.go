@@ -1,8 +1,18 @@
 package sysread
 
-// fingerprint is Fingerprint: each entry's FNV-1a name hash, mixed with its
-// inode number, summed.
-func fingerprint(entries []DirEntry) uint64 {
+// DirEntry is a directory entry: its name and the inode number the
+// listing gives (0 where the filesystem gives none).
+type DirEntry struct {
+	Name string
+	Ino  uint64
+}
+
+// Fingerprint sums a hash of each entry's name and inode number, in any
+// order: a listing with an entry added, removed, renamed or made again
+// (another inode) gives another sum. It is 0 when an entry has no inode
+// number, which a caller takes as "cannot tell". Each entry's FNV-1a name
+// hash is mixed with its inode number.
+func Fingerprint(entries []DirEntry) uint64 {
 	var sum uint64
 	for _, e := range entries {
 		if e.Ino == 0 {
