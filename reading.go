@@ -242,7 +242,7 @@ func CelsiusAttr(milli *int64) any {
 }
 
 // Celsius is the reading in degrees Celsius (a temperature's).
-func (s Sensor) Celsius() float64 { return Celsius(s.Value) }
+func (s *Sensor) Celsius() float64 { return Celsius(s.Value) }
 
 // Float is the reading in its unit (see Kind.Float).
 func (s *Sensor) Float() float64 { return s.Kind.Float(s.Value) }

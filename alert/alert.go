@@ -130,9 +130,7 @@ func Evaluate(st *State, now time.Time, readings []Reading, read map[thermal.Sen
 	e := evaluation{now: now, announce: announce}
 	e.load(st)
 	for i := range readings {
-		if r := &readings[i]; !e.quiet(r.Celsius, r.Threshold) {
-			e.judge(r)
-		}
+		e.judge(&readings[i])
 	}
 	return e.finish(st, func(id thermal.SensorID) (float64, bool) {
 		c, ok := read[id]
@@ -163,12 +161,6 @@ func (e *evaluation) load(st *State) {
 	for _, b := range st.Breaches {
 		e.byKey[b.Key] = b
 	}
-}
-
-// quiet reports whether a reading of celsius against threshold has nothing
-// to do: no breach is pending or firing, and it does not breach.
-func (e *evaluation) quiet(celsius, threshold float64) bool {
-	return len(e.byKey) == 0 && !(celsius > threshold)
 }
 
 // judge advances the breach of r's key by reading r. It reports whether

@@ -34,51 +34,9 @@ func BenchmarkReadings(b *testing.B) {
 	}
 }
 
-// BenchmarkEvaluate measures a beat's Evaluate over a realistic host's
-// readings: quiet (nothing pending or firing), and firing (a tenth of
-// the readings breach and have fired, a few breaches' sensors lost their
-// thresholds).
-func BenchmarkEvaluate(b *testing.B) {
-	snap := snapshot(b)
-	rs, read := alert.Readings(snap.Chips), readMap(snap.Chips)
-	now := time.Now()
-	b.Run("quiet", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			alert.Evaluate(&alert.State{}, now, rs, read, true)
-		}
-	})
-	hot := make([]alert.Reading, len(rs))
-	var firing []alert.Breach
-	for i, r := range rs {
-		if i%10 == 0 {
-			r.Celsius = r.Threshold + 1
-			firing = append(firing, alert.Breach{Key: r.Key, PendingSince: now.Add(-time.Hour),
-				FiringSince: now.Add(-time.Hour), LastSent: now.Add(-time.Minute), LastSeen: now.Add(-30 * time.Second)})
-		}
-		hot[i] = r
-	}
-	hot = hot[:len(hot)-5] // these five lost their thresholds: they clear
-	b.Run("firing", func(b *testing.B) {
-		b.ReportAllocs()
-		st := &alert.State{}
-		for b.Loop() {
-			b.StopTimer()
-			st.Breaches = st.Breaches[:0]
-			for i := range firing {
-				bb := firing[i]
-				st.Breaches = append(st.Breaches, &bb)
-			}
-			b.StartTimer()
-			alert.Evaluate(st, now, hot, read, true)
-		}
-	})
-}
-
 // BenchmarkEvaluateChips measures a beat's EvaluateChips over a realistic
 // host: quiet, and firing (a tenth of the thresholds breached and have
-// fired, a few breaches' sensors lost their thresholds), as
-// BenchmarkEvaluate.
+// fired, a few breaches' sensors lost their thresholds).
 func BenchmarkEvaluateChips(b *testing.B) {
 	snap := snapshot(b)
 	now := time.Now()
@@ -108,7 +66,7 @@ func BenchmarkEvaluateChips(b *testing.B) {
 // hotChips copies chips with a tenth of their temperature thresholds
 // lowered below the reading, and returns the copy and their breaches,
 // firing for an hour; the last five sensors with thresholds lose them
-// (their breaches clear).
+// (the breach of any of them clears).
 func hotChips(chips []thermal.Chip, now time.Time) ([]thermal.Chip, []alert.Breach) {
 	hot := slices.Clone(chips)
 	var firing []alert.Breach
@@ -138,19 +96,4 @@ func hotChips(chips []thermal.Chip, now time.Time) ([]thermal.Chip, []alert.Brea
 		s.Thresholds = nil
 	}
 	return hot, firing
-}
-
-// readMap maps every sensor of chips read, but duties and powers, to its
-// value: what EvaluateChips counts as read.
-func readMap(chips []thermal.Chip) map[thermal.SensorID]float64 {
-	m := map[thermal.SensorID]float64{}
-	for i := range chips {
-		c := &chips[i]
-		for j := range c.Sensors {
-			if sn := &c.Sensors[j]; sn.Err == nil && sn.Kind != thermal.KindDuty && sn.Kind != thermal.KindPower {
-				m[c.ID(sn)] = sn.Float()
-			}
-		}
-	}
-	return m
 }

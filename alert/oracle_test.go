@@ -23,13 +23,9 @@ func oracleEvaluate(st *State, now time.Time, readings []Reading, read map[therm
 		byKey[b.Key] = b
 	}
 	var out []Transition
-	var judged map[Key]bool
 	for i := range readings {
 		r := &readings[i]
 		b := byKey[r.Key]
-		if b != nil {
-			judged = mark(judged, r.Key, len(byKey))
-		}
 		switch {
 		case b != nil && b.Firing():
 			if r.Celsius < r.Threshold-r.Hysteresis {
@@ -54,7 +50,6 @@ func oracleEvaluate(st *State, now time.Time, readings []Reading, read map[therm
 			if b == nil || now.Sub(b.LastSeen) > gap {
 				b = &Breach{Key: r.Key, PendingSince: now}
 				byKey[r.Key] = b
-				judged = mark(judged, r.Key, len(byKey))
 			}
 			b.LastSeen, b.Celsius, b.Threshold = now, r.Celsius, r.Threshold
 			if now.Sub(b.PendingSince) >= r.For {
@@ -65,9 +60,13 @@ func oracleEvaluate(st *State, now time.Time, readings []Reading, read map[therm
 			delete(byKey, r.Key)
 		}
 	}
+	seen := make(map[Key]bool, len(readings))
+	for _, r := range readings {
+		seen[r.Key] = true
+	}
 	for k, b := range byKey {
 		c, wasRead := read[k.SensorID]
-		if judged[k] || !wasRead {
+		if seen[k] || !wasRead {
 			continue
 		}
 		if b.Firing() && !b.Unsent {

@@ -116,7 +116,7 @@ func judgeable(sn *thermal.Sensor) (kind thermal.Kind, failing, ok bool) {
 // Evaluate compares them (see Readings).
 func value(sn *thermal.Sensor, kind thermal.Kind, failing bool, t *thermal.Threshold) (celsius, threshold float64) {
 	if kind == thermal.KindTemperature {
-		return thermal.Celsius(sn.Value), t.Celsius // not sn.Celsius(): it copies the sensor
+		return sn.Celsius(), t.Celsius
 	}
 	return b2f(failing), 0.5
 }
