@@ -35,10 +35,13 @@ func uniqueMany(sensors []Sensor) {
 		same := func(j int) bool {
 			return sensors[j].Name == s.Name && sensors[j].Kind.nameSpace() == s.Kind.nameSpace()
 		}
-		if _, found := given.find(fnv(fnvOffset, s.Name), same); found {
+		slot, found := given.find(fnv(fnvOffset, s.Name), same)
+		if found {
 			s.Name = s.Name + " (" + s.Attr + ")"
+			given.add(i, fnv(fnvOffset, s.Name), same)
+			continue
 		}
-		given.add(i, fnv(fnvOffset, s.Name), same)
+		given.slots[slot] = int32(i) + 1 // where find left off: no second search
 	}
 }
 

@@ -99,9 +99,9 @@ func (p *Pipeline) Collect() *Snapshot {
 	for _, s := range p.Sources {
 		r.byName[s.Name()] = s.Source
 	}
-	for name, s := range r.byName {
-		if cl, ok := s.(thermal.Claimer); ok {
-			r.claimers = append(r.claimers, claimer{name, cl})
+	for _, s := range p.Sources { // in their order, not the map's: one claim stands before the next
+		if cl, ok := s.Source.(thermal.Claimer); ok {
+			r.claimers = append(r.claimers, claimer{s.Name(), cl})
 		}
 	}
 	r.req = &thermal.Request{Admit: r.admit, Ignore: p.Config.Ignored, Cache: p.Cache}

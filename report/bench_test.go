@@ -12,6 +12,7 @@ import (
 	"github.com/thermal-heartbeat/thermal/internal/sysfstest"
 	"github.com/thermal-heartbeat/thermal/pipeline"
 	"github.com/thermal-heartbeat/thermal/report"
+	_ "github.com/thermal-heartbeat/thermal/sources" // every source, registered, as in the beat command
 )
 
 // realisticBeat collects a beat from sysfstest.Realistic(n) the way the

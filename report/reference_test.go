@@ -209,3 +209,13 @@ func (c refCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func slicesEqual(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") }
+
+// labelOrder returns the label names in the order the family's values are
+// passed in.
+func labelOrder(f *family) []string {
+	out := make([]string, len(f.perm))
+	for i, p := range f.perm {
+		out[i] = f.labels[p]
+	}
+	return out
+}

@@ -174,16 +174,6 @@ func (w *writer) family(s thermal.Series, names []string) *family {
 	return f
 }
 
-// labelOrder returns the label names in the order the family's values are
-// passed in.
-func labelOrder(f *family) []string {
-	out := make([]string, len(f.perm))
-	for i, p := range f.perm {
-		out[i] = f.labels[p]
-	}
-	return out
-}
-
 // hasOrder reports whether names are f's label names in the order its
 // values are passed in.
 func hasOrder(f *family, names []string) bool {

@@ -127,10 +127,9 @@ const fragEnd = `"} `
 // sortUnits puts the sensors' keys in order, by chip, sensor and source
 // value, then as added, and renders each label set's fragment once.
 func (w *writer) sortUnits() {
+	w.rankKeys()
 	n := 0
-	for i := range w.ukeys {
-		k := &w.ukeys[i]
-		k.hi, k.lo = w.ranked(k.hi), uint64(w.rank[k.lo>>32])<<32|uint64(uint32(k.lo))
+	for _, k := range w.ukeys {
 		n += len(`",source=""} `) + len(w.value(k.hi)) + len(w.value(k.lo>>32))
 	}
 	w.sortKeys()
@@ -147,6 +146,15 @@ func (w *writer) sortUnits() {
 		w.frags = append(w.frags, w.value(k.lo>>32)...)
 		w.frags = append(w.frags, fragEnd...)
 		u.frag = [2]uint32{uint32(start), uint32(len(w.frags))}
+	}
+}
+
+// rankKeys puts in the sensors' keys their label values' ranks in place
+// of their ids.
+func (w *writer) rankKeys() {
+	for i := range w.ukeys {
+		k := &w.ukeys[i]
+		k.hi, k.lo = w.ranked(k.hi), uint64(w.rank[k.lo>>32])<<32|uint64(uint32(k.lo))
 	}
 }
 

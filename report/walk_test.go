@@ -2,9 +2,9 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -106,10 +106,7 @@ func TestSortKeysPackedAsCompared(t *testing.T) {
 		w.init(b)
 		w.addBeat(b)
 		w.rankStrings()
-		for i := range w.ukeys {
-			k := &w.ukeys[i]
-			k.hi, k.lo = w.ranked(k.hi), uint64(w.rank[k.lo>>32])<<32|uint64(uint32(k.lo))
-		}
+		w.rankKeys()
 		want := slices.Clone(w.ukeys)
 		slices.SortFunc(want, cmpKey)
 		if w.sortKeys(); !slices.Equal(w.ukeys, want) {
@@ -125,9 +122,17 @@ func TestLongLabelValues(t *testing.T) {
 	b := Beat{Time: time.Unix(0, 0), Chips: []thermal.Chip{{Source: "hwmon", Name: long,
 		Sensors: []thermal.Sensor{{Name: long, Max: ptr(1), Thresholds: []thermal.Threshold{{Level: thermal.Level(long)}}}}}}}
 	CheckMatchesRegistry(t, b)
-	buf := bufio.NewWriterSize(io.Discard, 16)
+	// Through a 16-byte buffer, every line grows past it: the same text.
+	var small, whole bytes.Buffer
+	buf := bufio.NewWriterSize(&small, 16)
 	render(buf, b)
 	if err := buf.Flush(); err != nil {
 		t.Fatal(err)
+	}
+	if err := Write(&whole, b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(small.Bytes(), whole.Bytes()) {
+		t.Errorf("through a 16-byte buffer: %d bytes, unlike the %d written whole", small.Len(), whole.Len())
 	}
 }

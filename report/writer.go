@@ -47,9 +47,10 @@ type interned struct {
 	id uint32
 }
 
-// init sizes the writer for b. Everything it adds is allocated once, at its
-// size or a little over, and in few blocks: in a fresh process every byte
-// allocated is a page cleared.
+// init sizes the writer for b from count's estimate: most of what it adds
+// is allocated once, at its size or a little over, and in few blocks (in a
+// fresh process every byte allocated is a page cleared); what the estimate
+// misses grows as append grows it.
 func (w *writer) init(b Beat) {
 	n := count(b)
 	labels, xs := n.labels, n.xs
@@ -65,7 +66,9 @@ func (w *writer) init(b Beat) {
 	w.firing = b.Firing
 }
 
-// counts are what a beat adds to a writer, or a bound of it.
+// counts are what a beat adds to a writer, as count estimates it: a
+// source's own limit names, and a value pushed out of recent and seen
+// again, are not counted.
 type counts struct {
 	chips, sensors, series int
 	labels                 int // label value ids of general rows
